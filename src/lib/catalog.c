@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: MIT */
+/* catalog.c: the SQLite catalog (see catalog.h and os-catalog(5)).
+ *
+ * The catalog owns its prepared statements (one per entry of `sql`,
+ * prepared on first use and finalized at close). */
+#include "config.h"
+
+#include "catalog.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+/* Migrations: migrations[v] takes a catalog from schema v to v + 1 and
+ * ends by setting user_version to v + 1. */
+static const char *const migrations[OS_CATALOG_SCHEMA] = {
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TABLE items ("
+	"  id TEXT PRIMARY KEY,"
+	"  title TEXT NOT NULL,"
+	"  category TEXT,"
+	"  brand TEXT,"
+	"  attrs TEXT NOT NULL DEFAULT '{}'"
+	") STRICT;"
+	"CREATE TABLE vocab ("
+	"  id INTEGER PRIMARY KEY,"
+	"  token TEXT NOT NULL UNIQUE,"
+	"  df INTEGER NOT NULL DEFAULT 0 CHECK (df >= 0)"
+	") STRICT;"
+	"CREATE TABLE keywords ("
+	"  id INTEGER PRIMARY KEY,"
+	"  type TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  count INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (type, text)"
+	") STRICT;"
+	"CREATE TABLE item_keywords ("
+	"  item TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  keyword INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,"
+	"  position INTEGER NOT NULL,"
+	"  PRIMARY KEY (item, keyword)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX item_keywords_by_keyword ON item_keywords(keyword);"
+	"PRAGMA user_version = 1;",
+};
+
+enum stmt {
+	ST_META_GET,
+	ST_META_SET,
+	ST_ITEM_TITLE,
+	ST_ITEM_UPSERT,
+	ST_ITEMS_EACH,
+	ST_VOCAB_EACH,
+	ST_VOCAB_ADD,
+	ST_KEYWORDS_EACH,
+	ST_KEYWORDS_EACH_SOURCE,
+	ST_KEYWORDS_CLEAR,
+	ST_ITEM_KEYWORDS_CLEAR_ALL,
+	ST_KEYWORD_INSERT,
+	ST_KEYWORD_ID,
+	ST_ITEM_KEYWORDS_DELETE,
+	ST_ITEM_KEYWORD_INSERT,
+	ST_ITEMS_BY_ID,
+	ST_COUNT_ITEMS,
+	ST_COUNT_VOCAB,
+	ST_COUNT_KEYWORDS,
+	ST_COUNT_ITEM_KEYWORDS,
+	ST_KEYWORD_TYPES,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_COUNT_
+};
+
+static const char *const sql[ST_COUNT_] = {
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+			"ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_ITEM_TITLE] = "SELECT title FROM items WHERE id = ?1",
+	[ST_ITEM_UPSERT] =
+		"INSERT INTO items (id, title, category, brand, attrs) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+		"title = excluded.title, category = excluded.category, "
+		"brand = excluded.brand, attrs = excluded.attrs",
+	[ST_ITEMS_EACH] = "SELECT id, title, category, brand, attrs FROM items "
+			  "ORDER BY rowid",
+	[ST_VOCAB_EACH] = "SELECT id, token, df FROM vocab ORDER BY id",
+	[ST_VOCAB_ADD] = "INSERT INTO vocab (token, df) VALUES (?1, max(?2, 0)) "
+			 "ON CONFLICT (token) DO UPDATE SET df = df + ?2 "
+			 "RETURNING id",
+	[ST_KEYWORDS_EACH] = "SELECT id, type, text, source, count FROM keywords "
+			     "ORDER BY id",
+	[ST_KEYWORDS_EACH_SOURCE] =
+		"SELECT id, type, text, source, count FROM keywords "
+		"WHERE source = ?1 ORDER BY id",
+	[ST_KEYWORDS_CLEAR] = "DELETE FROM keywords",
+	[ST_ITEM_KEYWORDS_CLEAR_ALL] = "DELETE FROM item_keywords",
+	[ST_KEYWORD_INSERT] =
+		"INSERT INTO keywords (type, text, source, count) "
+		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (type, text) DO NOTHING",
+	[ST_KEYWORD_ID] = "SELECT id FROM keywords WHERE type = ?1 AND text = ?2",
+	[ST_ITEM_KEYWORDS_DELETE] = "DELETE FROM item_keywords WHERE item = ?1",
+	[ST_ITEM_KEYWORD_INSERT] =
+		"INSERT OR IGNORE INTO item_keywords (item, keyword, position) "
+		"VALUES (?1, ?2, ?3)",
+	[ST_ITEMS_BY_ID] = "SELECT id, title, coalesce(category, ''), "
+			   "coalesce(brand, ''), attrs FROM items ORDER BY id",
+	[ST_COUNT_ITEMS] = "SELECT count(*) FROM items",
+	[ST_COUNT_VOCAB] = "SELECT count(*) FROM vocab WHERE df > 0",
+	[ST_COUNT_KEYWORDS] = "SELECT count(*) FROM keywords",
+	[ST_COUNT_ITEM_KEYWORDS] = "SELECT count(*) FROM item_keywords",
+	[ST_KEYWORD_TYPES] = "SELECT type, count(*) FROM keywords GROUP BY type "
+			     "ORDER BY type",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+struct os_catalog {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[ST_COUNT_];
+};
+
+static int db_error(struct os_catalog *c, struct os_error *err)
+{
+	os_error_set(err, OS_EXIT_FAILURE, "catalog '%s': %s", c->path,
+		     sqlite3_errmsg(c->db));
+	return -1;
+}
+
+/* The prepared statement `s`, reset and with its bindings cleared. */
+static sqlite3_stmt *stmt(struct os_catalog *c, enum stmt s,
+			  struct os_error *err)
+{
+	if (!c->stmt[s] &&
+	    sqlite3_prepare_v3(c->db, sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+			       &c->stmt[s], NULL) != SQLITE_OK) {
+		db_error(c, err);
+		return NULL;
+	}
+	sqlite3_reset(c->stmt[s]);
+	sqlite3_clear_bindings(c->stmt[s]);
+	return c->stmt[s];
+}
+
+/* Runs a statement that returns no rows. */
+static int run(struct os_catalog *c, sqlite3_stmt *st, struct os_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE; /* RETURNING rows are read by the callers */
+	if (rc != SQLITE_DONE) {
+		db_error(c, err);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int exec_simple(struct os_catalog *c, enum stmt s, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, s, err);
+
+	return st ? run(c, st, err) : -1;
+}
+
+static int schema_version(struct os_catalog *c, int *version,
+			  struct os_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_error(c, err);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_error(c, err);
+	}
+	*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int migrate(struct os_catalog *c, int from, struct os_error *err)
+{
+	if (exec_simple(c, ST_BEGIN, err) < 0)
+		return -1;
+	/* Another writer may have migrated meanwhile. */
+	if (schema_version(c, &from, err) < 0)
+		goto fail;
+	for (int v = from; v < OS_CATALOG_SCHEMA; v++) {
+		if (sqlite3_exec(c->db, migrations[v], NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			db_error(c, err);
+			goto fail;
+		}
+	}
+	if (from == 0 &&
+	    os_catalog_meta_set(c, "created_by", PACKAGE_STRING, err) < 0)
+		goto fail;
+	return os_catalog_commit(c, err);
+fail:
+	os_catalog_rollback(c);
+	return -1;
+}
+
+int os_catalog_open(struct os_catalog **out, const char *path, unsigned flags,
+		    struct os_error *err)
+{
+	struct os_catalog *c = calloc(1, sizeof *c);
+	int ro = flags & OS_CATALOG_READ_ONLY;
+	int oflags = ro ? SQLITE_OPEN_READONLY
+			: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int version;
+
+	*out = NULL;
+	if (!c || !(c->path = strdup(path))) {
+		free(c);
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &c->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot open catalog '%s': %s",
+			     path, c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		os_catalog_close(c);
+		return -1;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, 30000);
+	if (sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    schema_version(c, &version, err) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot open catalog '%s': %s",
+			     path, sqlite3_errmsg(c->db));
+		os_catalog_close(c);
+		return -1;
+	}
+	if (version > OS_CATALOG_SCHEMA) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "catalog '%s' has schema version %d, newer than "
+			     "this program's %d",
+			     path, version, OS_CATALOG_SCHEMA);
+		os_catalog_close(c);
+		return -1;
+	}
+	if (ro && version < OS_CATALOG_SCHEMA) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "'%s' is not an onesearch catalog (schema version %d)",
+			     path, version);
+		os_catalog_close(c);
+		return -1;
+	}
+	if (!ro) {
+		if (sqlite3_exec(c->db,
+				 "PRAGMA journal_mode = WAL;"
+				 "PRAGMA synchronous = NORMAL",
+				 NULL, NULL, NULL) != SQLITE_OK) {
+			db_error(c, err);
+			os_catalog_close(c);
+			return -1;
+		}
+		if (version < OS_CATALOG_SCHEMA && migrate(c, version, err) < 0) {
+			os_catalog_close(c);
+			return -1;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+void os_catalog_close(struct os_catalog *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close(c->db);
+	free(c->path);
+	free(c);
+}
+
+int os_catalog_begin(struct os_catalog *c, struct os_error *err)
+{
+	return exec_simple(c, ST_BEGIN, err);
+}
+
+int os_catalog_commit(struct os_catalog *c, struct os_error *err)
+{
+	return exec_simple(c, ST_COMMIT, err);
+}
+
+void os_catalog_rollback(struct os_catalog *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		exec_simple(c, ST_ROLLBACK, NULL);
+}
+
+char *os_catalog_meta_get(struct os_catalog *c, const char *key,
+			  struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_META_GET, err);
+	char *value = NULL;
+	int rc;
+
+	os_error_clear(err);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		value = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!value)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	} else if (rc != SQLITE_DONE) {
+		db_error(c, err);
+	}
+	sqlite3_reset(st);
+	return value;
+}
+
+int os_catalog_meta_set(struct os_catalog *c, const char *key,
+			const char *value, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_META_SET, err);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return run(c, st, err);
+}
+
+int os_catalog_item_upsert(struct os_catalog *c, const struct os_item *item,
+			   char **old_title, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_ITEM_TITLE, err);
+	int rc;
+
+	*old_title = NULL;
+	if (!st)
+		return -1;
+	bind_text(st, 1, item->id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*old_title = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!*old_title) {
+			sqlite3_reset(st);
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return db_error(c, err);
+	}
+	sqlite3_reset(st);
+	st = stmt(c, ST_ITEM_UPSERT, err);
+	if (!st)
+		return -1;
+	bind_text(st, 1, item->id);
+	bind_text(st, 2, item->title);
+	bind_text(st, 3, item->category);
+	bind_text(st, 4, item->brand);
+	bind_text(st, 5, item->attrs ? item->attrs : "{}");
+	return run(c, st, err);
+}
+
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Steps `st` to the end, calling row() for each row; stops early when
+ * row() returns non-zero (and returns that value). */
+static int each_row(struct os_catalog *c, sqlite3_stmt *st,
+		    int (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+		    struct os_error *err)
+{
+	int rc, stop = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((stop = row(st, ctx)) != 0)
+			break;
+	if (!stop && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return db_error(c, err);
+	}
+	sqlite3_reset(st);
+	return stop;
+}
+
+struct items_ctx {
+	int (*fn)(void *ctx, const struct os_item *item);
+	void *ctx;
+};
+
+static int item_row(sqlite3_stmt *st, void *p)
+{
+	struct items_ctx *ic = p;
+	struct os_item item = {column_text(st, 0), column_text(st, 1),
+			       column_text(st, 2), column_text(st, 3),
+			       column_text(st, 4)};
+
+	return ic->fn(ic->ctx, &item);
+}
+
+int os_catalog_items_each(struct os_catalog *c,
+			  int (*fn)(void *ctx, const struct os_item *item),
+			  void *ctx, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_ITEMS_EACH, err);
+	struct items_ctx ic = {fn, ctx};
+
+	return st ? each_row(c, st, item_row, &ic, err) : -1;
+}
+
+struct vocab_ctx {
+	int (*fn)(void *ctx, long id, const char *token, long df);
+	void *ctx;
+};
+
+static int vocab_row(sqlite3_stmt *st, void *p)
+{
+	struct vocab_ctx *vc = p;
+
+	return vc->fn(vc->ctx, (long)sqlite3_column_int64(st, 0),
+		      column_text(st, 1), (long)sqlite3_column_int64(st, 2));
+}
+
+int os_catalog_vocab_each(struct os_catalog *c,
+			  int (*fn)(void *ctx, long id, const char *token,
+				    long df),
+			  void *ctx, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_VOCAB_EACH, err);
+	struct vocab_ctx vc = {fn, ctx};
+
+	return st ? each_row(c, st, vocab_row, &vc, err) : -1;
+}
+
+long os_catalog_vocab_add(struct os_catalog *c, const char *token, long delta,
+			  struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_VOCAB_ADD, err);
+	long id;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, token);
+	sqlite3_bind_int64(st, 2, delta);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(c, err);
+	}
+	id = (long)sqlite3_column_int64(st, 0);
+	return run(c, st, err) < 0 ? -1 : id;
+}
+
+struct keywords_ctx {
+	int (*fn)(void *ctx, long id, const char *type, const char *text,
+		  const char *source, long count);
+	void *ctx;
+};
+
+static int keyword_row(sqlite3_stmt *st, void *p)
+{
+	struct keywords_ctx *kc = p;
+
+	return kc->fn(kc->ctx, (long)sqlite3_column_int64(st, 0),
+		      column_text(st, 1), column_text(st, 2),
+		      column_text(st, 3), (long)sqlite3_column_int64(st, 4));
+}
+
+int os_catalog_keywords_each(struct os_catalog *c, const char *only_source,
+			     int (*fn)(void *ctx, long id, const char *type,
+				       const char *text, const char *source,
+				       long count),
+			     void *ctx, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(
+		c, only_source ? ST_KEYWORDS_EACH_SOURCE : ST_KEYWORDS_EACH, err);
+	struct keywords_ctx kc = {fn, ctx};
+
+	if (!st)
+		return -1;
+	if (only_source)
+		bind_text(st, 1, only_source);
+	return each_row(c, st, keyword_row, &kc, err);
+}
+
+int os_catalog_keywords_clear(struct os_catalog *c, struct os_error *err)
+{
+	if (exec_simple(c, ST_ITEM_KEYWORDS_CLEAR_ALL, err) < 0)
+		return -1;
+	return exec_simple(c, ST_KEYWORDS_CLEAR, err);
+}
+
+long os_catalog_keyword_add(struct os_catalog *c, const char *type,
+			    const char *text, const char *source, long count,
+			    struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_KEYWORD_INSERT, err);
+	long id;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, type);
+	bind_text(st, 2, text);
+	bind_text(st, 3, source);
+	sqlite3_bind_int64(st, 4, count);
+	if (run(c, st, err) < 0)
+		return -1;
+	if (sqlite3_changes(c->db) == 1)
+		return (long)sqlite3_last_insert_rowid(c->db);
+	st = stmt(c, ST_KEYWORD_ID, err);
+	if (!st)
+		return -1;
+	bind_text(st, 1, type);
+	bind_text(st, 2, text);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(c, err);
+	}
+	id = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+int os_catalog_item_keywords_set(struct os_catalog *c, const char *item,
+				 const long *ids, const long *pos, size_t n,
+				 struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_ITEM_KEYWORDS_DELETE, err);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, item);
+	if (run(c, st, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		st = stmt(c, ST_ITEM_KEYWORD_INSERT, err);
+		if (!st)
+			return -1;
+		bind_text(st, 1, item);
+		sqlite3_bind_int64(st, 2, ids[i]);
+		sqlite3_bind_int64(st, 3, pos[i]);
+		if (run(c, st, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int fingerprint_row(sqlite3_stmt *st, void *p)
+{
+	uint64_t *h = p;
+
+	for (int i = 0; i < 5; i++) {
+		const void *b = sqlite3_column_text(st, i);
+		int n = sqlite3_column_bytes(st, i);
+
+		*h = os_hash_bytes(*h, b ? b : "", (size_t)n);
+		*h = os_hash_bytes(*h, "\x1f", 1); /* field separator */
+	}
+	return 0;
+}
+
+int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],
+				 struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_ITEMS_BY_ID, err);
+	uint64_t h = OS_FNV_OFFSET;
+
+	if (!st || each_row(c, st, fingerprint_row, &h, err) < 0)
+		return -1;
+	snprintf(out, 17, "%016" PRIx64, os_hash_mix(h));
+	return 0;
+}
+
+static long count_of(struct os_catalog *c, enum stmt s, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, s, err);
+	long n;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(c, err);
+	}
+	n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int os_catalog_summary(struct os_catalog *c, struct os_catalog_summary *s,
+		       struct os_error *err)
+{
+	if ((s->items = count_of(c, ST_COUNT_ITEMS, err)) < 0 ||
+	    (s->vocab = count_of(c, ST_COUNT_VOCAB, err)) < 0 ||
+	    (s->keywords = count_of(c, ST_COUNT_KEYWORDS, err)) < 0 ||
+	    (s->item_keywords = count_of(c, ST_COUNT_ITEM_KEYWORDS, err)) < 0)
+		return -1;
+	return schema_version(c, &s->schema, err);
+}
+
+struct types_ctx {
+	int (*fn)(void *ctx, const char *type, long count);
+	void *ctx;
+};
+
+static int type_row(sqlite3_stmt *st, void *p)
+{
+	struct types_ctx *tc = p;
+
+	return tc->fn(tc->ctx, column_text(st, 0),
+		      (long)sqlite3_column_int64(st, 1));
+}
+
+int os_catalog_keyword_types_each(struct os_catalog *c,
+				  int (*fn)(void *ctx, const char *type,
+					    long count),
+				  void *ctx, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_KEYWORD_TYPES, err);
+	struct types_ctx tc = {fn, ctx};
+
+	return st ? each_row(c, st, type_row, &tc, err) : -1;
+}

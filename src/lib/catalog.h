@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* catalog.h: the SQLite catalog that the programs share (see
+ * os-catalog(5)). This module is the only place with SQL: every statement
+ * is prepared once and bound, never built from strings.
+ *
+ * The catalog runs in WAL mode with foreign keys on and a busy timeout, so
+ * readers and one writer work at once. Writers group their changes in
+ * os_catalog_begin()/os_catalog_commit(); a killed program leaves the
+ * catalog as it was before the open transaction.
+ *
+ * Strings handed to callbacks belong to SQLite and are valid only during
+ * the call. */
+#ifndef OS_CATALOG_H
+#define OS_CATALOG_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define OS_CATALOG_SCHEMA 1
+
+enum { OS_CATALOG_READ_ONLY = 1 };
+
+struct os_catalog;
+
+struct os_item {
+	const char *id;
+	const char *title;
+	const char *category; /* or NULL */
+	const char *brand;    /* or NULL */
+	const char *attrs;    /* a JSON object as text */
+};
+
+struct os_catalog_summary {
+	long items, vocab, keywords, item_keywords;
+	int schema;
+};
+
+/* Opens (creating and migrating unless read-only) the catalog at `path`.
+ * Refuses, with status 1, a file that is not an SQLite database or whose
+ * schema is newer than this program's. */
+int os_catalog_open(struct os_catalog **out, const char *path, unsigned flags,
+		    struct os_error *err);
+void os_catalog_close(struct os_catalog *c);
+
+int os_catalog_begin(struct os_catalog *c, struct os_error *err);
+int os_catalog_commit(struct os_catalog *c, struct os_error *err);
+void os_catalog_rollback(struct os_catalog *c);
+
+/* Meta values: os_catalog_meta_get returns a malloc'd copy, or NULL when
+ * the key is absent (err->status 0) or on error (err->status set). */
+char *os_catalog_meta_get(struct os_catalog *c, const char *key,
+			  struct os_error *err);
+int os_catalog_meta_set(struct os_catalog *c, const char *key,
+			const char *value, struct os_error *err);
+
+/* Inserts or updates an item. *old_title receives the title it had
+ * (malloc'd, the caller frees it) or NULL when the item is new. */
+int os_catalog_item_upsert(struct os_catalog *c, const struct os_item *item,
+			   char **old_title, struct os_error *err);
+/* Calls fn for every item in insertion order; fn returns 0 to go on. */
+int os_catalog_items_each(struct os_catalog *c,
+			  int (*fn)(void *ctx, const struct os_item *item),
+			  void *ctx, struct os_error *err);
+
+/* Calls fn for every token in id order. */
+int os_catalog_vocab_each(struct os_catalog *c,
+			  int (*fn)(void *ctx, long id, const char *token,
+				    long df),
+			  void *ctx, struct os_error *err);
+/* Adds `delta` to a token's document frequency, creating it; returns its
+ * id (ids are never reused), or -1. */
+long os_catalog_vocab_add(struct os_catalog *c, const char *token, long delta,
+			  struct os_error *err);
+
+/* Calls fn for every keyword in id order; `only_source`, when not NULL,
+ * restricts them to one source. */
+int os_catalog_keywords_each(struct os_catalog *c, const char *only_source,
+			     int (*fn)(void *ctx, long id, const char *type,
+				       const char *text, const char *source,
+				       long count),
+			     void *ctx, struct os_error *err);
+/* Deletes every keyword and every item's keywords. */
+int os_catalog_keywords_clear(struct os_catalog *c, struct os_error *err);
+/* Inserts a keyword (or finds the existing one); returns its id or -1. */
+long os_catalog_keyword_add(struct os_catalog *c, const char *type,
+			    const char *text, const char *source, long count,
+			    struct os_error *err);
+/* Replaces the keywords of an item: ids[i] found at token position pos[i]. */
+int os_catalog_item_keywords_set(struct os_catalog *c, const char *item,
+				 const long *ids, const long *pos, size_t n,
+				 struct os_error *err);
+
+/* A 64-bit fingerprint (16 hex digits) of the items' ids and text. */
+int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],
+				 struct os_error *err);
+int os_catalog_summary(struct os_catalog *c, struct os_catalog_summary *s,
+		       struct os_error *err);
+/* Calls fn for each keyword type with its number of keywords. */
+int os_catalog_keyword_types_each(struct os_catalog *c,
+				  int (*fn)(void *ctx, const char *type,
+					    long count),
+				  void *ctx, struct os_error *err);
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.c: the shared command-line helpers (see cli.h). */
+#include "config.h"
+
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *program_name = "onesearch";
+
+void os_cli_init(const char *argv0)
+{
+	const char *slash;
+
+	if (!argv0 || !*argv0)
+		return;
+	slash = strrchr(argv0, '/');
+	program_name = slash ? slash + 1 : argv0;
+}
+
+const char *os_cli_program(void)
+{
+	return program_name;
+}
+
+void os_cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void os_cli_report(const struct os_error *err)
+{
+	if (err->where[0] && err->line > 0)
+		fprintf(stderr, "%s: %s:%ld: %s\n", program_name, err->where,
+			err->line, err->message);
+	else if (err->where[0])
+		fprintf(stderr, "%s: %s: %s\n", program_name, err->where,
+			err->message);
+	else
+		fprintf(stderr, "%s: %s\n", program_name, err->message);
+}
+
+void os_cli_try_help(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+		program_name);
+}
+
+void os_cli_version(FILE *out)
+{
+	fprintf(out,
+		"%s (%s) %s\n"
+		"Copyright (c) 2026 the onesearch authors.\n"
+		"License MIT: this is free software; you are free to change "
+		"and redistribute it.\n",
+		program_name, PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+int os_cli_parse_long(const char *option, const char *arg, long min, long max,
+		      long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max) {
+		os_cli_warn("invalid %s value '%s' (an integer from %ld to %ld)",
+			    option, arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int os_cli_parse_double(const char *option, const char *arg, double min,
+			double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= min && v <= max)) {
+		os_cli_warn("invalid %s value '%s' (a number from %g to %g)",
+			    option, arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int os_cli_close_stdout(int report)
+{
+	int failed, saved;
+
+	errno = 0;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	saved = errno;
+	if (fclose(stdout) != 0 && !failed) {
+		failed = 1;
+		saved = errno;
+	}
+	if (failed && report)
+		os_cli_warn("write error: %s",
+			    saved ? strerror(saved) : "unknown error");
+	return failed ? -1 : 0;
+}
+
+double os_cli_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.h: what every program's main() shares: its name, error messages in the
+ * `prog: FILE:LINE: message` form, the `Try 'prog --help'` hint, --version,
+ * number parsing for options, and the check that stdout was written.
+ *
+ * These functions print to the stream they are given (stderr for
+ * diagnostics) and never exit: main() decides the status. */
+#ifndef OS_CLI_H
+#define OS_CLI_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+/* Remembers the program name (the basename of argv0); call first. */
+void os_cli_init(const char *argv0);
+const char *os_cli_program(void);
+
+/* `prog: message` on stderr. */
+void os_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `prog: [WHERE:LINE: ]message` on stderr. */
+void os_cli_report(const struct os_error *err);
+/* The usage-error tail: `Try 'prog --help' for more information.` */
+void os_cli_try_help(void);
+/* `prog (onesearch) VERSION` and the licence line, to `out`. */
+void os_cli_version(FILE *out);
+
+/* Option values. Each returns 0, or -1 after printing `prog: invalid
+ * OPTION value 'ARG'` (a usage error). */
+int os_cli_parse_long(const char *option, const char *arg, long min, long max,
+		      long *out);
+int os_cli_parse_double(const char *option, const char *arg, double min,
+			double max, double *out);
+
+/* Flushes and closes stdout; on a write error (disk full, closed pipe)
+ * returns -1, after printing `prog: write error: ...` when `report` is
+ * set (main() passes 0 when it already reported a failure). */
+int os_cli_close_stdout(int report);
+
+/* Seconds on a monotonic clock, for progress and reports. */
+double os_cli_now(void);
+
+#endif

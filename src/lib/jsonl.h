@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* jsonl.h: reading and writing JSON lines.
+ *
+ * The reader takes a list of inputs ("-" is stdin) and reads each through
+ * libarchive, so any of them may be plain, gzip, xz, zstd or bzip2
+ * compressed, or a tar (itself compressed or not) of JSONL members. Each
+ * non-blank line must hold exactly one JSON object in valid UTF-8 and be at
+ * most `max_line` bytes long. Positions are reported as `FILE:LINE`, or
+ * `ARCHIVE:MEMBER:LINE` inside a tar.
+ *
+ * The writer prints a cJSON tree compactly, keys in the order the tree
+ * holds them (input keys first, in input order, then keys added by the
+ * program), integers exactly and other numbers in their shortest form that
+ * reads back the same. */
+#ifndef OS_JSONL_H
+#define OS_JSONL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+
+#define OS_JSONL_MAX_LINE_DEFAULT ((size_t)64 << 20)
+
+struct os_jsonl_reader;
+
+/* Opens a reader over `paths` (copied; n == 0 means stdin). Never fails
+ * except for memory; a missing file is reported by os_jsonl_reader_next(). */
+struct os_jsonl_reader *os_jsonl_reader_new(char *const *paths, size_t n,
+					    size_t max_line);
+void os_jsonl_reader_free(struct os_jsonl_reader *r);
+
+/* Reads the next record: returns 1 and sets *obj (the caller frees it with
+ * cJSON_Delete), 0 at the end of the last input, or -1 with `err` filled.
+ * After an error of status OS_EXIT_BAD_INPUT the reader has skipped the bad
+ * line and the caller may go on reading (--keep-going); after any other
+ * error the reader has given up the current input and goes on with the
+ * next one. */
+int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
+			 struct os_error *err);
+
+/* Where the last record came from: the display name of the current input
+ * (valid until the next call) and its line number. */
+const char *os_jsonl_reader_where(const struct os_jsonl_reader *r);
+long os_jsonl_reader_line(const struct os_jsonl_reader *r);
+
+/* Writes `item` compactly (no newline). Returns 0, or -1 when the stream
+ * reports an error. */
+int os_json_write(FILE *out, const cJSON *item);
+/* Writes `obj` and a newline. */
+int os_jsonl_write(FILE *out, const cJSON *obj);
+
+/* Formats a double the way the writer does: integers below 2^53 exactly,
+ * others with the fewest digits (up to 17) that read back the same; NaN and
+ * infinities, which JSON cannot hold, as null. Returns the length. */
+int os_json_format_double(char *buf, size_t size, double v);
+/* The same for a float: the fewest digits (up to 9) that read back as the
+ * same float, so vectors print without double-widening noise. */
+int os_json_format_float(char *buf, size_t size, float v);
+
+/* A JSON array of floats as one preformatted (raw) cJSON node. */
+cJSON *os_json_float_array(const float *v, size_t n);
+
+/* Sets obj[key] = value, replacing an existing key in place (so its
+ * position is kept) or appending. Takes ownership of `value`. Returns 0, or
+ * -1 when out of memory (then `value` is freed). */
+int os_json_set(cJSON *obj, const char *key, cJSON *value);
+
+/* True when `s` (len bytes) is valid UTF-8 without NUL bytes, overlong
+ * forms or surrogates. */
+int os_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/* jsonl_writer.c: printing cJSON trees with deliberate number formatting,
+ * and the small tree helpers the programs share (see jsonl.h). */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonl.h"
+
+int os_json_format_double(char *buf, size_t size, double v)
+{
+	if (!isfinite(v))
+		return snprintf(buf, size, "null");
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		return snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+	for (int prec = 15; prec <= 17; prec++) {
+		int n = snprintf(buf, size, "%.*g", prec, v);
+
+		if (prec == 17 || strtod(buf, NULL) == v)
+			return n;
+	}
+	return 0; /* not reached */
+}
+
+int os_json_format_float(char *buf, size_t size, float v)
+{
+	if (!isfinite(v))
+		return snprintf(buf, size, "null");
+	if (v == 0)
+		return snprintf(buf, size, "0");
+	for (int prec = 6; prec <= 9; prec++) {
+		int n = snprintf(buf, size, "%.*g", prec, (double)v);
+
+		if (prec == 9 || strtof(buf, NULL) == v)
+			return n;
+	}
+	return 0; /* not reached */
+}
+
+static void write_string(FILE *out, const char *s)
+{
+	const char *run = s;
+
+	putc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = NULL;
+		char hex[8];
+
+		if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c == '\t')
+			esc = "\\t";
+		else if (c == '\r')
+			esc = "\\r";
+		else if (c < 0x20) {
+			snprintf(hex, sizeof hex, "\\u%04x", c);
+			esc = hex;
+		}
+		if (esc) {
+			fwrite(run, 1, (size_t)(s - run), out);
+			fputs(esc, out);
+			run = s + 1;
+		}
+	}
+	fwrite(run, 1, (size_t)(s - run), out);
+	putc('"', out);
+}
+
+static void write_value(FILE *out, const cJSON *v)
+{
+	char num[40];
+
+	switch (v->type & 0xff) {
+	case cJSON_False:
+		fputs("false", out);
+		break;
+	case cJSON_True:
+		fputs("true", out);
+		break;
+	case cJSON_NULL:
+	case cJSON_Invalid:
+		fputs("null", out);
+		break;
+	case cJSON_Number:
+		os_json_format_double(num, sizeof num, v->valuedouble);
+		fputs(num, out);
+		break;
+	case cJSON_String:
+		write_string(out, v->valuestring ? v->valuestring : "");
+		break;
+	case cJSON_Raw:
+		fputs(v->valuestring ? v->valuestring : "null", out);
+		break;
+	case cJSON_Array:
+		putc('[', out);
+		for (const cJSON *c = v->child; c; c = c->next) {
+			if (c != v->child)
+				putc(',', out);
+			write_value(out, c);
+		}
+		putc(']', out);
+		break;
+	case cJSON_Object:
+		putc('{', out);
+		for (const cJSON *c = v->child; c; c = c->next) {
+			if (c != v->child)
+				putc(',', out);
+			write_string(out, c->string ? c->string : "");
+			putc(':', out);
+			write_value(out, c);
+		}
+		putc('}', out);
+		break;
+	}
+}
+
+int os_json_write(FILE *out, const cJSON *item)
+{
+	write_value(out, item);
+	return ferror(out) ? -1 : 0;
+}
+
+int os_jsonl_write(FILE *out, const cJSON *obj)
+{
+	write_value(out, obj);
+	putc('\n', out);
+	return ferror(out) ? -1 : 0;
+}
+
+cJSON *os_json_float_array(const float *v, size_t n)
+{
+	size_t cap = 2 + n * 16, len = 0;
+	char *text = malloc(cap);
+	cJSON *raw;
+
+	if (!text)
+		return NULL;
+	text[len++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			text[len++] = ',';
+		len += (size_t)os_json_format_float(text + len, cap - len, v[i]);
+	}
+	text[len++] = ']';
+	text[len] = '\0';
+	raw = cJSON_CreateRaw(text);
+	free(text);
+	return raw;
+}
+
+int os_json_set(cJSON *obj, const char *key, cJSON *value)
+{
+	if (!value)
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, value)) {
+			cJSON_Delete(value);
+			return -1;
+		}
+		return 0;
+	}
+	if (!cJSON_AddItemToObject(obj, key, value)) {
+		cJSON_Delete(value);
+		return -1;
+	}
+	return 0;
+}
+
+int os_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+		unsigned cp;
+
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + n >= len)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* output.h: an output file that appears whole or not at all. Data goes to
+ * a temporary file (created with O_EXCL in the same directory, mode from
+ * the umask) that os_output_commit() renames into place; os_output_abort()
+ * or a killed process leaves the old file, if any, untouched. With no path
+ * or "-" the output is stdout and commit only flushes it. */
+#ifndef OS_OUTPUT_H
+#define OS_OUTPUT_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+struct os_output {
+	FILE *f;    /* where to write */
+	char *path; /* final name, or NULL for stdout */
+	char *tmp;  /* temporary name, or NULL */
+};
+
+int os_output_open(struct os_output *o, const char *path, struct os_error *err);
+/* Flushes, syncs and renames; returns 0, or -1 with err (status 1) after
+ * removing the temporary file. */
+int os_output_commit(struct os_output *o, struct os_error *err);
+/* Removes the temporary file (no-op for stdout or after commit). */
+void os_output_abort(struct os_output *o);
+
+#endif

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* parallel.h: the thread count of OpenMP regions, set by --threads, in one
+ * place so that builds without OpenMP compile unchanged. */
+#ifndef OS_PARALLEL_H
+#define OS_PARALLEL_H
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Uses `n` threads for the parallel loops that follow (n <= 0: all cores). */
+static inline void os_parallel_set_threads(long n)
+{
+#ifdef _OPENMP
+	if (n > 0)
+		omp_set_num_threads((int)n);
+#else
+	(void)n;
+#endif
+}
+
+#endif

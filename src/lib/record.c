@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* record.c: input record fields (see record.h). */
+#include "config.h"
+
+#include "record.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonl.h"
+
+const char *os_record_id(const cJSON *v, const char *field, char *buf,
+			 size_t size, struct os_error *err)
+{
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		snprintf(buf, size, "%s", v->valuestring);
+		return buf;
+	}
+	if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+	    fabs(v->valuedouble) < 9007199254740992.0) {
+		snprintf(buf, size, "%.0f", v->valuedouble);
+		return buf;
+	}
+	if (!v)
+		os_error_set(err, OS_EXIT_BAD_INPUT, "missing field '%s'", field);
+	else
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field '%s' must be a non-empty string or an integer",
+			     field);
+	return NULL;
+}
+
+static int optional_string(const cJSON *obj, const char *field,
+			   const char **out, struct os_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
+
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field '%s' must be a string or null", field);
+		return -1;
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+/* The compact text of a JSON value, appended to *buf at *len. */
+static int print_into(const cJSON *v, char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+
+	if (!f)
+		return -1;
+	os_json_write(f, v);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int os_record_item(const cJSON *obj, struct os_item *item, char **owned,
+		   struct os_error *err)
+{
+	const cJSON *title = cJSON_GetObjectItemCaseSensitive(obj, "title");
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(obj, "attrs");
+	char id[64], *attrs_text = NULL;
+	size_t attrs_len = 0, id_len;
+
+	*owned = NULL;
+	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "id"), "id", id,
+			  sizeof id, err))
+		return -1;
+	if (!title) {
+		os_error_set(err, OS_EXIT_BAD_INPUT, "missing field 'title'");
+		return -1;
+	}
+	if (!cJSON_IsString(title)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'title' must be a string");
+		return -1;
+	}
+	if (optional_string(obj, "category", &item->category, err) < 0 ||
+	    optional_string(obj, "brand", &item->brand, err) < 0)
+		return -1;
+	if (attrs && !cJSON_IsNull(attrs) && !cJSON_IsObject(attrs)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'attrs' must be an object or null");
+		return -1;
+	}
+	if (attrs && cJSON_IsObject(attrs)) {
+		if (print_into(attrs, &attrs_text, &attrs_len) < 0)
+			goto oom;
+	}
+	/* One block: the id, then the attrs text. */
+	id_len = strlen(id);
+	*owned = malloc(id_len + 1 + attrs_len + 3);
+	if (!*owned)
+		goto oom;
+	memcpy(*owned, id, id_len + 1);
+	if (attrs_text)
+		memcpy(*owned + id_len + 1, attrs_text, attrs_len + 1);
+	else
+		memcpy(*owned + id_len + 1, "{}", 3);
+	free(attrs_text);
+	item->id = *owned;
+	item->attrs = *owned + id_len + 1;
+	item->title = title->valuestring;
+	return 0;
+oom:
+	free(attrs_text);
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+const char *os_record_query(const cJSON *obj, struct os_error *err)
+{
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(obj, "query");
+
+	if (!q) {
+		os_error_set(err, OS_EXIT_BAD_INPUT, "missing field 'query'");
+		return NULL;
+	}
+	if (!cJSON_IsString(q)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'query' must be a string");
+		return NULL;
+	}
+	return q->valuestring;
+}

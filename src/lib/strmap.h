@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* strmap.h: an open-addressing hash map from byte strings to dense ids
+ * 0..n-1, in insertion order (an interning table). The map owns copies of
+ * its keys; os_strmap_key() returns them NUL-terminated until the map is
+ * freed. */
+#ifndef OS_STRMAP_H
+#define OS_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct os_strmap {
+	uint32_t *slots;   /* id + 1, 0 when empty; capacity a power of two */
+	size_t capacity;
+	char **keys;       /* keys[id], each malloc'd */
+	size_t *lens;      /* lens[id] */
+	uint64_t *hashes;  /* hashes[id] */
+	size_t count;
+	size_t keys_cap;
+};
+
+void os_strmap_init(struct os_strmap *m);
+void os_strmap_release(struct os_strmap *m);
+
+/* The id of `key`, or -1 when absent. */
+long os_strmap_find(const struct os_strmap *m, const char *key, size_t len);
+/* The id of `key`, adding it when absent (then *added is set to 1 when
+ * `added` is given). Returns -1 only when out of memory. */
+long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
+		      int *added);
+
+static inline const char *os_strmap_key(const struct os_strmap *m, size_t id)
+{
+	return m->keys[id];
+}
+
+#endif
