@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: MIT
+# helper.bash: loaded by every bats file. Puts the programs under test
+# first on PATH (wrapped in valgrind when configure --enable-valgrind set
+# OS_VALGRIND), gives each test a scratch directory, and names fixtures.
+#
+# Run one file by hand from the top of a built tree:
+#   OS_BUILDDIR=$PWD OS_SRCDIR=$PWD bats tests/os-tokenize.bats
+
+: "${OS_BUILDDIR:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${OS_SRCDIR:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${OS_PROGRAMS:=src/os-tokenize}"
+FIXTURES="$OS_SRCDIR/tests/fixtures"
+MANDIR="$OS_SRCDIR/man"
+
+# The wrappers live in a per-file directory so that parallel test files
+# never share one.
+os_make_wrappers() {
+	local dir="$BATS_FILE_TMPDIR/bin" p name
+	mkdir -p "$dir"
+	for p in $OS_PROGRAMS; do
+		name=$(basename "$p")
+		cat >"$dir/$name" <<WRAP
+#!/bin/sh
+exec $OS_VALGRIND "$OS_BUILDDIR/$p" "\$@"
+WRAP
+		chmod +x "$dir/$name"
+	done
+	echo "$dir"
+}
+
+setup_file() {
+	export PATH="$(os_make_wrappers):$PATH"
+	unset OS_CATALOG
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# The names of the programs under test, one per line.
+os_program_names() {
+	local p
+	for p in $OS_PROGRAMS; do basename "$p"; done
+}

@@ -295,11 +295,24 @@ static int choose_brands(struct mine *m, struct counter *chosen)
 	return 0;
 }
 
+/* Whether `text` is already in the dictionary from the lexicon ("chrome"
+ * and "wood" end many titles but are colors and materials, not products). */
+static int in_lexicon(const struct os_dict *d, const char *text)
+{
+	long p = os_strmap_find(&d->phrases, text, strlen(text));
+
+	for (size_t k = 0; p >= 0 && k < d->phrase_nkw[p]; k++)
+		if (strcmp(d->kw[d->phrase_kw[p][k]].source, "lexicon") == 0)
+			return 1;
+	return 0;
+}
+
 static int add_counted(struct mine *m, const struct counter *c,
 		       const char *type, long min)
 {
 	for (size_t i = 0; i < c->keys.count; i++) {
-		if (c->count[i] < min)
+		if (c->count[i] < min ||
+		    in_lexicon(m->d, os_strmap_key(&c->keys, i)))
 			continue;
 		if (os_dict_add(m->d, type, os_strmap_key(&c->keys, i), "mined",
 				c->count[i], m->err) < 0) {

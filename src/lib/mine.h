@@ -14,7 +14,8 @@
  * - category: the item's "category" field (its last level after '>').
  *
  * Mined keywords enter the dictionary with source "mined" and their item
- * counts. */
+ * counts; a candidate that the built-in lexicon already holds (a title
+ * ending in "chrome" or "wood") is left to the lexicon's type. */
 #ifndef OS_MINE_H
 #define OS_MINE_H
 

@@ -167,9 +167,19 @@ static void push_text(struct state *s, const char *text, int kind)
 	s->word_start = s->t->text_len;
 }
 
-static int last_is_number(const struct os_tokens *t)
+/* Whether a unit may follow: after a number, or after "cu." / "sq."
+ * ("1.9 cu. ft."). */
+static int expects_unit(const struct os_tokens *t)
 {
-	return t->n > 0 && t->v[t->n - 1].kind == OS_TOKEN_NUMBER;
+	const struct os_token *last = t->n ? &t->v[t->n - 1] : NULL;
+
+	if (!last)
+		return 0;
+	if (last->kind == OS_TOKEN_NUMBER)
+		return 1;
+	return last->kind == OS_TOKEN_UNIT &&
+	       (strcmp(t->text + last->offset, "cu.") == 0 ||
+		strcmp(t->text + last->offset, "sq.") == 0);
 }
 
 /* Length of the numeric prefix of w ("1-1/2" in "1-1/2in"): digits and the
@@ -210,7 +220,7 @@ static void flush(struct state *s)
 		t->text_len = off + num;
 		push_token(s, off, num, OS_TOKEN_NUMBER);
 		push_text(s, unit, OS_TOKEN_UNIT);
-	} else if (last_is_number(t) && (unit = os_unit_canonical(w, len))) {
+	} else if (expects_unit(t) && (unit = os_unit_canonical(w, len))) {
 		t->text_len = off;
 		push_text(s, unit, OS_TOKEN_UNIT);
 	} else {
