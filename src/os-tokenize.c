@@ -319,7 +319,8 @@ struct run {
 	unsigned norm_flags;
 	uint32_t buckets;
 	struct os_output out;
-	size_t bad; /* records skipped under --keep-going */
+	size_t bad;   /* records skipped under --keep-going */
+	int reported; /* status of a failure already reported, or 0 */
 	double start;
 };
 
@@ -503,20 +504,18 @@ static int run_queries(struct run *r, struct os_error *err)
 			if (bad_record(r, err))
 				continue;
 			status = err->status;
-			err->status = 0; /* reported */
+			os_error_clear(err); /* reported */
 			break;
 		}
 		q = os_record_query(obj, err);
 		if (!q) {
-			os_error_set_at(err, OS_EXIT_BAD_INPUT,
-					os_jsonl_reader_where(rd),
-					os_jsonl_reader_line(rd), "%s",
-					err->message);
+			os_error_locate(err, os_jsonl_reader_where(rd),
+					os_jsonl_reader_line(rd));
 			cJSON_Delete(obj);
 			if (bad_record(r, err))
 				continue;
 			status = OS_EXIT_BAD_INPUT;
-			err->status = 0;
+			os_error_clear(err); /* reported */
 			break;
 		}
 		if (os_analyze(&t, q, r->norm_flags, err) < 0 ||
@@ -596,10 +595,8 @@ static int read_items(struct run *r, struct pending_list *p,
 			cJSON_Delete(obj);
 			if (err->status != OS_EXIT_BAD_INPUT)
 				goto fail;
-			os_error_set_at(err, OS_EXIT_BAD_INPUT,
-					os_jsonl_reader_where(rd),
-					os_jsonl_reader_line(rd), "%s",
-					err->message);
+			os_error_locate(err, os_jsonl_reader_where(rd),
+					os_jsonl_reader_line(rd));
 			if (bad_record(r, err))
 				continue;
 			goto fail_reported;
@@ -612,7 +609,9 @@ static int read_items(struct run *r, struct pending_list *p,
 	return 0;
 fail_reported:
 	os_jsonl_reader_free(rd);
-	return -2;
+	r->reported = err->status;
+	os_error_clear(err);
+	return -1;
 fail:
 	os_jsonl_reader_free(rd);
 	return -1;
@@ -961,11 +960,9 @@ static int run_ingest(struct run *r, struct os_error *err)
 		}
 	}
 	pending_release(&p);
-	if (rc == -2) { /* a bad record, already reported */
-		os_error_clear(err);
-		return OS_EXIT_BAD_INPUT;
-	}
-	return rc < 0 ? err->status : OS_EXIT_OK;
+	if (rc < 0)
+		return r->reported ? r->reported : err->status;
+	return OS_EXIT_OK;
 }
 
 static int type_count(void *ctx, const char *type, long count)
@@ -1093,11 +1090,13 @@ int main(int argc, char **argv)
 			status = run_ingest(&r, &err);
 		break;
 	}
-	if (status == OS_EXIT_OK && r.bad)
-		status = OS_EXIT_BAD_INPUT;
-	if (status == OS_EXIT_OK || status == OS_EXIT_BAD_INPUT) {
+	/* The output is kept when the run finished, also after records
+	 * skipped under --keep-going (which still exit 3). */
+	if (status == OS_EXIT_OK) {
 		if (os_output_commit(&r.out, &err) < 0)
 			status = OS_EXIT_FAILURE;
+		else if (r.bad)
+			status = OS_EXIT_BAD_INPUT;
 	} else {
 		os_output_abort(&r.out);
 	}

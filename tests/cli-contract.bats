@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The contract every program keeps (see onesearch(7)): --help, --version,
+# usage errors, empty input, bad records, write errors, and documented
+# options.
+
+load helper
+
+# The arguments a program needs to run on records from stdin.
+args_for() {
+	case "$1" in
+	os-tokenize) echo "-C $BATS_TEST_TMPDIR/contract.db" ;;
+	*) echo "" ;;
+	esac
+}
+
+# A good record for each program.
+record_for() {
+	case "$1" in
+	os-tokenize) echo '{"id":"1","title":"Behr Premium 1 gal. Deck Stain"}' ;;
+	esac
+}
+
+@test "--help prints usage to stdout and exits 0" {
+	for p in $(os_program_names); do
+		run "$p" --help
+		[ "$status" -eq 0 ]
+		[[ "${lines[0]}" == "Usage: $p "* ]]
+	done
+}
+
+@test "--version names the program and the package" {
+	for p in $(os_program_names); do
+		run "$p" --version
+		[ "$status" -eq 0 ]
+		[[ "${lines[0]}" == "$p (onesearch) "* ]]
+	done
+}
+
+@test "a bad option exits 2 with a hint" {
+	for p in $(os_program_names); do
+		run "$p" --no-such-option
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$p: unrecognized option '--no-such-option'"* ]]
+		[[ "$output" == *"Try '$p --help' for more information."* ]]
+		run "$p" -Z
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"invalid option -- 'Z'"* ]]
+	done
+}
+
+@test "empty input exits 0 with empty output" {
+	for p in $(os_program_names); do
+		run bash -c "$p $(args_for "$p") </dev/null 2>/dev/null"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+	done
+}
+
+@test "a malformed line exits 3 naming -:LINE:" {
+	for p in $(os_program_names); do
+		run bash -c "{ echo '$(record_for "$p")'; echo '{\"id\": oops'; } | $p $(args_for "$p") -q"
+		[ "$status" -eq 3 ]
+		[[ "$output" == *"$p: -:2: malformed JSON at column 8"* ]]
+	done
+}
+
+@test "output to /dev/full exits 1" {
+	for p in $(os_program_names); do
+		run bash -c "echo '$(record_for "$p")' | $p $(args_for "$p") -q >/dev/full"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"$p: write error: No space left on device"* ]]
+	done
+}
+
+@test "every long option in --help is in the man page" {
+	for p in $(os_program_names); do
+		page="$MANDIR/$p.1"
+		[ -f "$page" ]
+		text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$page")
+		for opt in $("$p" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+			if ! grep -q -- "$opt" <<<"$text"; then
+				echo "$p: $opt is not in $page"
+				return 1
+			fi
+		done
+	done
+}

@@ -202,8 +202,7 @@ int os_dict_load_tsv(struct os_dict *d, const char *path, const char *source,
 		text = tab + 1;
 		if (os_dict_add(d, line, text, source, 0, err) < 0) {
 			if (err->status == OS_EXIT_BAD_INPUT)
-				os_error_set_at(err, OS_EXIT_BAD_INPUT, path,
-						lineno, "%s", err->message);
+				os_error_locate(err, path, lineno);
 			rc = -1;
 			break;
 		}

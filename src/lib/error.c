@@ -50,3 +50,11 @@ void os_error_set_at(struct os_error *err, int status, const char *where,
 	snprintf(err->where, sizeof err->where, "%s", where ? where : "");
 	err->line = line;
 }
+
+void os_error_locate(struct os_error *err, const char *where, long line)
+{
+	if (!err)
+		return;
+	snprintf(err->where, sizeof err->where, "%s", where ? where : "");
+	err->line = line;
+}

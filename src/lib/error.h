@@ -31,6 +31,8 @@ void os_error_set(struct os_error *err, int status, const char *fmt, ...)
 void os_error_set_at(struct os_error *err, int status, const char *where,
 		     long line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* Adds a position to an error already set (keeping its message). */
+void os_error_locate(struct os_error *err, const char *where, long line);
 void os_error_vset(struct os_error *err, int status, const char *fmt,
 		   va_list ap) __attribute__((format(printf, 3, 0)));
 

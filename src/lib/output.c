@@ -55,10 +55,8 @@ int os_output_commit(struct os_output *o, struct os_error *err)
 {
 	int failed;
 
-	if (!o->tmp) {
-		fflush(o->f); /* stdout: os_cli_close_stdout() checks it */
-		return 0;
-	}
+	if (!o->tmp)
+		return 0; /* stdout: os_cli_close_stdout() flushes and checks */
 	failed = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
 	if (fclose(o->f) != 0)
 		failed = 1;

@@ -3,7 +3,8 @@
  * a temporary file (created with O_EXCL in the same directory, mode from
  * the umask) that os_output_commit() renames into place; os_output_abort()
  * or a killed process leaves the old file, if any, untouched. With no path
- * or "-" the output is stdout and commit only flushes it. */
+ * or "-" the output is stdout, which os_cli_close_stdout() flushes and
+ * checks. */
 #ifndef OS_OUTPUT_H
 #define OS_OUTPUT_H
 
