@@ -732,9 +732,10 @@ static int build_dict(struct run *r, struct os_error *err)
 	return 0;
 }
 
-/* Item ids and titles copied out of the catalog. */
+/* Item numbers and titles copied out of the catalog. */
 struct item_texts {
-	char **id, **title;
+	long *seq;
+	char **title;
 	size_t n, cap;
 };
 
@@ -744,43 +745,41 @@ static int collect_item(void *ctx, const struct os_item *item)
 
 	if (it->n == it->cap) {
 		size_t cap = it->cap ? it->cap * 2 : 4096;
-		char **id = realloc(it->id, cap * sizeof *id);
+		long *seq = realloc(it->seq, cap * sizeof *seq);
+		char **title;
 
-		if (!id)
+		if (!seq)
 			return 1;
-		it->id = id;
-		if (!(id = realloc(it->title, cap * sizeof *id)))
+		it->seq = seq;
+		if (!(title = realloc(it->title, cap * sizeof *title)))
 			return 1;
-		it->title = id;
+		it->title = title;
 		it->cap = cap;
 	}
-	it->id[it->n] = strdup(item->id);
+	it->seq[it->n] = item->seq;
 	it->title[it->n] = strdup(item->title);
-	if (!it->id[it->n] || !it->title[it->n]) {
-		free(it->id[it->n]);
-		free(it->title[it->n]);
+	if (!it->title[it->n])
 		return 1;
-	}
 	it->n++;
 	return 0;
 }
 
 static void item_texts_release(struct item_texts *it)
 {
-	for (size_t i = 0; i < it->n; i++) {
-		free(it->id[i]);
+	for (size_t i = 0; i < it->n; i++)
 		free(it->title[i]);
-	}
-	free(it->id);
+	free(it->seq);
 	free(it->title);
 }
 
-/* Writes the keywords of items ids[0..n) (tokens t[i]) to the catalog;
- * kw_ids maps dictionary indices to catalog ids; spec keywords found by
- * the pattern are added on the way. */
-static int store_item_keywords(struct run *r, char *const *ids,
+/* Writes the keywords of items seqs[0..n) (tokens t[i]) to the catalog,
+ * replacing their earlier ones when `replace` is set; kw_ids maps
+ * dictionary indices to catalog ids; spec keywords found by the pattern
+ * are added on the way. */
+static int store_item_keywords(struct run *r, const long *seqs,
 			       const struct os_tokens *t, size_t n,
-			       const long *kw_ids, struct os_error *err)
+			       const long *kw_ids, int replace,
+			       struct os_error *err)
 {
 	struct os_strmap spec;
 	long *spec_ids = NULL;
@@ -830,8 +829,8 @@ static int store_item_keywords(struct run *r, char *const *ids,
 				ids_out[h] = spec_ids[s];
 			}
 		}
-		if (os_catalog_item_keywords_set(r->cat, ids[i], ids_out, pos, nh,
-						 err) < 0)
+		if (os_catalog_item_keywords_set(r->cat, seqs[i], ids_out, pos,
+						 nh, replace, err) < 0)
 			goto out;
 		progress(r, "annotated", i + 1, n);
 	}
@@ -853,7 +852,7 @@ static int store_keywords(struct run *r, const struct pending_list *p,
 	long *kw_ids = malloc((r->dict.n + 1) * sizeof *kw_ids);
 	struct item_texts all = {0};
 	struct os_tokens *t = NULL;
-	char **ids = NULL;
+	long *seqs = NULL;
 	size_t n;
 	int rc = -1;
 
@@ -870,7 +869,7 @@ static int store_keywords(struct run *r, const struct pending_list *p,
 			goto rollback;
 		}
 		n = all.n;
-		ids = all.id;
+		seqs = all.seq;
 		t = calloc(n + 1, sizeof *t);
 		if (!t || analyze_all(r, (const char *const *)all.title, t, n) < 0)
 			goto rollback_oom;
@@ -883,16 +882,17 @@ static int store_keywords(struct run *r, const struct pending_list *p,
 				goto rollback;
 		}
 		n = p->n;
-		ids = malloc((n + 1) * sizeof *ids);
+		seqs = malloc((n + 1) * sizeof *seqs);
 		t = malloc((n + 1) * sizeof *t);
-		if (!ids || !t)
+		if (!seqs || !t)
 			goto rollback_oom;
 		for (size_t i = 0; i < n; i++) {
-			ids[i] = (char *)p->v[i].item.id;
+			seqs[i] = p->v[i].item.seq;
 			t[i] = p->v[i].tokens;
 		}
 	}
-	if (store_item_keywords(r, ids, t, n, kw_ids, err) < 0)
+	/* after mining the table was emptied: nothing to replace */
+	if (store_item_keywords(r, seqs, t, n, kw_ids, r->o->no_mine, err) < 0)
 		goto rollback;
 	if (os_catalog_commit(r->cat, err) < 0)
 		goto rollback;
@@ -911,7 +911,7 @@ out:
 			os_tokens_release(&t[i]);
 		item_texts_release(&all);
 	} else {
-		free(ids);
+		free(seqs);
 	}
 	free(t);
 	free(kw_ids);

@@ -23,7 +23,8 @@ static const char *const migrations[OS_CATALOG_SCHEMA] = {
 	"  value TEXT NOT NULL"
 	") STRICT;"
 	"CREATE TABLE items ("
-	"  id TEXT PRIMARY KEY,"
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
 	"  title TEXT NOT NULL,"
 	"  category TEXT,"
 	"  brand TEXT,"
@@ -43,7 +44,7 @@ static const char *const migrations[OS_CATALOG_SCHEMA] = {
 	"  UNIQUE (type, text)"
 	") STRICT;"
 	"CREATE TABLE item_keywords ("
-	"  item TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  item INTEGER NOT NULL REFERENCES items(seq) ON DELETE CASCADE,"
 	"  keyword INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,"
 	"  position INTEGER NOT NULL,"
 	"  PRIMARY KEY (item, keyword)"
@@ -60,6 +61,7 @@ enum stmt {
 	ST_ITEMS_EACH,
 	ST_VOCAB_EACH,
 	ST_VOCAB_ADD,
+	ST_VOCAB_UPDATE,
 	ST_KEYWORDS_EACH,
 	ST_KEYWORDS_EACH_SOURCE,
 	ST_KEYWORDS_CLEAR,
@@ -89,13 +91,14 @@ static const char *const sql[ST_COUNT_] = {
 		"INSERT INTO items (id, title, category, brand, attrs) "
 		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
 		"title = excluded.title, category = excluded.category, "
-		"brand = excluded.brand, attrs = excluded.attrs",
-	[ST_ITEMS_EACH] = "SELECT id, title, category, brand, attrs FROM items "
-			  "ORDER BY rowid",
+		"brand = excluded.brand, attrs = excluded.attrs RETURNING seq",
+	[ST_ITEMS_EACH] = "SELECT id, title, category, brand, attrs, seq "
+			  "FROM items ORDER BY seq",
 	[ST_VOCAB_EACH] = "SELECT id, token, df FROM vocab ORDER BY id",
 	[ST_VOCAB_ADD] = "INSERT INTO vocab (token, df) VALUES (?1, max(?2, 0)) "
 			 "ON CONFLICT (token) DO UPDATE SET df = df + ?2 "
 			 "RETURNING id",
+	[ST_VOCAB_UPDATE] = "UPDATE vocab SET df = df + ?2 WHERE id = ?1",
 	[ST_KEYWORDS_EACH] = "SELECT id, type, text, source, count FROM keywords "
 			     "ORDER BY id",
 	[ST_KEYWORDS_EACH_SOURCE] =
@@ -275,7 +278,8 @@ int os_catalog_open(struct os_catalog **out, const char *path, unsigned flags,
 	if (!ro) {
 		if (sqlite3_exec(c->db,
 				 "PRAGMA journal_mode = WAL;"
-				 "PRAGMA synchronous = NORMAL",
+				 "PRAGMA synchronous = NORMAL;"
+				 "PRAGMA cache_size = -65536",
 				 NULL, NULL, NULL) != SQLITE_OK) {
 			db_error(c, err);
 			os_catalog_close(c);
@@ -352,7 +356,7 @@ int os_catalog_meta_set(struct os_catalog *c, const char *key,
 	return run(c, st, err);
 }
 
-int os_catalog_item_upsert(struct os_catalog *c, const struct os_item *item,
+int os_catalog_item_upsert(struct os_catalog *c, struct os_item *item,
 			   char **old_title, struct os_error *err)
 {
 	sqlite3_stmt *st = stmt(c, ST_ITEM_TITLE, err);
@@ -383,6 +387,11 @@ int os_catalog_item_upsert(struct os_catalog *c, const struct os_item *item,
 	bind_text(st, 3, item->category);
 	bind_text(st, 4, item->brand);
 	bind_text(st, 5, item->attrs ? item->attrs : "{}");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(c, err);
+	}
+	item->seq = (long)sqlite3_column_int64(st, 0);
 	return run(c, st, err);
 }
 
@@ -420,7 +429,8 @@ static int item_row(sqlite3_stmt *st, void *p)
 	struct items_ctx *ic = p;
 	struct os_item item = {column_text(st, 0), column_text(st, 1),
 			       column_text(st, 2), column_text(st, 3),
-			       column_text(st, 4)};
+			       column_text(st, 4),
+			       (long)sqlite3_column_int64(st, 5)};
 
 	return ic->fn(ic->ctx, &item);
 }
@@ -459,14 +469,18 @@ int os_catalog_vocab_each(struct os_catalog *c,
 	return st ? each_row(c, st, vocab_row, &vc, err) : -1;
 }
 
-long os_catalog_vocab_add(struct os_catalog *c, const char *token, long delta,
-			  struct os_error *err)
+long os_catalog_vocab_add(struct os_catalog *c, long id, const char *token,
+			  long delta, struct os_error *err)
 {
-	sqlite3_stmt *st = stmt(c, ST_VOCAB_ADD, err);
-	long id;
+	sqlite3_stmt *st = stmt(c, id > 0 ? ST_VOCAB_UPDATE : ST_VOCAB_ADD, err);
 
 	if (!st)
 		return -1;
+	if (id > 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, delta);
+		return run(c, st, err) < 0 ? -1 : id;
+	}
 	bind_text(st, 1, token);
 	sqlite3_bind_int64(st, 2, delta);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -547,22 +561,24 @@ long os_catalog_keyword_add(struct os_catalog *c, const char *type,
 	return id;
 }
 
-int os_catalog_item_keywords_set(struct os_catalog *c, const char *item,
+int os_catalog_item_keywords_set(struct os_catalog *c, long item,
 				 const long *ids, const long *pos, size_t n,
-				 struct os_error *err)
+				 int replace, struct os_error *err)
 {
-	sqlite3_stmt *st = stmt(c, ST_ITEM_KEYWORDS_DELETE, err);
+	sqlite3_stmt *st;
 
-	if (!st)
-		return -1;
-	bind_text(st, 1, item);
-	if (run(c, st, err) < 0)
-		return -1;
+	if (replace) {
+		if (!(st = stmt(c, ST_ITEM_KEYWORDS_DELETE, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, item);
+		if (run(c, st, err) < 0)
+			return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		st = stmt(c, ST_ITEM_KEYWORD_INSERT, err);
 		if (!st)
 			return -1;
-		bind_text(st, 1, item);
+		sqlite3_bind_int64(st, 1, item);
 		sqlite3_bind_int64(st, 2, ids[i]);
 		sqlite3_bind_int64(st, 3, pos[i]);
 		if (run(c, st, err) < 0)

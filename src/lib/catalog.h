@@ -29,6 +29,8 @@ struct os_item {
 	const char *category; /* or NULL */
 	const char *brand;    /* or NULL */
 	const char *attrs;    /* a JSON object as text */
+	long seq;             /* the catalog's number for the item (set by
+			       * os_catalog_item_upsert, given by _each) */
 };
 
 struct os_catalog_summary {
@@ -54,9 +56,9 @@ char *os_catalog_meta_get(struct os_catalog *c, const char *key,
 int os_catalog_meta_set(struct os_catalog *c, const char *key,
 			const char *value, struct os_error *err);
 
-/* Inserts or updates an item. *old_title receives the title it had
- * (malloc'd, the caller frees it) or NULL when the item is new. */
-int os_catalog_item_upsert(struct os_catalog *c, const struct os_item *item,
+/* Inserts or updates an item and sets item->seq. *old_title receives the
+ * title it had (malloc'd, the caller frees it) or NULL when it is new. */
+int os_catalog_item_upsert(struct os_catalog *c, struct os_item *item,
 			   char **old_title, struct os_error *err);
 /* Calls fn for every item in insertion order; fn returns 0 to go on. */
 int os_catalog_items_each(struct os_catalog *c,
@@ -68,10 +70,11 @@ int os_catalog_vocab_each(struct os_catalog *c,
 			  int (*fn)(void *ctx, long id, const char *token,
 				    long df),
 			  void *ctx, struct os_error *err);
-/* Adds `delta` to a token's document frequency, creating it; returns its
- * id (ids are never reused), or -1. */
-long os_catalog_vocab_add(struct os_catalog *c, const char *token, long delta,
-			  struct os_error *err);
+/* Adds `delta` to the document frequency of the token with catalog id
+ * `id`, or, when id is 0, of `token`, creating it. Returns the token's id
+ * (ids are never reused), or -1. */
+long os_catalog_vocab_add(struct os_catalog *c, long id, const char *token,
+			  long delta, struct os_error *err);
 
 /* Calls fn for every keyword in id order; `only_source`, when not NULL,
  * restricts them to one source. */
@@ -86,10 +89,11 @@ int os_catalog_keywords_clear(struct os_catalog *c, struct os_error *err);
 long os_catalog_keyword_add(struct os_catalog *c, const char *type,
 			    const char *text, const char *source, long count,
 			    struct os_error *err);
-/* Replaces the keywords of an item: ids[i] found at token position pos[i]. */
-int os_catalog_item_keywords_set(struct os_catalog *c, const char *item,
+/* Stores the keywords of item `seq`: ids[i] found at token position
+ * pos[i]; with `replace` its earlier keywords are deleted first. */
+int os_catalog_item_keywords_set(struct os_catalog *c, long seq,
 				 const long *ids, const long *pos, size_t n,
-				 struct os_error *err);
+				 int replace, struct os_error *err);
 
 /* A 64-bit fingerprint (16 hex digits) of the items' ids and text. */
 int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],

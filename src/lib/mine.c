@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze.h"
 #include "normalize.h"
 #include "strmap.h"
 
@@ -166,17 +165,11 @@ static int count_brand_prefixes(struct mine *m)
 static int count_head_and_color(struct mine *m, const char *norm)
 {
 	size_t cut = first_separator(norm, 0);
-	char *head = strndup(norm, cut), buf[512];
+	char buf[512];
 	const char *in = NULL;
-	struct os_error ignored;
 
-	if (!head)
+	if (os_tokenize(&m->t, norm, cut) < 0)
 		return -1;
-	if (os_analyze(&m->t, head, OS_NORM_KEEP_ACCENTS, &ignored) < 0) {
-		free(head);
-		return -1;
-	}
-	free(head);
 	if (m->t.n >= 2 && is_plain_word(&m->t, m->t.n - 1)) {
 		size_t n = m->t.n, len = join(&m->t, n - 1, n, buf, sizeof buf);
 
@@ -193,16 +186,10 @@ static int count_head_and_color(struct mine *m, const char *norm)
 	if (in) {
 		size_t from = (size_t)(in - norm) + 4;
 		size_t end = first_separator(norm, from);
-		char *tail = strndup(norm + from, end - from);
 		int plain = 1;
 
-		if (!tail)
+		if (os_tokenize(&m->t, norm + from, end - from) < 0)
 			return -1;
-		if (os_analyze(&m->t, tail, OS_NORM_KEEP_ACCENTS, &ignored) < 0) {
-			free(tail);
-			return -1;
-		}
-		free(tail);
 		for (size_t i = 0; i < m->t.n; i++)
 			plain = plain && is_plain_word(&m->t, i);
 		if (plain && m->t.n >= 1 && m->t.n <= 3) {

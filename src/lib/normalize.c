@@ -120,6 +120,22 @@ static size_t fold_accents(char *s, size_t len)
 	return o;
 }
 
+/* ASCII text is its own NFKC form and folds by lowering its letters; most
+ * shop text is ASCII, and this path is many times faster than utf8proc. */
+static int lower_ascii(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x80 || c == 0)
+			return 0;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			s[i] = (char)(s[i] - 'A' + 'a');
+	return 1;
+}
+
 char *os_normalize(const char *text, size_t len, unsigned flags,
 		   size_t *out_len, struct os_error *err)
 {
@@ -133,6 +149,11 @@ char *os_normalize(const char *text, size_t len, unsigned flags,
 		return NULL;
 	}
 	dlen = decode_refs(text, len, decoded);
+	if (lower_ascii(decoded, dlen)) {
+		decoded[dlen] = '\0';
+		*out_len = dlen;
+		return decoded;
+	}
 	n = utf8proc_map((const utf8proc_uint8_t *)decoded,
 			 (utf8proc_ssize_t)dlen, &mapped,
 			 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |

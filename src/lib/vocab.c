@@ -126,7 +126,7 @@ int os_vocab_flush(struct os_vocab *v, struct os_catalog *c,
 
 		if (v->pending[i] == 0 && v->id[i] != 0)
 			continue; /* listed twice, or its changes cancelled */
-		id = os_catalog_vocab_add(c, os_strmap_key(&v->tokens, i),
+		id = os_catalog_vocab_add(c, v->id[i], os_strmap_key(&v->tokens, i),
 					  v->pending[i], err);
 		if (id < 0)
 			return -1;
