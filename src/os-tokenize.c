@@ -154,7 +154,7 @@ static int parse_emit(const char *arg, unsigned *out)
 	const char *p = arg;
 
 	*out = 0;
-	while (*p) {
+	for (;;) { /* each comma-separated name, none of them empty */
 		size_t len = strcspn(p, ","), i;
 
 		for (i = 0; i < sizeof names / sizeof *names; i++)
@@ -169,9 +169,9 @@ static int parse_emit(const char *arg, unsigned *out)
 		}
 		*out |= names[i].bit;
 		p += len;
-		p += *p == ',';
+		if (!*p++)
+			return 0;
 	}
-	return 0;
 }
 
 /* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
@@ -321,6 +321,7 @@ struct run {
 	struct os_output out;
 	size_t bad;   /* records skipped under --keep-going */
 	int reported; /* status of a failure already reported, or 0 */
+	int stored;   /* a batch of items was committed */
 	double start;
 };
 
@@ -341,7 +342,7 @@ static void report(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->o->quiet)
+	if (r->o->quiet || !r->o->verbose)
 		return;
 	fprintf(stderr, "%s: ", os_cli_program());
 	va_start(ap, fmt);
@@ -473,11 +474,12 @@ static int write_record(struct run *r, const cJSON *obj, struct os_error *err)
 }
 
 /* Handles a reader or record error: 1 to go on (--keep-going), else 0. */
-static int bad_record(struct run *r, const struct os_error *err)
+static int bad_record(struct run *r, struct os_error *err)
 {
 	os_cli_report(err);
 	if (err->status == OS_EXIT_BAD_INPUT && r->o->keep_going) {
 		r->bad++;
+		os_error_clear(err);
 		return 1;
 	}
 	return 0;
@@ -601,6 +603,14 @@ static int read_items(struct run *r, struct pending_list *p,
 				continue;
 			goto fail_reported;
 		}
+		/* ids travel as strings: an integer id is written back as one */
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(obj, "id")) &&
+		    os_json_set(obj, "id", cJSON_CreateString(e->item.id)) < 0) {
+			cJSON_Delete(obj);
+			free(e->owned);
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			goto fail;
+		}
 		e->obj = obj;
 		os_tokens_init(&e->tokens);
 		p->n++;
@@ -693,6 +703,7 @@ static int store_items(struct run *r, struct pending_list *p, size_t *updated,
 		if (os_vocab_flush(&r->vocab, r->cat, err) < 0 ||
 		    os_catalog_commit(r->cat, err) < 0)
 			goto rollback;
+		r->stored = 1;
 		progress(r, "stored", end, p->n);
 	}
 	os_tokens_release(&old);
@@ -707,9 +718,10 @@ fail:
 	return -1;
 }
 
-/* The dictionary of this run: built-in lexicon, user files, and either
- * freshly mined keywords or the catalog's own. */
-static int build_dict(struct run *r, struct os_error *err)
+/* The dictionary of this run: built-in lexicon and user files first (so
+ * that a bad file stops the run before anything is stored), then
+ * finish_dict(). */
+static int start_dict(struct run *r, struct os_error *err)
 {
 	if (r->o->mode == MODE_INGEST && !r->o->no_lexicon &&
 	    os_dict_add_lexicon(&r->dict, err) < 0)
@@ -718,6 +730,13 @@ static int build_dict(struct run *r, struct os_error *err)
 		if (os_dict_load_tsv(&r->dict, r->o->keyword_files[i], "user",
 				     err) < 0)
 			return -1;
+	return 0;
+}
+
+/* Completes the dictionary that start_dict() began, with freshly mined
+ * keywords or the catalog's own, and builds its matcher. */
+static int finish_dict(struct run *r, struct os_error *err)
+{
 	if (r->o->mode == MODE_INGEST && !r->o->no_mine) {
 		if (os_mine_keywords(&r->dict, r->cat, &r->vocab, &r->o->mine,
 				     err) < 0)
@@ -844,6 +863,15 @@ out:
 	return rc;
 }
 
+static int store_fingerprint(struct run *r, struct os_error *err)
+{
+	char fp[17];
+
+	if (os_catalog_items_fingerprint(r->cat, fp, err) < 0)
+		return -1;
+	return os_catalog_meta_set(r->cat, "items_fingerprint", fp, err);
+}
+
 /* Stores the dictionary and the keywords of the items: every item of the
  * catalog after mining, else only those read. One transaction. */
 static int store_keywords(struct run *r, const struct pending_list *p,
@@ -892,7 +920,8 @@ static int store_keywords(struct run *r, const struct pending_list *p,
 		}
 	}
 	/* after mining the table was emptied: nothing to replace */
-	if (store_item_keywords(r, seqs, t, n, kw_ids, r->o->no_mine, err) < 0)
+	if (store_item_keywords(r, seqs, t, n, kw_ids, r->o->no_mine, err) < 0 ||
+	    store_fingerprint(r, err) < 0)
 		goto rollback;
 	if (os_catalog_commit(r->cat, err) < 0)
 		goto rollback;
@@ -918,15 +947,6 @@ out:
 	return rc;
 }
 
-static int store_fingerprint(struct run *r, struct os_error *err)
-{
-	char fp[17];
-
-	if (os_catalog_items_fingerprint(r->cat, fp, err) < 0)
-		return -1;
-	return os_catalog_meta_set(r->cat, "items_fingerprint", fp, err);
-}
-
 static int run_ingest(struct run *r, struct os_error *err)
 {
 	struct pending_list p = {0};
@@ -936,21 +956,20 @@ static int run_ingest(struct run *r, struct os_error *err)
 	rc = read_items(r, &p, err);
 	if (rc == 0) {
 		report(r, "read %zu items", p.n);
-		if (analyze_pending(r, &p) < 0) {
-			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-			rc = -1;
-		}
+		rc = start_dict(r, err);
+	}
+	if (rc == 0 && analyze_pending(r, &p) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		rc = -1;
 	}
 	if (rc == 0 && (rc = store_items(r, &p, &updated, err)) == 0)
 		report(r, "stored %zu items (%zu new, %zu updated)", p.n,
 		       p.n - updated, updated);
-	if (rc == 0 && (rc = build_dict(r, err)) == 0)
+	if (rc == 0 && (rc = finish_dict(r, err)) == 0)
 		report(r, "dictionary of %zu keywords", r->dict.n);
 	if (rc == 0 && (rc = store_keywords(r, &p, err)) == 0)
 		report(r, "annotated the %s", r->o->no_mine ? "items read"
 							 : "catalog");
-	if (rc == 0)
-		rc = store_fingerprint(r, err);
 	for (size_t i = 0; rc == 0 && i < p.n; i++) {
 		if (annotate_record(r, p.v[i].obj, &p.v[i].tokens) < 0) {
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -962,6 +981,12 @@ static int run_ingest(struct run *r, struct os_error *err)
 	pending_release(&p);
 	if (rc < 0)
 		return r->reported ? r->reported : err->status;
+	if (!r->o->quiet)
+		fprintf(stderr,
+			"%s: %zu items (%zu new, %zu updated), %zu keywords, "
+			"%.2f s\n",
+			os_cli_program(), p.n, p.n - updated, updated,
+			r->dict.n, os_cli_now() - r->start);
 	return OS_EXIT_OK;
 }
 
@@ -1032,12 +1057,25 @@ static int run_dump_keywords(struct run *r, struct os_error *err)
 	return rc ? OS_EXIT_FAILURE : OS_EXIT_OK;
 }
 
+/* Removes a catalog that this run created but never stored anything in,
+ * so that a failed first ingest leaves things as they were. */
+static void remove_catalog(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	char name[4096];
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+		unlink(name);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct run r;
 	struct os_error err;
-	int status, writable;
+	int status, writable, created;
 
 	os_cli_init(argv[0]);
 	os_error_clear(&err);
@@ -1056,6 +1094,7 @@ int main(int argc, char **argv)
 	os_parallel_set_threads(o.threads);
 	os_vocab_init(&r.vocab);
 	writable = o.mode == MODE_INGEST;
+	created = writable && access(o.catalog, F_OK) != 0;
 	if (os_catalog_open(&r.cat, o.catalog,
 			    writable ? 0 : OS_CATALOG_READ_ONLY, &err) < 0) {
 		status = err.status;
@@ -1078,7 +1117,7 @@ int main(int argc, char **argv)
 		break;
 	case MODE_QUERIES:
 		if (os_vocab_load(&r.vocab, r.cat, &err) < 0 ||
-		    build_dict(&r, &err) < 0)
+		    start_dict(&r, &err) < 0 || finish_dict(&r, &err) < 0)
 			status = err.status;
 		else
 			status = run_queries(&r, &err);
@@ -1101,7 +1140,8 @@ int main(int argc, char **argv)
 		os_output_abort(&r.out);
 	}
 	if (r.bad)
-		os_cli_warn("%zu bad records skipped", r.bad);
+		os_cli_warn("%zu bad record%s skipped", r.bad,
+			    r.bad == 1 ? "" : "s");
 out_dict:
 	os_dict_release(&r.dict);
 out:
@@ -1109,6 +1149,8 @@ out:
 		os_cli_report(&err);
 	if (r.cat)
 		os_catalog_close(r.cat);
+	if (created && status != OS_EXIT_OK && !r.stored)
+		remove_catalog(o.catalog);
 	os_vocab_release(&r.vocab);
 	free(o.keyword_files);
 	if (os_cli_close_stdout(status == OS_EXIT_OK) < 0 &&

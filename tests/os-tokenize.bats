@@ -34,7 +34,8 @@ count() { sqlite3 "$1" "$2"; }
 	[ "$(count c.db "SELECT df FROM vocab WHERE token = 'maple'")" -eq 1 ]
 	[ "$(count c.db "SELECT df FROM vocab WHERE token = 'shelf'")" -eq 1 ]
 	# an id as an integer is the same item as the string
-	echo '{"id":7,"title":"Oak Shelf"}' | os-tokenize -q -C c.db >/dev/null
+	run bash -c "echo '{\"id\":7,\"title\":\"Oak Shelf\"}' | os-tokenize -q -C c.db"
+	[[ "$output" == '{"id":"7","title":"Oak Shelf",'* ]]
 	[ "$(count c.db 'SELECT count(*) FROM items')" -eq 1 ]
 }
 
@@ -85,9 +86,15 @@ count() { sqlite3 "$1" "$2"; }
 	run os-tokenize -C c.db -o out.jsonl bad.jsonl
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"os-tokenize: bad.jsonl:2: invalid UTF-8"* ]]
-	[ "$(count c.db 'SELECT count(*) FROM items')" -eq 0 ]
+	# the catalog this run would have created is not left behind
+	[ ! -e c.db ]
 	[ ! -e out.jsonl ]
-	ls | grep -v -q tmp
+	! ls | grep -q tmp
+	# an existing catalog is left as it was
+	echo '{"id":"0","title":"before"}' | os-tokenize -q -C c.db >/dev/null
+	run os-tokenize -C c.db bad.jsonl
+	[ "$status" -eq 3 ]
+	[ "$(count c.db 'SELECT group_concat(title) FROM items')" = before ]
 }
 
 @test "bad records: each message names the field; --keep-going skips them" {
@@ -102,7 +109,7 @@ count() { sqlite3 "$1" "$2"; }
 	run os-tokenize -q -C c.db mixed.jsonl
 	[ "$status" -eq 3 ]
 	[[ "$output" == "os-tokenize: mixed.jsonl:2: missing field 'id'" ]]
-	[ "$(count c.db 'SELECT count(*) FROM items')" -eq 0 ]
+	[ ! -e c.db ]
 	run os-tokenize -q -k -C c.db -o out.jsonl mixed.jsonl
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"mixed.jsonl:3: field 'title' must be a string"* ]]
@@ -110,6 +117,8 @@ count() { sqlite3 "$1" "$2"; }
 	[[ "$output" == *"mixed.jsonl:5: field 'brand' must be a string or null"* ]]
 	[[ "$output" == *"mixed.jsonl:6: expected a JSON object, got an array"* ]]
 	[[ "$output" == *"5 bad records skipped"* ]]
+	# each skipped record is reported once
+	[ "$(grep -c 'mixed.jsonl:6:' <<<"$output")" -eq 1 ]
 	[ "$(count c.db 'SELECT count(*) FROM items')" -eq 2 ]
 	[ "$(wc -l <out.jsonl)" -eq 2 ]
 }
@@ -161,9 +170,15 @@ count() { sqlite3 "$1" "$2"; }
 	[[ "$output" == *'{"type":"color","text":"tugboat"}'* ]]
 	[ "$(count c.db "SELECT count(*) FROM item_keywords WHERE item = '1'")" -eq 4 ]
 	printf 'no tab here\n' >broken.tsv
-	run os-tokenize -q -C c.db --keywords broken.tsv a.jsonl
+	echo '{"id":"9","title":"Never Stored"}' >c.jsonl
+	run os-tokenize -q -C c.db --keywords broken.tsv c.jsonl
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"broken.tsv:1: expected 'type<TAB>keyword'"* ]]
+	[ "$(count c.db "SELECT count(*) FROM items WHERE id = '9'")" -eq 0 ]
+	# the dump is a keywords file: loading it back changes nothing
+	os-tokenize -C c.db --dump-keywords >dump.tsv
+	os-tokenize -q -C c2.db --no-lexicon --keywords dump.tsv a.jsonl >/dev/null
+	[ "$(os-tokenize -C c2.db --dump-keywords | cut -f1,2 | sort)" = "$(cut -f1,2 dump.tsv | sort)" ]
 }
 
 @test "--queries never changes the catalog" {
@@ -200,4 +215,16 @@ count() { sqlite3 "$1" "$2"; }
 	os-tokenize -q -C big.db --batch 50000 big.jsonl >/dev/null
 	[ "$(sqlite3 big.db 'SELECT count(*) FROM items')" -eq 300000 ]
 	[ "$(sqlite3 big.db "SELECT df FROM vocab WHERE token = 'widget'")" -eq 300000 ]
+}
+
+@test "--emit takes a list of known keys, nothing else" {
+	echo '{"id":"1","title":"Steel Pipe"}' >a.jsonl
+	run os-tokenize -q -C c.db --emit tokens,ngrams a.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ \"tokens\":\[[1-9][0-9]*,[1-9][0-9]*\],\"ngrams\":\[\[[0-9,]+\],\[[0-9,]+\]\]\}$ ]]
+	for bad in '' 'keywords,' ',keywords' 'keywords,,tokens' 'colour'; do
+		run os-tokenize -q -C c.db --emit "$bad" a.jsonl
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"invalid --emit value '$bad'"* ]]
+	done
 }

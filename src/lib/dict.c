@@ -37,11 +37,10 @@ void os_dict_release(struct os_dict *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Normalizes and tokenizes `text` into its canonical phrase (tokens joined
- * by single spaces, malloc'd). */
-static char *canonical_phrase(const char *text, unsigned flags,
-			      struct os_error *err)
+char *os_dict_canonical(const struct os_dict *d, const char *text,
+			struct os_error *err)
 {
+	unsigned flags = d->norm_flags;
 	struct os_tokens t;
 	size_t nlen, len = 0;
 	char *norm = os_normalize(text, strlen(text), flags, &nlen, err);
@@ -127,7 +126,7 @@ long os_dict_add(struct os_dict *d, const char *type, const char *text,
 			     "keyword added after the dictionary was built");
 		return -1;
 	}
-	phrase = canonical_phrase(text, d->norm_flags, err);
+	phrase = os_dict_canonical(d, text, err);
 	if (!phrase)
 		return -1;
 	klen = strlen(type) + 1 + strlen(phrase);
@@ -200,6 +199,7 @@ int os_dict_load_tsv(struct os_dict *d, const char *path, const char *source,
 		}
 		*tab = '\0';
 		text = tab + 1;
+		text[strcspn(text, "\t")] = '\0'; /* later columns: ignored */
 		if (os_dict_add(d, line, text, source, 0, err) < 0) {
 			if (err->status == OS_EXIT_BAD_INPUT)
 				os_error_locate(err, path, lineno);
@@ -266,31 +266,31 @@ static int is_number_word(const char *w)
 	return 1;
 }
 
-/* Same (type, text)? Compares pattern hits by their tokens. */
-static int same_hit(const struct os_tokens *t, const struct os_keyword_hit *a,
+/* Same (type, text)? A pattern hit may repeat a dictionary keyword (a
+ * user's "1/2 in." spec), so texts are compared, not indices. */
+static int same_hit(const struct os_dict *d, const struct os_tokens *t,
+		    const struct os_keyword_hit *a,
 		    const struct os_keyword_hit *b)
 {
-	if (a->type != b->type || a->keyword != b->keyword)
+	char ta[512], tb[512];
+
+	if (a->type != b->type)
 		return 0;
-	if (a->keyword >= 0)
-		return 1;
-	if (a->len != b->len)
-		return 0;
-	for (uint32_t i = 0; i < a->len; i++)
-		if (strcmp(os_token_text(t, a->start + i),
-			   os_token_text(t, b->start + i)) != 0)
-			return 0;
-	return 1;
+	if (a->keyword >= 0 && b->keyword >= 0)
+		return a->keyword == b->keyword;
+	return strcmp(os_keyword_hit_text(d, t, a, ta, sizeof ta),
+		      os_keyword_hit_text(d, t, b, tb, sizeof tb)) == 0;
 }
 
 /* Appends a hit unless the same (type, text) is already there. */
-static void push_hit(const struct os_tokens *t, struct os_keyword_hit *out,
-		     size_t cap, size_t *count, struct os_keyword_hit hit)
+static void push_hit(const struct os_dict *d, const struct os_tokens *t,
+		     struct os_keyword_hit *out, size_t cap, size_t *count,
+		     struct os_keyword_hit hit)
 {
 	size_t n = *count < cap ? *count : cap;
 
 	for (size_t i = 0; i < n; i++)
-		if (same_hit(t, &out[i], &hit))
+		if (same_hit(d, t, &out[i], &hit))
 			return;
 	if (*count < cap)
 		out[*count] = hit;
@@ -331,7 +331,7 @@ long os_dict_find(const struct os_dict *d, const struct os_tokens *t,
 					(long)kw, d->kw[kw].type, (uint32_t)i,
 					(uint32_t)m[mi].len};
 
-				push_hit(t, out, cap, &count, h);
+				push_hit(d, t, out, cap, &count, h);
 			}
 		if (i == t->n || !spec)
 			continue;
@@ -341,11 +341,11 @@ long os_dict_find(const struct os_dict *d, const struct os_tokens *t,
 
 			if (i + 2 < t->n && t->v[i + 2].kind == OS_TOKEN_UNIT)
 				len = 3; /* "1.9 cu. ft." */
-			push_hit(t, out, cap, &count,
+			push_hit(d, t, out, cap, &count,
 				 (struct os_keyword_hit){-1, spec, (uint32_t)i, len});
 		} else if (t->v[i].kind == OS_TOKEN_WORD &&
 			   is_number_word(os_token_text(t, i))) {
-			push_hit(t, out, cap, &count,
+			push_hit(d, t, out, cap, &count,
 				 (struct os_keyword_hit){-1, spec, (uint32_t)i, 1});
 		}
 	}

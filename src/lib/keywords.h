@@ -55,14 +55,20 @@ struct os_keyword_hit {
 void os_dict_init(struct os_dict *d, unsigned norm_flags);
 void os_dict_release(struct os_dict *d);
 
+/* The canonical form of a keyword text: normalized, tokenized, tokens
+ * joined by one space (malloc'd). NULL with err: status 3 for a text
+ * without any token, 1 for memory. */
+char *os_dict_canonical(const struct os_dict *d, const char *text,
+			struct os_error *err);
 /* Adds a keyword, normalizing and tokenizing `text`. Returns its index
  * (an existing one for a repeated pair), or -1 with err: status 3 for
  * text without any token or invalid UTF-8, 1 for memory. `source` must
  * be a string literal or outlive the dictionary. */
 long os_dict_add(struct os_dict *d, const char *type, const char *text,
 		 const char *source, long count, struct os_error *err);
-/* Loads `type<TAB>keyword` lines ('#' comments and blank lines skipped).
- * Errors name FILE:LINE (status 3) or the file (status 1). */
+/* Loads `type<TAB>keyword` lines ('#' comments and blank lines skipped;
+ * further tab-separated columns, such as those of --dump-keywords, are
+ * ignored). Errors name FILE:LINE (status 3) or the file (status 1). */
 int os_dict_load_tsv(struct os_dict *d, const char *path, const char *source,
 		     struct os_error *err);
 /* Adds the built-in lexicon of colors, materials, styles, functions and

@@ -202,6 +202,21 @@ static int count_head_and_color(struct mine *m, const char *norm)
 	return 0;
 }
 
+/* Counts the canonical form of a field's text; a text without words
+ * counts nothing. Returns -1 only when out of memory. */
+static int count_canonical(struct mine *m, struct counter *c, const char *text)
+{
+	struct os_error e;
+	char *phrase = os_dict_canonical(m->d, text, &e);
+	long rc;
+
+	if (!phrase)
+		return e.status == OS_EXIT_FAILURE ? -1 : 0;
+	rc = counter_add(c, phrase, strlen(phrase));
+	free(phrase);
+	return rc < 0 ? -1 : 0;
+}
+
 static int mine_item(void *ctx, const struct os_item *item)
 {
 	struct mine *m = ctx;
@@ -212,8 +227,7 @@ static int mine_item(void *ctx, const struct os_item *item)
 	if (!norm)
 		return 0; /* titles in the catalog were checked at ingest */
 	if (item->brand && item->brand[0]) {
-		if (counter_add(&m->field_brand, item->brand,
-				strlen(item->brand)) < 0)
+		if (count_canonical(m, &m->field_brand, item->brand) < 0)
 			goto oom;
 	} else {
 		if (os_tokenize(&m->t, norm, len) < 0 ||
@@ -224,8 +238,7 @@ static int mine_item(void *ctx, const struct os_item *item)
 		const char *leaf = strrchr(item->category, '>');
 
 		leaf = leaf ? leaf + 1 : item->category;
-		leaf += strspn(leaf, " ");
-		if (*leaf && counter_add(&m->category, leaf, strlen(leaf)) < 0)
+		if (count_canonical(m, &m->category, leaf) < 0)
 			goto oom;
 	}
 	if (count_head_and_color(m, norm) < 0)

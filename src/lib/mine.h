@@ -7,11 +7,16 @@
  *   titles that contain it and each further word keeps at least
  *   brand_extend of the items ("hampton bay", but not "delta vero").
  * - product: the head noun of the title, the last one or two words before
- *   the first " - ", "(", ",", " with ", " for " or " in ", when at least
- *   min_product items share it ("convection microwave", "microwave").
- * - color: the words after the last " in " of a title ("in oil rubbed
- *   bronze"), when at least min_color items share them.
+ *   the first " - ", " (", ", ", " with ", " for ", " in " or " w/ ", when
+ *   at least min_product items share it ("convection microwave",
+ *   "microwave").
+ * - color: the words after the last " in " of a title, up to the next of
+ *   those separators ("in oil rubbed bronze"), when at least min_color
+ *   items share them.
  * - category: the item's "category" field (its last level after '>').
+ *
+ * Brand and category fields are counted in their canonical form, so
+ * "Hampton Bay" and "HAMPTON BAY" are one brand.
  *
  * Mined keywords enter the dictionary with source "mined" and their item
  * counts; a candidate that the built-in lexicon already holds (a title

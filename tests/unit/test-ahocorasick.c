@@ -161,6 +161,13 @@ static void test_dict(void)
 	is_str(annotate(&d, "nothing here"), "", "no keywords");
 	os_dict_release(&d);
 
+	os_dict_init(&d, 0);
+	os_dict_add(&d, "spec", "1/2 in.", "user", 0, &err);
+	os_dict_build(&d);
+	is_str(annotate(&d, "1/2in pipe"), "spec=1/2 in.",
+	       "a spec in the dictionary and the pattern is reported once");
+	os_dict_release(&d);
+
 	fd = mkstemp(path);
 	if (write(fd, "# comment\n\nbrand\tBEHR\nbroken line\n", 33) != 33)
 		return;
