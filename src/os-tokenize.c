@@ -485,20 +485,59 @@ static int bad_record(struct run *r, struct os_error *err)
 	return 0;
 }
 
-/* --queries: annotate query records one at a time. */
+/* Query records are annotated in chunks: read in order, analyzed and
+ * annotated in parallel, written in order. */
+#define QUERY_CHUNK 256
+
+struct query_chunk {
+	cJSON *obj[QUERY_CHUNK];
+	const char *query[QUERY_CHUNK];
+	struct os_tokens tokens[QUERY_CHUNK];
+	size_t n;
+};
+
+/* Annotates and writes the records of a chunk, then frees them. */
+static int flush_queries(struct run *r, struct query_chunk *c,
+			 struct os_error *err)
+{
+	int failed = 0, rc = 0;
+
+#pragma omp parallel for schedule(dynamic, 64) reduction(| : failed)
+	for (size_t i = 0; i < c->n; i++) {
+		struct os_error e;
+
+		if (os_analyze(&c->tokens[i], c->query[i], r->norm_flags, &e) < 0 ||
+		    annotate_record(r, c->obj[i], &c->tokens[i]) < 0)
+			failed = 1;
+	}
+	if (failed) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		if (rc == 0)
+			rc = write_record(r, c->obj[i], err);
+		cJSON_Delete(c->obj[i]);
+	}
+	c->n = 0;
+	return rc;
+}
+
+/* --queries: annotate query records, streaming. */
 static int run_queries(struct run *r, struct os_error *err)
 {
 	struct os_jsonl_reader *rd = os_jsonl_reader_new(
 		r->o->inputs, r->o->ninputs, (size_t)r->o->max_line);
-	struct os_tokens t;
+	struct query_chunk *c = calloc(1, sizeof *c);
 	cJSON *obj;
 	int rc, status = OS_EXIT_OK;
 
-	if (!rd) {
+	if (!rd || !c) {
+		os_jsonl_reader_free(rd);
+		free(c);
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return OS_EXIT_FAILURE;
 	}
-	os_tokens_init(&t);
 	while ((rc = os_jsonl_reader_next(rd, &obj, err)) != 0) {
 		const char *q;
 
@@ -520,17 +559,19 @@ static int run_queries(struct run *r, struct os_error *err)
 			os_error_clear(err); /* reported */
 			break;
 		}
-		if (os_analyze(&t, q, r->norm_flags, err) < 0 ||
-		    annotate_record(r, obj, &t) < 0 || write_record(r, obj, err) < 0) {
-			if (!err->status)
-				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-			cJSON_Delete(obj);
+		c->obj[c->n] = obj;
+		c->query[c->n++] = q;
+		if (c->n == QUERY_CHUNK && flush_queries(r, c, err) < 0) {
 			status = err->status;
 			break;
 		}
-		cJSON_Delete(obj);
 	}
-	os_tokens_release(&t);
+	/* the records before a bad one are written, as they came */
+	if (c->n && flush_queries(r, c, err) < 0 && status == OS_EXIT_OK)
+		status = err->status;
+	for (size_t i = 0; i < QUERY_CHUNK; i++)
+		os_tokens_release(&c->tokens[i]);
+	free(c);
 	os_jsonl_reader_free(rd);
 	return status;
 }

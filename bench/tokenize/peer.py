@@ -1,19 +1,29 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""peer.py: a pure-Python peer of `os-tokenize` ingest, for bench/tokenize/run.
+"""peer.py: a pure-Python peer of `os-tokenize`, for bench/tokenize/run.
 
 Usage: peer.py CATALOG ITEMS.jsonl KEYWORDS.tsv OUT.jsonl
+       peer.py --queries QUERIES.jsonl KEYWORDS.tsv OUT.jsonl
 
-Does the work of `os-tokenize -C CATALOG ITEMS.jsonl -o OUT.jsonl` with the
-standard library only: normalizes and tokenizes every title by the rules of
-src/lib/normalize.c and src/lib/tokenize.c, counts document frequencies,
-stores items and vocabulary in an SQLite catalog of the same schema (one
-transaction per 5000 items), and annotates every item with leftmost-longest
-dictionary matches plus the number+unit spec pattern (src/lib/dict.c). The
-dictionary is not mined: it is read from KEYWORDS.tsv, the output of
-`os-tokenize --dump-keywords` (type, text, source, count; "pattern" rows are
-left out as os-tokenize leaves them out, the pattern finds them again).
-Prints {"items", "seconds", "max_rss_kb"} as one JSON line.
+The first form does the work of `os-tokenize -C CATALOG ITEMS.jsonl -o
+OUT.jsonl` with the standard library only: normalizes and tokenizes every
+title by the rules of src/lib/normalize.c and src/lib/tokenize.c, counts
+document frequencies, stores items and vocabulary in an SQLite catalog of
+the same schema (one transaction per 5000 items), and annotates every item
+with leftmost-longest dictionary matches plus the number+unit spec pattern
+(src/lib/dict.c). The dictionary is not mined: it is read from KEYWORDS.tsv,
+the output of `os-tokenize --dump-keywords` (type, text, source, count;
+"pattern" rows are left out as os-tokenize leaves them out, the pattern
+finds them again). Otherwise it differs from os-tokenize only in ways its
+outputs do not show: one thread, no items_fingerprint in meta, and only the
+items read are annotated (all of them on a fresh catalog).
+
+The second form is the text work alone, as `os-tokenize --queries` does it:
+each record's "query" normalized, tokenized and matched against the
+dictionary, the record written back with its "keywords"; no catalog.
+
+Prints {"items", "seconds", "max_rss_kb"} as one JSON line; the seconds
+include building the regular expressions at start.
 """
 import json
 import re
@@ -23,6 +33,7 @@ import sys
 import time
 import unicodedata
 
+START = time.perf_counter()
 BATCH = 5000
 NGRAM_BUCKETS = 1 << 20  # OS_NGRAM_BUCKETS_DEFAULT, recorded in meta
 
@@ -33,7 +44,8 @@ CREATE TABLE meta (
   value TEXT NOT NULL
 ) STRICT;
 CREATE TABLE items (
-  id TEXT PRIMARY KEY,
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   title TEXT NOT NULL,
   category TEXT,
   brand TEXT,
@@ -53,7 +65,7 @@ CREATE TABLE keywords (
   UNIQUE (type, text)
 ) STRICT;
 CREATE TABLE item_keywords (
-  item TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+  item INTEGER NOT NULL REFERENCES items(seq) ON DELETE CASCADE,
   keyword INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,
   position INTEGER NOT NULL,
   PRIMARY KEY (item, keyword)
@@ -249,9 +261,10 @@ def find_keywords(texts, kinds, keywords, phrases, longest):
                 kws = phrases.get(tuple(texts[i:i + length]))
                 if kws:
                     for k in kws:
-                        if k not in seen:
-                            seen.add(k)
-                            hits.append((keywords[k][0], keywords[k][1], i))
+                        key = keywords[k][:2]  # (type, text)
+                        if key not in seen:
+                            seen.add(key)
+                            hits.append((*key, i))
                     free = i + length
                     break
         if kinds[i] == NUMBER and i + 1 < n and kinds[i + 1] == UNIT:
@@ -277,9 +290,9 @@ class Catalog:
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA cache_size = -65536")
         if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executescript(SCHEMA)
+            self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA)
             self.set_meta("created_by", "bench/tokenize/peer.py")
             self.set_meta("normalization", "nfkc-casefold-fold-accents")
             self.set_meta("ngram_buckets", str(NGRAM_BUCKETS))
@@ -313,28 +326,27 @@ class Catalog:
         return kid
 
     def store_batch(self, batch):
-        """One transaction: items upserted (an old title's tokens leave the
-        vocabulary), document frequencies, item keywords."""
+        """One transaction: items upserted (an item read again loses its old
+        title's tokens and keywords), document frequencies, item keywords."""
         df, annotations = {}, {}
         self.db.execute("BEGIN IMMEDIATE")
         for item, texts, hits in batch:
             row = self.db.execute("SELECT title FROM items WHERE id = ?", (item[0],)).fetchone()
-            self.db.execute(
+            seq = self.db.execute(
                 "INSERT INTO items (id, title, category, brand, attrs) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET title = excluded.title, "
-                "category = excluded.category, brand = excluded.brand, attrs = excluded.attrs",
-                item)
+                "category = excluded.category, brand = excluded.brand, attrs = excluded.attrs "
+                "RETURNING seq", item).fetchone()[0]
             if row:
                 for tok in set(tokens(normalize(row[0]))[0]):
                     df[tok] = df.get(tok, 0) - 1
+                self.db.execute("DELETE FROM item_keywords WHERE item = ?", (seq,))
             for tok in set(texts):
                 df[tok] = df.get(tok, 0) + 1
-            annotations[item[0]] = [(item[0], self.keyword_id(t, x), pos) for t, x, pos in hits]
+            annotations[seq] = [(seq, self.keyword_id(t, x), pos) for t, x, pos in hits]
         self.db.executemany(
             "INSERT INTO vocab (token, df) VALUES (?1, max(?2, 0)) "
             "ON CONFLICT (token) DO UPDATE SET df = df + ?2", df.items())
-        self.db.executemany("DELETE FROM item_keywords WHERE item = ?",
-                            ((i,) for i in annotations))
         self.db.executemany(
             "INSERT OR IGNORE INTO item_keywords (item, keyword, position) VALUES (?, ?, ?)",
             (r for rows in annotations.values() for r in rows))
@@ -351,11 +363,26 @@ def item_row(obj):
             if isinstance(attrs, dict) else "{}")
 
 
-def main(argv):
-    if len(argv) != 5:
-        sys.exit("usage: peer.py CATALOG ITEMS.jsonl KEYWORDS.tsv OUT.jsonl")
-    start = time.perf_counter()
-    catalog_path, items_path, keywords_path, out_path = argv[1:]
+def annotate_queries(queries_path, keywords_path, out_path):
+    """The --queries form: returns the number of records annotated."""
+    keywords, phrases, longest = load_dictionary(keywords_path)
+    count = 0
+    with open(queries_path, encoding="utf-8") as src, \
+            open(out_path, "w", encoding="utf-8") as out:
+        for line in src:
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            texts, kinds = tokens(normalize(obj["query"]))
+            hits = find_keywords(texts, kinds, keywords, phrases, longest)
+            obj["keywords"] = [{"type": t, "text": x} for t, x, _ in hits]
+            out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+    return count
+
+
+def ingest(catalog_path, items_path, keywords_path, out_path):
+    """The first form: returns the number of items ingested."""
     keywords, phrases, longest = load_dictionary(keywords_path)
     catalog = Catalog(catalog_path)
     catalog.store_dictionary(keywords)
@@ -367,6 +394,7 @@ def main(argv):
                 continue
             obj = json.loads(line)
             item = item_row(obj)
+            obj["id"] = item[0]  # ids travel as strings, as in os-tokenize
             texts, kinds = tokens(normalize(item[1]))
             hits = find_keywords(texts, kinds, keywords, phrases, longest)
             obj["keywords"] = [{"type": t, "text": x} for t, x, _ in hits]
@@ -379,8 +407,19 @@ def main(argv):
         if batch:
             catalog.store_batch(batch)
     catalog.db.close()
+    return count
+
+
+def main(argv):
+    if len(argv) == 5 and argv[1] == "--queries":
+        count = annotate_queries(*argv[2:])
+    elif len(argv) == 5:
+        count = ingest(*argv[1:])
+    else:
+        sys.exit("usage: peer.py CATALOG ITEMS.jsonl KEYWORDS.tsv OUT.jsonl\n"
+                 "       peer.py --queries QUERIES.jsonl KEYWORDS.tsv OUT.jsonl")
     print(json.dumps({"items": count,
-                      "seconds": round(time.perf_counter() - start, 3),
+                      "seconds": round(time.perf_counter() - START, 3),
                       "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 

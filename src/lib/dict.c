@@ -266,20 +266,43 @@ static int is_number_word(const char *w)
 	return 1;
 }
 
+/* Whether `text` is tokens [start, start+len) joined by spaces. */
+static int tokens_spell(const struct os_tokens *t, uint32_t start,
+			uint32_t len, const char *text)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		const struct os_token *tok = &t->v[start + i];
+
+		if (i && *text++ != ' ')
+			return 0;
+		if (strncmp(text, t->text + tok->offset, tok->len) != 0)
+			return 0;
+		text += tok->len;
+	}
+	return *text == '\0';
+}
+
 /* Same (type, text)? A pattern hit may repeat a dictionary keyword (a
- * user's "1/2 in." spec), so texts are compared, not indices. */
+ * user's "1/2 in." spec), so texts are compared, not only indices. */
 static int same_hit(const struct os_dict *d, const struct os_tokens *t,
 		    const struct os_keyword_hit *a,
 		    const struct os_keyword_hit *b)
 {
-	char ta[512], tb[512];
-
 	if (a->type != b->type)
 		return 0;
 	if (a->keyword >= 0 && b->keyword >= 0)
 		return a->keyword == b->keyword;
-	return strcmp(os_keyword_hit_text(d, t, a, ta, sizeof ta),
-		      os_keyword_hit_text(d, t, b, tb, sizeof tb)) == 0;
+	if (a->keyword >= 0)
+		return tokens_spell(t, b->start, b->len, d->kw[a->keyword].text);
+	if (b->keyword >= 0)
+		return tokens_spell(t, a->start, a->len, d->kw[b->keyword].text);
+	if (a->len != b->len)
+		return 0;
+	for (uint32_t i = 0; i < a->len; i++)
+		if (strcmp(os_token_text(t, a->start + i),
+			   os_token_text(t, b->start + i)) != 0)
+			return 0;
+	return 1;
 }
 
 /* Appends a hit unless the same (type, text) is already there. */
@@ -363,14 +386,16 @@ const char *os_keyword_hit_text(const struct os_dict *d,
 
 	if (hit->keyword >= 0)
 		return d->kw[hit->keyword].text;
-	buf[0] = '\0';
 	for (uint32_t i = 0; i < hit->len; i++) {
-		int n = snprintf(buf + len, size - len, "%s%s", i ? " " : "",
-				 os_token_text(t, hit->start + i));
+		const struct os_token *tok = &t->v[hit->start + i];
 
-		if (n < 0 || (size_t)n >= size - len)
+		if (len + tok->len + 2 > size)
 			break;
-		len += (size_t)n;
+		if (i)
+			buf[len++] = ' ';
+		memcpy(buf + len, t->text + tok->offset, tok->len);
+		len += tok->len;
 	}
+	buf[len] = '\0';
 	return buf;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* jsonl_writer.c: printing cJSON trees with deliberate number formatting,
- * and the small tree helpers the programs share (see jsonl.h). */
+ * and the small tree helpers the programs share (see jsonl.h). A record is
+ * written by one thread, so the stream's lock is left alone (the
+ * _unlocked stdio calls). */
 #include "config.h"
 
 #include <math.h>
@@ -43,7 +45,7 @@ static void write_string(FILE *out, const char *s)
 {
 	const char *run = s;
 
-	putc('"', out);
+	putc_unlocked('"', out);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		const char *esc = NULL;
@@ -64,13 +66,13 @@ static void write_string(FILE *out, const char *s)
 			esc = hex;
 		}
 		if (esc) {
-			fwrite(run, 1, (size_t)(s - run), out);
-			fputs(esc, out);
+			fwrite_unlocked(run, 1, (size_t)(s - run), out);
+			fputs_unlocked(esc, out);
 			run = s + 1;
 		}
 	}
-	fwrite(run, 1, (size_t)(s - run), out);
-	putc('"', out);
+	fwrite_unlocked(run, 1, (size_t)(s - run), out);
+	putc_unlocked('"', out);
 }
 
 static void write_value(FILE *out, const cJSON *v)
@@ -79,44 +81,44 @@ static void write_value(FILE *out, const cJSON *v)
 
 	switch (v->type & 0xff) {
 	case cJSON_False:
-		fputs("false", out);
+		fputs_unlocked("false", out);
 		break;
 	case cJSON_True:
-		fputs("true", out);
+		fputs_unlocked("true", out);
 		break;
 	case cJSON_NULL:
 	case cJSON_Invalid:
-		fputs("null", out);
+		fputs_unlocked("null", out);
 		break;
 	case cJSON_Number:
 		os_json_format_double(num, sizeof num, v->valuedouble);
-		fputs(num, out);
+		fputs_unlocked(num, out);
 		break;
 	case cJSON_String:
 		write_string(out, v->valuestring ? v->valuestring : "");
 		break;
 	case cJSON_Raw:
-		fputs(v->valuestring ? v->valuestring : "null", out);
+		fputs_unlocked(v->valuestring ? v->valuestring : "null", out);
 		break;
 	case cJSON_Array:
-		putc('[', out);
+		putc_unlocked('[', out);
 		for (const cJSON *c = v->child; c; c = c->next) {
 			if (c != v->child)
-				putc(',', out);
+				putc_unlocked(',', out);
 			write_value(out, c);
 		}
-		putc(']', out);
+		putc_unlocked(']', out);
 		break;
 	case cJSON_Object:
-		putc('{', out);
+		putc_unlocked('{', out);
 		for (const cJSON *c = v->child; c; c = c->next) {
 			if (c != v->child)
-				putc(',', out);
+				putc_unlocked(',', out);
 			write_string(out, c->string ? c->string : "");
-			putc(':', out);
+			putc_unlocked(':', out);
 			write_value(out, c);
 		}
-		putc('}', out);
+		putc_unlocked('}', out);
 		break;
 	}
 }
@@ -130,7 +132,7 @@ int os_json_write(FILE *out, const cJSON *item)
 int os_jsonl_write(FILE *out, const cJSON *obj)
 {
 	write_value(out, obj);
-	putc('\n', out);
+	putc_unlocked('\n', out);
 	return ferror(out) ? -1 : 0;
 }
 
