@@ -130,6 +130,10 @@ static void put_cp(struct state *s, utf8proc_int32_t cp)
 {
 	utf8proc_uint8_t b[4];
 
+	if (cp < 0x80 && s->t->text_len + 2 <= s->t->text_cap) {
+		s->t->text[s->t->text_len++] = (char)cp; /* the common case */
+		return;
+	}
 	put_bytes(s, (const char *)b, (size_t)utf8proc_encode_char(cp, b));
 }
 
@@ -247,7 +251,13 @@ int os_tokenize(struct os_tokens *t, const char *text, size_t len)
 	if (!cps)
 		return -1;
 	for (size_t i = 0; i < len;) {
-		utf8proc_ssize_t k = utf8proc_iterate(
+		utf8proc_ssize_t k;
+
+		if ((unsigned char)text[i] < 0x80) {
+			cps[n++] = (unsigned char)text[i++];
+			continue;
+		}
+		k = utf8proc_iterate(
 			(const utf8proc_uint8_t *)text + i,
 			(utf8proc_ssize_t)(len - i), &cps[n]);
 
