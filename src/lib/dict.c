@@ -323,16 +323,21 @@ static void push_hit(const struct os_dict *d, const struct os_tokens *t,
 long os_dict_find(const struct os_dict *d, const struct os_tokens *t,
 		  struct os_keyword_hit *out, size_t cap)
 {
-	uint32_t *syms = malloc((t->n + 1) * sizeof *syms);
-	struct os_ac_match *m = malloc((t->n + 1) * sizeof *m);
+	/* most texts are short: their arrays live on the stack */
+	uint32_t syms_small[64], *syms = syms_small;
+	struct os_ac_match m_small[64], *m = m_small;
 	const char *spec = NULL;
 	size_t count = 0, nm = 0, mi = 0;
 	long type_id = os_strmap_find(&d->types, "spec", 4);
 
-	if (!syms || !m) {
-		free(syms);
-		free(m);
-		return -1;
+	if (t->n >= 64) {
+		syms = malloc((t->n + 1) * sizeof *syms);
+		m = malloc((t->n + 1) * sizeof *m);
+		if (!syms || !m) {
+			free(syms);
+			free(m);
+			return -1;
+		}
 	}
 	if (type_id >= 0)
 		spec = os_strmap_key(&d->types, (size_t)type_id);
@@ -372,8 +377,10 @@ long os_dict_find(const struct os_dict *d, const struct os_tokens *t,
 				 (struct os_keyword_hit){-1, spec, (uint32_t)i, 1});
 		}
 	}
-	free(syms);
-	free(m);
+	if (syms != syms_small) {
+		free(syms);
+		free(m);
+	}
 	return (long)count;
 }
 

@@ -60,6 +60,10 @@ int os_json_format_double(char *buf, size_t size, double v);
  * same float, so vectors print without double-widening noise. */
 int os_json_format_float(char *buf, size_t size, float v);
 
+/* Writes `s` as a quoted JSON string to `out`, which must hold
+ * 6 * strlen(s) + 3 bytes; returns the length written (NUL not counted). */
+size_t os_json_quote(char *out, const char *s);
+
 /* A JSON array of floats as one preformatted (raw) cJSON node. */
 cJSON *os_json_float_array(const float *v, size_t n);
 

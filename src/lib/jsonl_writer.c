@@ -41,30 +41,61 @@ int os_json_format_float(char *buf, size_t size, float v)
 	return 0; /* not reached */
 }
 
+/* The escape sequence of byte c inside a JSON string (written to hex for
+ * other control characters), or NULL when c stands for itself. */
+static const char *escape_of(unsigned char c, char hex[8])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\t':
+		return "\\t";
+	case '\r':
+		return "\\r";
+	default:
+		if (c >= 0x20)
+			return NULL;
+		snprintf(hex, 8, "\\u%04x", c);
+		return hex;
+	}
+}
+
+size_t os_json_quote(char *out, const char *s)
+{
+	size_t len = 0;
+
+	out[len++] = '"';
+	for (; *s; s++) {
+		char hex[8];
+		const char *esc = escape_of((unsigned char)*s, hex);
+
+		if (esc) {
+			size_t n = strlen(esc);
+
+			memcpy(out + len, esc, n);
+			len += n;
+		} else {
+			out[len++] = *s;
+		}
+	}
+	out[len++] = '"';
+	out[len] = '\0';
+	return len;
+}
+
 static void write_string(FILE *out, const char *s)
 {
 	const char *run = s;
 
 	putc_unlocked('"', out);
 	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		const char *esc = NULL;
 		char hex[8];
+		const char *esc = escape_of((unsigned char)*s, hex);
 
-		if (c == '"')
-			esc = "\\\"";
-		else if (c == '\\')
-			esc = "\\\\";
-		else if (c == '\n')
-			esc = "\\n";
-		else if (c == '\t')
-			esc = "\\t";
-		else if (c == '\r')
-			esc = "\\r";
-		else if (c < 0x20) {
-			snprintf(hex, sizeof hex, "\\u%04x", c);
-			esc = hex;
-		}
 		if (esc) {
 			fwrite_unlocked(run, 1, (size_t)(s - run), out);
 			fputs_unlocked(esc, out);

@@ -5,7 +5,11 @@
 
 #include "keyword_io.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "jsonl.h"
 
 struct load_ctx {
 	struct os_dict *d;
@@ -54,22 +58,31 @@ int os_dict_store(const struct os_dict *d, struct os_catalog *c, long *ids,
 cJSON *os_keyword_hits_json(const struct os_dict *d, const struct os_tokens *t,
 			    const struct os_keyword_hit *hits, size_t n)
 {
-	cJSON *arr = cJSON_CreateArray();
-	char buf[512];
+	/* Formatted here as one raw node: a tree of cJSON objects per
+	 * keyword cost more than all the matching. */
+	char buf[512], *text;
+	size_t cap = 3, len = 0;
+	cJSON *raw;
 
-	if (!arr)
+	for (size_t i = 0; i < n; i++)
+		cap += 24 + 6 * (strlen(hits[i].type) +
+				 strlen(os_keyword_hit_text(d, t, &hits[i], buf,
+							    sizeof buf)));
+	if (!(text = malloc(cap)))
 		return NULL;
+	text[len++] = '[';
 	for (size_t i = 0; i < n; i++) {
-		cJSON *kw = cJSON_CreateObject();
-
-		if (!kw || !cJSON_AddItemToArray(arr, kw) ||
-		    !cJSON_AddStringToObject(kw, "type", hits[i].type) ||
-		    !cJSON_AddStringToObject(
-			    kw, "text",
-			    os_keyword_hit_text(d, t, &hits[i], buf, sizeof buf))) {
-			cJSON_Delete(arr);
-			return NULL;
-		}
+		len += (size_t)sprintf(text + len, "%s{\"type\":", i ? "," : "");
+		len += os_json_quote(text + len, hits[i].type);
+		memcpy(text + len, ",\"text\":", 8);
+		len += 8;
+		len += os_json_quote(text + len, os_keyword_hit_text(d, t, &hits[i],
+								     buf, sizeof buf));
+		text[len++] = '}';
 	}
-	return arr;
+	text[len++] = ']';
+	text[len] = '\0';
+	raw = cJSON_CreateRaw(text);
+	free(text);
+	return raw;
 }

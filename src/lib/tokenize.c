@@ -245,7 +245,8 @@ static int open_word_is_number(const struct state *s)
 int os_tokenize(struct os_tokens *t, const char *text, size_t len)
 {
 	struct state s = {t, 0, 0};
-	utf8proc_int32_t *cps = malloc((len + 1) * sizeof *cps);
+	utf8proc_int32_t small[256];
+	utf8proc_int32_t *cps = len < 256 ? small : malloc((len + 1) * sizeof *cps);
 	size_t n = 0;
 
 	if (!cps)
@@ -311,6 +312,7 @@ int os_tokenize(struct os_tokens *t, const char *text, size_t len)
 		}
 	}
 	flush(&s);
-	free(cps);
+	if (cps != small)
+		free(cps);
 	return s.failed ? -1 : 0;
 }
