@@ -5,7 +5,6 @@
 
 #include "keyword_io.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +71,10 @@ cJSON *os_keyword_hits_json(const struct os_dict *d, const struct os_tokens *t,
 		return NULL;
 	text[len++] = '[';
 	for (size_t i = 0; i < n; i++) {
-		len += (size_t)sprintf(text + len, "%s{\"type\":", i ? "," : "");
+		if (i)
+			text[len++] = ',';
+		memcpy(text + len, "{\"type\":", 8);
+		len += 8;
 		len += os_json_quote(text + len, hits[i].type);
 		memcpy(text + len, ",\"text\":", 8);
 		len += 8;
