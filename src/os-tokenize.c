@@ -15,6 +15,7 @@
 #include "lib/analyze.h"
 #include "lib/catalog.h"
 #include "lib/cli.h"
+#include "lib/grow.h"
 #include "lib/jsonl.h"
 #include "lib/keyword_io.h"
 #include "lib/keywords.h"
@@ -621,18 +622,13 @@ static int read_items(struct run *r, struct pending_list *p,
 				continue;
 			goto fail_reported;
 		}
-		if (p->n == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 1024;
-			struct pending *v = realloc(p->v, cap * sizeof *v);
-
-			if (!v) {
-				cJSON_Delete(obj);
-				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-				goto fail;
-			}
-			p->v = v;
-			p->cap = cap;
+		e = os_grow(p->v, &p->cap, p->n + 1, sizeof *e, 1024);
+		if (!e) {
+			cJSON_Delete(obj);
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			goto fail;
 		}
+		p->v = e;
 		e = &p->v[p->n];
 		if (os_record_item(obj, &e->item, &e->owned, err) < 0) {
 			cJSON_Delete(obj);
@@ -796,26 +792,23 @@ static int finish_dict(struct run *r, struct os_error *err)
 struct item_texts {
 	long *seq;
 	char **title;
-	size_t n, cap;
+	size_t n, seq_cap, title_cap;
 };
 
 static int collect_item(void *ctx, const struct os_item *item)
 {
 	struct item_texts *it = ctx;
 
-	if (it->n == it->cap) {
-		size_t cap = it->cap ? it->cap * 2 : 4096;
-		long *seq = realloc(it->seq, cap * sizeof *seq);
-		char **title;
+	long *seq = os_grow(it->seq, &it->seq_cap, it->n + 1, sizeof *seq, 4096);
+	char **title;
 
-		if (!seq)
-			return 1;
-		it->seq = seq;
-		if (!(title = realloc(it->title, cap * sizeof *title)))
-			return 1;
-		it->title = title;
-		it->cap = cap;
-	}
+	if (!seq)
+		return 1;
+	it->seq = seq;
+	title = os_grow(it->title, &it->title_cap, it->n + 1, sizeof *title, 4096);
+	if (!title)
+		return 1;
+	it->title = title;
 	it->seq[it->n] = item->seq;
 	it->title[it->n] = strdup(item->title);
 	if (!it->title[it->n])
@@ -871,15 +864,12 @@ static int store_item_keywords(struct run *r, const long *seqs,
 				if (s < 0)
 					goto oom;
 				if (added) {
-					if ((size_t)s >= spec_cap) {
-						size_t cap = spec_cap ? spec_cap * 2 : 1024;
-						long *v = realloc(spec_ids, cap * sizeof *v);
+					long *v = os_grow(spec_ids, &spec_cap, (size_t)s + 1,
+							  sizeof *v, 1024);
 
-						if (!v)
-							goto oom;
-						spec_ids = v;
-						spec_cap = cap;
-					}
+					if (!v)
+						goto oom;
+					spec_ids = v;
 					spec_ids[s] = os_catalog_keyword_add(
 						r->cat, hits[h].type, text, "pattern",
 						0, err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hash.h"
 
 struct node {
@@ -73,15 +74,12 @@ static int grow_edges(struct os_ac *ac)
 
 static long add_node(struct os_ac *ac, uint32_t depth)
 {
-	if (ac->nnodes == ac->nodes_cap) {
-		size_t cap = ac->nodes_cap * 2;
-		struct node *nodes = realloc(ac->nodes, cap * sizeof *nodes);
+	struct node *nodes = os_grow(ac->nodes, &ac->nodes_cap, ac->nnodes + 1,
+				     sizeof *nodes, 64);
 
-		if (!nodes)
-			return -1;
-		ac->nodes = nodes;
-		ac->nodes_cap = cap;
-	}
+	if (!nodes)
+		return -1;
+	ac->nodes = nodes;
 	memset(&ac->nodes[ac->nnodes], 0, sizeof *ac->nodes);
 	ac->nodes[ac->nnodes].depth = depth;
 	return (long)ac->nnodes++;
@@ -93,11 +91,9 @@ struct os_ac *os_ac_new(void)
 
 	if (!ac)
 		return NULL;
-	ac->nodes_cap = 64;
 	ac->edges_cap = 128;
-	ac->nodes = malloc(ac->nodes_cap * sizeof *ac->nodes);
 	ac->edges = calloc(ac->edges_cap, sizeof *ac->edges);
-	if (!ac->nodes || !ac->edges || add_node(ac, 0) < 0) {
+	if (!ac->edges || add_node(ac, 0) < 0) {
 		os_ac_free(ac);
 		return NULL;
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "keywords.h"
 #include "normalize.h"
 
@@ -26,9 +27,8 @@ void os_dict_release(struct os_dict *d)
 		free(d->kw[i].text);
 	free(d->kw);
 	for (size_t i = 0; i < d->phrases.count; i++)
-		free(d->phrase_kw[i]);
+		free(d->phrase_kw[i].kw);
 	free(d->phrase_kw);
-	free(d->phrase_nkw);
 	os_strmap_release(&d->types);
 	os_strmap_release(&d->index);
 	os_strmap_release(&d->symbols);
@@ -85,37 +85,28 @@ static int add_to_phrase(struct os_dict *d, const char *phrase, size_t kw)
 	long p = os_strmap_intern(&d->phrases, phrase, strlen(phrase), &added);
 	uint32_t *list;
 
+	struct os_phrase_keywords *pk;
+
 	if (p < 0)
 		return -1;
-	if (added && d->phrases.count > d->phrases_cap) {
-		size_t cap = d->phrases_cap ? d->phrases_cap * 2 : 64;
-		uint32_t **pk = realloc(d->phrase_kw, cap * sizeof *pk);
-		size_t *pn;
-
-		if (!pk)
-			return -1;
-		d->phrase_kw = pk;
-		pn = realloc(d->phrase_nkw, cap * sizeof *pn);
-		if (!pn)
-			return -1;
-		d->phrase_nkw = pn;
-		d->phrases_cap = cap;
-	}
-	if (added) {
-		d->phrase_kw[p] = NULL;
-		d->phrase_nkw[p] = 0;
-	}
-	list = realloc(d->phrase_kw[p], (d->phrase_nkw[p] + 1) * sizeof *list);
+	pk = os_grow(d->phrase_kw, &d->phrases_cap, (size_t)p + 1, sizeof *pk, 64);
+	if (!pk)
+		return -1;
+	d->phrase_kw = pk;
+	if (added)
+		pk[p] = (struct os_phrase_keywords){NULL, 0};
+	list = realloc(pk[p].kw, (pk[p].n + 1) * sizeof *list);
 	if (!list)
 		return -1;
-	list[d->phrase_nkw[p]++] = (uint32_t)kw;
-	d->phrase_kw[p] = list;
+	list[pk[p].n++] = (uint32_t)kw;
+	pk[p].kw = list;
 	return 0;
 }
 
 long os_dict_add(struct os_dict *d, const char *type, const char *text,
 		 const char *source, long count, struct os_error *err)
 {
+	struct os_keyword *kw;
 	char *phrase, *key;
 	long t, idx;
 	int added;
@@ -144,15 +135,10 @@ long os_dict_add(struct os_dict *d, const char *type, const char *text,
 			d->kw[idx].count = count;
 		return idx;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 256;
-		struct os_keyword *kw = realloc(d->kw, cap * sizeof *kw);
-
-		if (!kw)
-			goto oom;
-		d->kw = kw;
-		d->cap = cap;
-	}
+	kw = os_grow(d->kw, &d->cap, d->n + 1, sizeof *kw, 256);
+	if (!kw)
+		goto oom;
+	d->kw = kw;
 	t = os_strmap_intern(&d->types, type, strlen(type), NULL);
 	if (t < 0 || add_to_phrase(d, phrase, d->n) < 0)
 		goto oom;
@@ -353,8 +339,8 @@ long os_dict_find(const struct os_dict *d, const struct os_tokens *t,
 	/* Merge the dictionary matches with the spec pattern, in order. */
 	for (size_t i = 0; i <= t->n; i++) {
 		for (; mi < nm && m[mi].start == i; mi++)
-			for (size_t k = 0; k < d->phrase_nkw[m[mi].value]; k++) {
-				uint32_t kw = d->phrase_kw[m[mi].value][k];
+			for (size_t k = 0; k < d->phrase_kw[m[mi].value].n; k++) {
+				uint32_t kw = d->phrase_kw[m[mi].value].kw[k];
 				struct os_keyword_hit h = {
 					(long)kw, d->kw[kw].type, (uint32_t)i,
 					(uint32_t)m[mi].len};

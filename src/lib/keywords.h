@@ -37,8 +37,10 @@ struct os_dict {
 	struct os_strmap index;   /* "type\ttext" -> keyword index */
 	struct os_strmap symbols; /* token text -> automaton symbol */
 	struct os_strmap phrases; /* text -> phrase id (automaton value) */
-	uint32_t **phrase_kw;     /* phrase id -> keyword indices */
-	size_t *phrase_nkw;
+	struct os_phrase_keywords {
+		uint32_t *kw;      /* indices into `kw`, malloc'd */
+		size_t n;
+	} *phrase_kw;             /* by phrase id */
 	size_t phrases_cap;
 	struct os_ac *ac;
 	unsigned norm_flags;      /* passed to os_normalize() */

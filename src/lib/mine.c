@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "normalize.h"
+#include "grow.h"
 #include "strmap.h"
 
 /* A multiset of strings. */
@@ -37,17 +38,11 @@ static long counter_add(struct counter *c, const char *key, size_t len)
 	int added;
 	long i = os_strmap_intern(&c->keys, key, len, &added);
 
-	if (i < 0)
-		return -1;
-	if ((size_t)i >= c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1024;
-		long *n = realloc(c->count, cap * sizeof *n);
+	long *n;
 
-		if (!n)
-			return -1;
-		c->count = n;
-		c->cap = cap;
-	}
+	if (i < 0 || !(n = os_grow(c->count, &c->cap, (size_t)i + 1, sizeof *n, 1024)))
+		return -1;
+	c->count = n;
 	if (added)
 		c->count[i] = 0;
 	c->count[i]++;
@@ -139,6 +134,7 @@ static size_t first_separator(const char *s, size_t from)
 static int count_brand_prefixes(struct mine *m)
 {
 	long ids[3] = {-1, -1, -1};
+	long(*p)[3];
 	char buf[512];
 
 	for (size_t k = 0; k < 3 && k < m->t.n && is_plain_word(&m->t, k); k++) {
@@ -147,15 +143,10 @@ static int count_brand_prefixes(struct mine *m)
 		if ((ids[k] = counter_add(&m->prefix[k], buf, len)) < 0)
 			return -1;
 	}
-	if (m->nitems == m->items_cap) {
-		size_t cap = m->items_cap ? m->items_cap * 2 : 4096;
-		long(*p)[3] = realloc(m->item_prefix, cap * sizeof *p);
-
-		if (!p)
-			return -1;
-		m->item_prefix = p;
-		m->items_cap = cap;
-	}
+	p = os_grow(m->item_prefix, &m->items_cap, m->nitems + 1, sizeof *p, 4096);
+	if (!p)
+		return -1;
+	m->item_prefix = p;
 	memcpy(m->item_prefix[m->nitems++], ids, sizeof ids);
 	return 0;
 }
@@ -251,14 +242,6 @@ oom:
 	return 1;
 }
 
-/* The df of a (single) token in the catalog. */
-static long token_df(const struct os_vocab *v, const char *token)
-{
-	long i = os_strmap_find(&v->tokens, token, strlen(token));
-
-	return i < 0 ? 0 : v->df[i];
-}
-
 static int choose_brands(struct mine *m, struct counter *chosen)
 {
 	const struct os_mine_opts *o = m->o;
@@ -272,7 +255,8 @@ static int choose_brands(struct mine *m, struct counter *chosen)
 		if (p[0] < 0)
 			continue;
 		n1 = m->prefix[0].count[p[0]];
-		df = token_df(m->v, os_strmap_key(&m->prefix[0].keys, (size_t)p[0]));
+		df = os_vocab_df(m->v, os_strmap_key(&m->prefix[0].keys, (size_t)p[0]),
+				 m->prefix[0].keys.entries[p[0]].len);
 		if (n1 < o->min_brand || (df > 0 && (double)n1 < o->brand_lead * (double)df))
 			continue;
 		best = p[0];
@@ -301,8 +285,8 @@ static int in_lexicon(const struct os_dict *d, const char *text)
 {
 	long p = os_strmap_find(&d->phrases, text, strlen(text));
 
-	for (size_t k = 0; p >= 0 && k < d->phrase_nkw[p]; k++)
-		if (strcmp(d->kw[d->phrase_kw[p][k]].source, "lexicon") == 0)
+	for (size_t k = 0; p >= 0 && k < d->phrase_kw[p].n; k++)
+		if (strcmp(d->kw[d->phrase_kw[p].kw[k]].source, "lexicon") == 0)
 			return 1;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hash.h"
 
 void os_strmap_init(struct os_strmap *m)
@@ -18,10 +19,8 @@ void os_strmap_init(struct os_strmap *m)
 void os_strmap_release(struct os_strmap *m)
 {
 	for (size_t i = 0; i < m->count; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->lens);
-	free(m->hashes);
+		free(m->entries[i].key);
+	free(m->entries);
 	free(m->slots);
 	memset(m, 0, sizeof *m);
 }
@@ -39,12 +38,12 @@ static size_t probe(const struct os_strmap *m, const char *key, size_t len,
 
 	for (;;) {
 		uint32_t s = m->slots[i];
+		const struct os_strmap_entry *e;
 
 		if (s == 0)
 			return i;
-		s--;
-		if (m->hashes[s] == h && m->lens[s] == len &&
-		    memcmp(m->keys[s], key, len) == 0)
+		e = &m->entries[s - 1];
+		if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -71,31 +70,10 @@ static int grow_slots(struct os_strmap *m)
 	m->slots = slots;
 	m->capacity = cap;
 	for (size_t id = 0; id < m->count; id++) {
-		size_t i = probe(m, m->keys[id], m->lens[id], m->hashes[id]);
-		m->slots[i] = (uint32_t)id + 1;
+		const struct os_strmap_entry *e = &m->entries[id];
+
+		m->slots[probe(m, e->key, e->len, e->hash)] = (uint32_t)id + 1;
 	}
-	return 0;
-}
-
-static int grow_keys(struct os_strmap *m)
-{
-	size_t cap = m->keys_cap ? m->keys_cap * 2 : 32;
-	char **keys = realloc(m->keys, cap * sizeof *keys);
-	size_t *lens;
-	uint64_t *hashes;
-
-	if (!keys)
-		return -1;
-	m->keys = keys;
-	lens = realloc(m->lens, cap * sizeof *lens);
-	if (!lens)
-		return -1;
-	m->lens = lens;
-	hashes = realloc(m->hashes, cap * sizeof *hashes);
-	if (!hashes)
-		return -1;
-	m->hashes = hashes;
-	m->keys_cap = cap;
 	return 0;
 }
 
@@ -103,6 +81,7 @@ long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
 		      int *added)
 {
 	uint64_t h = key_hash(key, len);
+	struct os_strmap_entry *entries;
 	size_t i;
 	char *copy;
 
@@ -113,16 +92,17 @@ long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
 	i = probe(m, key, len, h);
 	if (m->slots[i])
 		return (long)m->slots[i] - 1;
-	if (m->count == m->keys_cap && grow_keys(m) < 0)
+	entries = os_grow(m->entries, &m->entries_cap, m->count + 1,
+			  sizeof *entries, 32);
+	if (!entries)
 		return -1;
+	m->entries = entries;
 	copy = malloc(len + 1);
 	if (!copy)
 		return -1;
 	memcpy(copy, key, len);
 	copy[len] = '\0';
-	m->keys[m->count] = copy;
-	m->lens[m->count] = len;
-	m->hashes[m->count] = h;
+	m->entries[m->count] = (struct os_strmap_entry){copy, len, h};
 	m->slots[i] = (uint32_t)m->count + 1;
 	if (added)
 		*added = 1;

@@ -9,14 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct os_strmap_entry {
+	char *key;     /* malloc'd, NUL-terminated */
+	size_t len;
+	uint64_t hash;
+};
+
 struct os_strmap {
 	uint32_t *slots;   /* id + 1, 0 when empty; capacity a power of two */
 	size_t capacity;
-	char **keys;       /* keys[id], each malloc'd */
-	size_t *lens;      /* lens[id] */
-	uint64_t *hashes;  /* hashes[id] */
+	struct os_strmap_entry *entries; /* entries[id] */
 	size_t count;
-	size_t keys_cap;
+	size_t entries_cap;
 };
 
 void os_strmap_init(struct os_strmap *m);
@@ -31,7 +35,7 @@ long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
 
 static inline const char *os_strmap_key(const struct os_strmap *m, size_t id)
 {
-	return m->keys[id];
+	return m->entries[id].key;
 }
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "grow.h"
+
 static const struct {
 	const char *word;
 	const char *canonical;
@@ -107,21 +109,13 @@ struct state {
 static void put_bytes(struct state *s, const char *p, size_t n)
 {
 	struct os_tokens *t = s->t;
+	char *text = os_grow(t->text, &t->text_cap, t->text_len + n + 1, 1, 256);
 
-	if (t->text_len + n + 1 > t->text_cap) {
-		size_t cap = t->text_cap ? t->text_cap * 2 : 256;
-		char *text;
-
-		while (t->text_len + n + 1 > cap)
-			cap *= 2;
-		text = realloc(t->text, cap);
-		if (!text) {
-			s->failed = 1;
-			return;
-		}
-		t->text = text;
-		t->text_cap = cap;
+	if (!text) {
+		s->failed = 1;
+		return;
 	}
+	t->text = text;
 	memcpy(t->text + t->text_len, p, n);
 	t->text_len += n;
 }
@@ -141,20 +135,16 @@ static void put_cp(struct state *s, utf8proc_int32_t cp)
 static void push_token(struct state *s, size_t off, size_t len, int kind)
 {
 	struct os_tokens *t = s->t;
+	struct os_token *v;
 
 	if (s->failed)
 		return;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		struct os_token *v = realloc(t->v, cap * sizeof *v);
-
-		if (!v) {
-			s->failed = 1;
-			return;
-		}
-		t->v = v;
-		t->cap = cap;
+	v = os_grow(t->v, &t->cap, t->n + 1, sizeof *v, 32);
+	if (!v) {
+		s->failed = 1;
+		return;
 	}
+	t->v = v;
 	t->v[t->n].offset = (uint32_t)off;
 	t->v[t->n].len = (uint32_t)len;
 	t->v[t->n].kind = (uint8_t)kind;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 void os_vocab_init(struct os_vocab *v)
 {
 	memset(v, 0, sizeof *v);
@@ -16,9 +18,7 @@ void os_vocab_init(struct os_vocab *v)
 void os_vocab_release(struct os_vocab *v)
 {
 	os_strmap_release(&v->tokens);
-	free(v->id);
-	free(v->df);
-	free(v->pending);
+	free(v->entries);
 	free(v->dirty);
 	memset(v, 0, sizeof *v);
 }
@@ -28,39 +28,26 @@ static long slot(struct os_vocab *v, const char *token, size_t len)
 {
 	int added;
 	long i = os_strmap_intern(&v->tokens, token, len, &added);
+	struct os_vocab_entry *e;
 
 	if (i < 0 || !added)
 		return i;
-	if ((size_t)i >= v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-		long *id = realloc(v->id, cap * sizeof *id);
-
-		if (!id)
-			return -1;
-		v->id = id;
-		if (!(id = realloc(v->df, cap * sizeof *id)))
-			return -1;
-		v->df = id;
-		if (!(id = realloc(v->pending, cap * sizeof *id)))
-			return -1;
-		v->pending = id;
-		v->cap = cap;
-	}
-	v->id[i] = v->df[i] = v->pending[i] = 0;
+	e = os_grow(v->entries, &v->cap, (size_t)i + 1, sizeof *e, 1024);
+	if (!e)
+		return -1;
+	v->entries = e;
+	e[i] = (struct os_vocab_entry){0, 0, 0};
 	return i;
 }
 
 static int mark_dirty(struct os_vocab *v, size_t i)
 {
-	if (v->ndirty == v->dirty_cap) {
-		size_t cap = v->dirty_cap ? v->dirty_cap * 2 : 1024;
-		size_t *d = realloc(v->dirty, cap * sizeof *d);
+	size_t *d = os_grow(v->dirty, &v->dirty_cap, v->ndirty + 1, sizeof *d,
+			    1024);
 
-		if (!d)
-			return -1;
-		v->dirty = d;
-		v->dirty_cap = cap;
-	}
+	if (!d)
+		return -1;
+	v->dirty = d;
 	v->dirty[v->ndirty++] = i;
 	return 0;
 }
@@ -72,8 +59,8 @@ static int load_row(void *ctx, long id, const char *token, long df)
 
 	if (i < 0)
 		return -1;
-	v->id[i] = id;
-	v->df[i] = df;
+	v->entries[i].id = id;
+	v->entries[i].df = df;
 	return 0;
 }
 
@@ -91,7 +78,14 @@ long os_vocab_id(const struct os_vocab *v, const char *token, size_t len)
 {
 	long i = os_strmap_find(&v->tokens, token, len);
 
-	return i < 0 ? 0 : v->id[i];
+	return i < 0 ? 0 : v->entries[i].id;
+}
+
+long os_vocab_df(const struct os_vocab *v, const char *token, size_t len)
+{
+	long i = os_strmap_find(&v->tokens, token, len);
+
+	return i < 0 ? 0 : v->entries[i].df;
 }
 
 int os_vocab_count(struct os_vocab *v, const struct os_tokens *t, int sign)
@@ -110,9 +104,9 @@ int os_vocab_count(struct os_vocab *v, const struct os_tokens *t, int sign)
 		i = slot(v, tok, t->v[k].len);
 		if (i < 0)
 			return -1;
-		if (v->pending[i] == 0 && mark_dirty(v, (size_t)i) < 0)
+		if (v->entries[i].pending == 0 && mark_dirty(v, (size_t)i) < 0)
 			return -1;
-		v->pending[i] += sign;
+		v->entries[i].pending += sign;
 	}
 	return 0;
 }
@@ -121,18 +115,19 @@ int os_vocab_flush(struct os_vocab *v, struct os_catalog *c,
 		   struct os_error *err)
 {
 	for (size_t k = 0; k < v->ndirty; k++) {
-		size_t i = v->dirty[k];
+		struct os_vocab_entry *e = &v->entries[v->dirty[k]];
 		long id;
 
-		if (v->pending[i] == 0 && v->id[i] != 0)
+		if (e->pending == 0 && e->id != 0)
 			continue; /* listed twice, or its changes cancelled */
-		id = os_catalog_vocab_add(c, v->id[i], os_strmap_key(&v->tokens, i),
-					  v->pending[i], err);
+		id = os_catalog_vocab_add(c, e->id,
+					  os_strmap_key(&v->tokens, v->dirty[k]),
+					  e->pending, err);
 		if (id < 0)
 			return -1;
-		v->id[i] = id;
-		v->df[i] += v->pending[i];
-		v->pending[i] = 0;
+		e->id = id;
+		e->df += e->pending;
+		e->pending = 0;
 	}
 	v->ndirty = 0;
 	return 0;

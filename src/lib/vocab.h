@@ -16,13 +16,17 @@
 #include "strmap.h"
 #include "tokenize.h"
 
+struct os_vocab_entry {
+	long id;      /* catalog id, 0 while not yet stored */
+	long df;
+	long pending; /* df change not yet written */
+};
+
 struct os_vocab {
-	struct os_strmap tokens; /* token -> index into the arrays below */
-	long *id;                /* catalog id, 0 while not yet stored */
-	long *df;
-	long *pending;           /* df change not yet written */
+	struct os_strmap tokens;        /* token -> index into `entries` */
+	struct os_vocab_entry *entries;
 	size_t cap;
-	size_t *dirty;           /* indices with pending != 0 or id == 0 */
+	size_t *dirty;                  /* indices with pending changes */
 	size_t ndirty, dirty_cap;
 };
 
@@ -33,6 +37,8 @@ int os_vocab_load(struct os_vocab *v, struct os_catalog *c,
 
 /* The catalog id of a token, 0 when unknown. */
 long os_vocab_id(const struct os_vocab *v, const char *token, size_t len);
+/* The document frequency of a token, 0 when unknown. */
+long os_vocab_df(const struct os_vocab *v, const char *token, size_t len);
 
 /* Counts the distinct tokens of one title: sign +1 for a title added,
  * -1 for a title replaced. Returns 0 or -1 (memory). */
