@@ -186,7 +186,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->emit = EMIT_KEYWORDS;
 	o->batch = 5000;
 	o->ngram_buckets = 0;
-	o->max_line = (long)OS_JSONL_MAX_LINE_DEFAULT;
+	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	os_mine_opts_default(&o->mine);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":C:ko:qvhV", long_options, NULL)) !=

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* jsonl.h: reading and writing JSON lines.
  *
- * The reader takes a list of inputs ("-" is stdin) and reads each through
- * libarchive, so any of them may be plain, gzip, xz, zstd or bzip2
- * compressed, or a tar (itself compressed or not) of JSONL members. Each
- * non-blank line must hold exactly one JSON object in valid UTF-8 and be at
- * most `max_line` bytes long. Positions are reported as `FILE:LINE`, or
- * `ARCHIVE:MEMBER:LINE` inside a tar.
+ * The reader reads lines (lines.h: inputs, compression, tar members,
+ * positions, the line bound, UTF-8) and requires each to hold exactly one
+ * JSON object.
  *
  * The writer prints a cJSON tree compactly, keys in the order the tree
  * holds them (input keys first, in input order, then keys added by the
@@ -21,8 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
-
-#define OS_JSONL_MAX_LINE_DEFAULT ((size_t)64 << 20)
+#include "lines.h"
 
 struct os_jsonl_reader;
 
@@ -33,11 +29,9 @@ struct os_jsonl_reader *os_jsonl_reader_new(char *const *paths, size_t n,
 void os_jsonl_reader_free(struct os_jsonl_reader *r);
 
 /* Reads the next record: returns 1 and sets *obj (the caller frees it with
- * cJSON_Delete), 0 at the end of the last input, or -1 with `err` filled.
- * After an error of status OS_EXIT_BAD_INPUT the reader has skipped the bad
- * line and the caller may go on reading (--keep-going); after any other
- * error the reader has given up the current input and goes on with the
- * next one. */
+ * cJSON_Delete), 0 at the end of the last input, or -1 with `err` filled;
+ * errors as os_line_reader_next(), plus status 3 for a line that is not
+ * one JSON object. */
 int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
 			 struct os_error *err);
 

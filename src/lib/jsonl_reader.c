@@ -1,281 +1,47 @@
 /* SPDX-License-Identifier: MIT */
-/* jsonl_reader.c: JSON lines through libarchive (see jsonl.h).
- *
- * The reader owns its copy of the path list, the libarchive handle of the
- * current input, a read buffer and a line buffer. Records handed out are
- * the caller's. */
+/* jsonl_reader.c: one JSON object per line (see jsonl.h). The reader owns
+ * its line reader; records handed out are the caller's. */
 #include "config.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "jsonl.h"
 
-#define READ_BLOCK 65536
-
 struct os_jsonl_reader {
-	char **paths;
-	size_t npaths;
-	size_t next_path;   /* index of the next input to open */
-	const char *path;   /* current input, or NULL between inputs */
-	struct archive *ar;
-	int in_entry;       /* an entry of `ar` is being read */
-	int entry_is_member;
-	char where[1024];   /* display name of the current entry */
-	long line;
-
-	size_t max_line;
-	char *block;        /* bytes read from the entry */
-	size_t block_len, block_pos;
-	int entry_done;     /* the entry has no more bytes */
-	char *buf;          /* the current line, NUL-terminated */
-	size_t len, cap;
-	int too_long;       /* the current line passed max_line */
+	struct os_line_reader *lines;
 };
 
 struct os_jsonl_reader *os_jsonl_reader_new(char *const *paths, size_t n,
 					    size_t max_line)
 {
-	static char *const stdin_path[] = {"-"};
 	struct os_jsonl_reader *r = calloc(1, sizeof *r);
 
 	if (!r)
 		return NULL;
-	if (n == 0) {
-		paths = stdin_path;
-		n = 1;
-	}
-	r->paths = calloc(n, sizeof *r->paths);
-	r->block = malloc(READ_BLOCK);
-	r->cap = 4096;
-	r->buf = malloc(r->cap);
-	if (!r->paths || !r->block || !r->buf) {
-		os_jsonl_reader_free(r);
+	r->lines = os_line_reader_new(paths, n, max_line);
+	if (!r->lines) {
+		free(r);
 		return NULL;
 	}
-	r->npaths = n;
-	for (size_t i = 0; i < n; i++) {
-		r->paths[i] = strdup(paths[i]);
-		if (!r->paths[i]) {
-			os_jsonl_reader_free(r);
-			return NULL;
-		}
-	}
-	r->max_line = max_line ? max_line : OS_JSONL_MAX_LINE_DEFAULT;
 	return r;
-}
-
-static void close_input(struct os_jsonl_reader *r)
-{
-	if (r->ar) {
-		archive_read_free(r->ar);
-		r->ar = NULL;
-	}
-	r->path = NULL;
-	r->in_entry = 0;
 }
 
 void os_jsonl_reader_free(struct os_jsonl_reader *r)
 {
 	if (!r)
 		return;
-	close_input(r);
-	if (r->paths)
-		for (size_t i = 0; i < r->npaths; i++)
-			free(r->paths[i]);
-	free(r->paths);
-	free(r->block);
-	free(r->buf);
+	os_line_reader_free(r->lines);
 	free(r);
 }
 
 const char *os_jsonl_reader_where(const struct os_jsonl_reader *r)
 {
-	return r->where;
+	return os_line_reader_where(r->lines);
 }
 
 long os_jsonl_reader_line(const struct os_jsonl_reader *r)
 {
-	return r->line;
-}
-
-/* Opens the next input; -1 with err on failure (the input is skipped). */
-static int open_input(struct os_jsonl_reader *r, struct os_error *err)
-{
-	const char *path = r->paths[r->next_path++];
-	int rc;
-
-	r->path = path;
-	snprintf(r->where, sizeof r->where, "%s", path);
-	r->line = 0;
-	if (strcmp(path, "-") != 0) {
-		struct stat st;
-
-		if (stat(path, &st) != 0) {
-			os_error_set(err, OS_EXIT_FAILURE, "cannot read '%s': %s",
-				     path, strerror(errno));
-			r->path = NULL;
-			return -1;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			os_error_set(err, OS_EXIT_FAILURE,
-				     "cannot read '%s': Is a directory", path);
-			r->path = NULL;
-			return -1;
-		}
-	}
-	r->ar = archive_read_new();
-	if (!r->ar) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		r->path = NULL;
-		return -1;
-	}
-	archive_read_support_filter_all(r->ar);
-	archive_read_support_format_tar(r->ar);
-	archive_read_support_format_empty(r->ar);
-	archive_read_support_format_raw(r->ar);
-	if (strcmp(path, "-") == 0)
-		rc = archive_read_open_fd(r->ar, 0, READ_BLOCK);
-	else
-		rc = archive_read_open_filename(r->ar, path, READ_BLOCK);
-	if (rc != ARCHIVE_OK) {
-		os_error_set(err, OS_EXIT_FAILURE, "cannot read '%s': %s", path,
-			     archive_error_string(r->ar));
-		close_input(r);
-		return -1;
-	}
-	return 0;
-}
-
-/* Moves to the next regular entry of the current input: 1 when there is
- * one, 0 at the end of the input, -1 with err. */
-static int next_entry(struct os_jsonl_reader *r, struct os_error *err)
-{
-	struct archive_entry *entry;
-
-	for (;;) {
-		int rc = archive_read_next_header(r->ar, &entry);
-
-		if (rc == ARCHIVE_EOF)
-			return 0;
-		if (rc < ARCHIVE_WARN) {
-			os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where,
-					r->line + 1, "unreadable input: %s",
-					archive_error_string(r->ar));
-			return -1;
-		}
-		r->entry_is_member = archive_format(r->ar) != ARCHIVE_FORMAT_RAW;
-		if (r->entry_is_member &&
-		    archive_entry_filetype(entry) != AE_IFREG)
-			continue;
-		if (r->entry_is_member)
-			snprintf(r->where, sizeof r->where, "%s:%s", r->path,
-				 archive_entry_pathname(entry));
-		else
-			snprintf(r->where, sizeof r->where, "%s", r->path);
-		r->line = 0;
-		r->in_entry = 1;
-		r->entry_done = 0;
-		r->block_len = r->block_pos = 0;
-		return 1;
-	}
-}
-
-static int fill_block(struct os_jsonl_reader *r, struct os_error *err)
-{
-	la_ssize_t got = archive_read_data(r->ar, r->block, READ_BLOCK);
-
-	if (got < 0) {
-		os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line + 1,
-				"unreadable input: %s",
-				archive_error_string(r->ar));
-		return -1;
-	}
-	r->block_len = (size_t)got;
-	r->block_pos = 0;
-	if (got == 0)
-		r->entry_done = 1;
-	return 0;
-}
-
-static int append(struct os_jsonl_reader *r, const char *p, size_t n)
-{
-	if (r->too_long)
-		return 0;
-	if (r->len + n > r->max_line) {
-		r->too_long = 1;
-		return 0;
-	}
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = r->cap;
-		char *b;
-
-		while (r->len + n + 1 > cap)
-			cap *= 2;
-		b = realloc(r->buf, cap);
-		if (!b)
-			return -1;
-		r->buf = b;
-		r->cap = cap;
-	}
-	memcpy(r->buf + r->len, p, n);
-	r->len += n;
-	return 0;
-}
-
-/* Reads one line of the current entry into r->buf: 1 when a line was read,
- * 0 at the end of the entry, -1 with err. */
-static int read_line(struct os_jsonl_reader *r, struct os_error *err)
-{
-	r->len = 0;
-	r->too_long = 0;
-	for (;;) {
-		char *start, *nl;
-		size_t avail;
-
-		if (r->block_pos == r->block_len) {
-			if (!r->entry_done && fill_block(r, err) < 0)
-				return -1;
-			if (r->block_pos == r->block_len) {
-				if (r->len || r->too_long)
-					break; /* a last line without newline */
-				return 0;
-			}
-		}
-		start = r->block + r->block_pos;
-		avail = r->block_len - r->block_pos;
-		nl = memchr(start, '\n', avail);
-		if (!nl) {
-			if (append(r, start, avail) < 0)
-				goto oom;
-			r->block_pos = r->block_len;
-			continue;
-		}
-		if (append(r, start, (size_t)(nl - start)) < 0)
-			goto oom;
-		r->block_pos += (size_t)(nl - start) + 1;
-		break;
-	}
-	r->line++;
-	if (r->len && r->buf[r->len - 1] == '\r')
-		r->len--;
-	r->buf[r->len] = '\0';
-	return 1;
-oom:
-	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-	return -1;
-}
-
-static int blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t')
-			return 0;
-	return 1;
+	return os_line_reader_line(r->lines);
 }
 
 static const char *type_name(const cJSON *v)
@@ -291,77 +57,36 @@ static const char *type_name(const cJSON *v)
 	return "null";
 }
 
-/* Parses r->buf; 1 with *obj, or -1 with err (status 3). */
-static int parse_line(struct os_jsonl_reader *r, cJSON **obj,
-		      struct os_error *err)
+int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
+			 struct os_error *err)
 {
-	const char *end = NULL;
+	const char *line, *end = NULL;
+	size_t len;
+	int rc = os_line_reader_next(r->lines, &line, &len, err);
 	cJSON *v;
 
-	if (r->too_long) {
-		os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line,
-				"line longer than %zu bytes", r->max_line);
-		return -1;
-	}
-	if (!os_utf8_valid(r->buf, r->len)) {
-		os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line,
-				"invalid UTF-8");
-		return -1;
-	}
-	v = cJSON_ParseWithOpts(r->buf, &end, 1);
+	*obj = NULL;
+	if (rc <= 0)
+		return rc;
+	v = cJSON_ParseWithOpts(line, &end, 1);
 	if (!v) {
 		const char *at = cJSON_GetErrorPtr();
-		size_t col = at && at >= r->buf && at <= r->buf + r->len
-				     ? (size_t)(at - r->buf) + 1
+		size_t col = at && at >= line && at <= line + len
+				     ? (size_t)(at - line) + 1
 				     : 1;
 
-		os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line,
+		os_error_set_at(err, OS_EXIT_BAD_INPUT, os_jsonl_reader_where(r),
+				os_jsonl_reader_line(r),
 				"malformed JSON at column %zu", col);
 		return -1;
 	}
 	if (!cJSON_IsObject(v)) {
-		os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line,
+		os_error_set_at(err, OS_EXIT_BAD_INPUT, os_jsonl_reader_where(r),
+				os_jsonl_reader_line(r),
 				"expected a JSON object, got %s", type_name(v));
 		cJSON_Delete(v);
 		return -1;
 	}
 	*obj = v;
 	return 1;
-}
-
-int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
-			 struct os_error *err)
-{
-	*obj = NULL;
-	for (;;) {
-		int rc;
-
-		if (!r->path) {
-			if (r->next_path == r->npaths)
-				return 0;
-			if (open_input(r, err) < 0)
-				return -1;
-		}
-		if (!r->in_entry) {
-			rc = next_entry(r, err);
-			if (rc <= 0) {
-				close_input(r);
-				if (rc < 0)
-					return -1;
-				continue;
-			}
-		}
-		rc = read_line(r, err);
-		if (rc < 0) {
-			close_input(r);
-			return -1;
-		}
-		if (rc == 0) {
-			r->in_entry = 0;
-			continue;
-		}
-		if (!r->too_long && blank(r->buf, r->len))
-			continue;
-		return parse_line(r, obj, err);
-	}
 }
