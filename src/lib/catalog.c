@@ -51,6 +51,12 @@ static const char *const migrations[OS_CATALOG_SCHEMA] = {
 	") STRICT, WITHOUT ROWID;"
 	"CREATE INDEX item_keywords_by_keyword ON item_keywords(keyword);"
 	"PRAGMA user_version = 1;",
+	/* 1 -> 2: semantic IDs, one per item, as "a,b,c,d" */
+	"CREATE TABLE sids ("
+	"  item INTEGER PRIMARY KEY REFERENCES items(seq) ON DELETE CASCADE,"
+	"  sid TEXT NOT NULL UNIQUE"
+	") STRICT;"
+	"PRAGMA user_version = 2;",
 };
 
 enum stmt {
@@ -76,6 +82,7 @@ enum stmt {
 	ST_COUNT_KEYWORDS,
 	ST_COUNT_ITEM_KEYWORDS,
 	ST_KEYWORD_TYPES,
+	ST_SIDS_EACH,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -122,6 +129,8 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_COUNT_ITEM_KEYWORDS] = "SELECT count(*) FROM item_keywords",
 	[ST_KEYWORD_TYPES] = "SELECT type, count(*) FROM keywords GROUP BY type "
 			     "ORDER BY type",
+	[ST_SIDS_EACH] = "SELECT items.id, sids.sid FROM sids "
+			 "JOIN items ON items.seq = sids.item ORDER BY sids.item",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -662,4 +671,26 @@ int os_catalog_keyword_types_each(struct os_catalog *c,
 	struct types_ctx tc = {fn, ctx};
 
 	return st ? each_row(c, st, type_row, &tc, err) : -1;
+}
+
+struct sids_ctx {
+	int (*fn)(void *ctx, const char *item, const char *sid);
+	void *ctx;
+};
+
+static int sid_row(sqlite3_stmt *st, void *p)
+{
+	struct sids_ctx *sc = p;
+
+	return sc->fn(sc->ctx, column_text(st, 0), column_text(st, 1));
+}
+
+int os_catalog_sids_each(struct os_catalog *c,
+			 int (*fn)(void *ctx, const char *item, const char *sid),
+			 void *ctx, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_SIDS_EACH, err);
+	struct sids_ctx sc = {fn, ctx};
+
+	return st ? each_row(c, st, sid_row, &sc, err) : -1;
 }

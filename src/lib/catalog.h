@@ -17,7 +17,7 @@
 
 #include "error.h"
 
-#define OS_CATALOG_SCHEMA 1
+#define OS_CATALOG_SCHEMA 2
 
 enum { OS_CATALOG_READ_ONLY = 1 };
 
@@ -94,6 +94,12 @@ long os_catalog_keyword_add(struct os_catalog *c, const char *type,
 int os_catalog_item_keywords_set(struct os_catalog *c, long seq,
 				 const long *ids, const long *pos, size_t n,
 				 int replace, struct os_error *err);
+
+/* Calls fn for every item that has a semantic ID, with the item's id and
+ * its SID as "a,b,c,d". */
+int os_catalog_sids_each(struct os_catalog *c,
+			 int (*fn)(void *ctx, const char *item, const char *sid),
+			 void *ctx, struct os_error *err);
 
 /* A 64-bit fingerprint (16 hex digits) of the items' ids and text. */
 int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: MIT */
+/* evaldata.c: judgments and runs for os-eval (see evaldata.h). */
+#include "config.h"
+
+#include "evaldata.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "grow.h"
+#include "lines.h"
+#include "record.h"
+
+/* Up to `max` whitespace-separated fields of `line`; returns how many
+ * there are in all. */
+static size_t split_fields(const char *line, const char **start, size_t *len,
+			   size_t max)
+{
+	size_t n = 0;
+
+	for (const char *p = line; *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (n < max)
+			start[n] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (n < max)
+			len[n] = (size_t)(p - start[n]);
+		n++;
+	}
+	return n;
+}
+
+/* A number field; 0 or -1 when it is not one. */
+static int field_double(const char *s, size_t len, double *out)
+{
+	char buf[64], *end;
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	return errno || *end || !isfinite(*out) ? -1 : 0;
+}
+
+static int field_long(const char *s, size_t len, long *out)
+{
+	char buf[32], *end;
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtol(buf, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static long intern(struct os_strmap *m, const char *s, size_t len,
+		   struct os_error *err)
+{
+	long id = os_strmap_intern(m, s, len, NULL);
+
+	if (id < 0)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return id;
+}
+
+/* --- judgments ---------------------------------------------------------- */
+
+void os_qrels_init(struct os_qrels *q)
+{
+	memset(q, 0, sizeof *q);
+	os_strmap_init(&q->qids);
+}
+
+void os_qrels_release(struct os_qrels *q)
+{
+	for (size_t i = 0; i < q->qids.count; i++) {
+		free(q->q[i].j);
+		free(q->q[i].query);
+		free(q->q[i].segment);
+	}
+	free(q->q);
+	os_strmap_release(&q->qids);
+	memset(q, 0, sizeof *q);
+}
+
+/* The index of query `qid`, added (empty) when new. */
+static long qrels_query(struct os_qrels *q, const char *qid, size_t len,
+			struct os_error *err)
+{
+	int added;
+	long i = os_strmap_intern(&q->qids, qid, len, &added);
+	struct os_judged_query *v;
+
+	if (i < 0 || !(v = os_grow(q->q, &q->cap, (size_t)i + 1, sizeof *v, 256))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	q->q = v;
+	if (added)
+		memset(&v[i], 0, sizeof v[i]);
+	return i;
+}
+
+/* Adds or updates the judgment of `item` (linear: records are small; the
+ * list is sorted once loading ends). Returns 1 when it was new. */
+static int judge(struct os_judged_query *jq, uint32_t item, double grade,
+		 int relevant, struct os_error *err)
+{
+	struct os_judgment *j;
+
+	for (size_t i = 0; i < jq->n; i++)
+		if (jq->j[i].item == item) {
+			if (!isnan(grade))
+				jq->j[i].grade = grade;
+			if (relevant >= 0)
+				jq->j[i].relevant = (unsigned char)relevant;
+			return 0;
+		}
+	j = os_grow(jq->j, &jq->cap, jq->n + 1, sizeof *j, 8);
+	if (!j) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	jq->j = j;
+	j[jq->n++] = (struct os_judgment){item, isnan(grade) ? 1 : grade,
+					  (unsigned char)(relevant > 0)};
+	return 1;
+}
+
+static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
+		       const struct os_qrels_opts *o, struct os_strmap *items,
+		       struct os_error *err)
+{
+	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "relevant");
+	const cJSON *graded = cJSON_GetObjectItemCaseSensitive(obj, "graded");
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(obj, "query");
+	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(obj, "segment");
+	const cJSON *v;
+	struct os_judged_query *jq;
+	char qid[256];
+	long qi;
+
+	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "qid"), "qid",
+			  qid, sizeof qid, err))
+		return -1;
+	if (rel && !cJSON_IsArray(rel)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'relevant' must be an array of item ids");
+		return -1;
+	}
+	if (graded && !cJSON_IsObject(graded)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'graded' must be an object of grades");
+		return -1;
+	}
+	if ((text && !cJSON_IsString(text)) || (seg && !cJSON_IsString(seg))) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "fields 'query' and 'segment' must be strings");
+		return -1;
+	}
+	if ((qi = qrels_query(q, qid, strlen(qid), err)) < 0)
+		return -1;
+	jq = &q->q[qi];
+	if (text && !jq->query && !(jq->query = strdup(text->valuestring)))
+		goto oom;
+	if (seg && !jq->segment && !(jq->segment = strdup(seg->valuestring)))
+		goto oom;
+	cJSON_ArrayForEach(v, graded)
+	{
+		long item;
+
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+		    v->valuedouble < 0) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "grade of '%s' must be a number >= 0",
+				     v->string);
+			return -1;
+		}
+		if ((item = intern(items, v->string, strlen(v->string), err)) < 0 ||
+		    judge(jq, (uint32_t)item, v->valuedouble,
+			  isnan(o->min_grade) ? (rel ? 0 : v->valuedouble >= 1)
+					      : v->valuedouble >= o->min_grade,
+			  err) < 0)
+			return -1;
+	}
+	cJSON_ArrayForEach(v, rel)
+	{
+		char id[256];
+		long item;
+		const struct os_judgment *old;
+
+		if (!os_record_id(v, "relevant", id, sizeof id, err))
+			return -1;
+		if ((item = intern(items, id, strlen(id), err)) < 0)
+			return -1;
+		old = NULL;
+		for (size_t i = 0; i < jq->n; i++)
+			if (jq->j[i].item == (uint32_t)item)
+				old = &jq->j[i];
+		/* with --min-grade an explicit grade decides; else the list */
+		if (judge(jq, (uint32_t)item, NAN,
+			  isnan(o->min_grade) || !old ? 1 : -1, err) < 0)
+			return -1;
+	}
+	if (jq->n == 0)
+		q->without_judgments++;
+	return 0;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+static int qrels_trec(struct os_qrels *q, const char *line,
+		      const struct os_qrels_opts *o, struct os_strmap *items,
+		      struct os_error *err)
+{
+	const char *f[4];
+	size_t len[4];
+	double grade;
+	long qi, item;
+	int rc;
+
+	if (split_fields(line, f, len, 4) != 4) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "expected 'qid 0 docid grade' (4 fields)");
+		return -1;
+	}
+	if (field_double(f[3], len[3], &grade) < 0) {
+		os_error_set(err, OS_EXIT_BAD_INPUT, "grade '%.*s' is not a number",
+			     (int)len[3], f[3]);
+		return -1;
+	}
+	if (grade < 0)
+		return 0; /* trec_eval: in the pool but not judged */
+	if ((qi = qrels_query(q, f[0], len[0], err)) < 0 ||
+	    (item = intern(items, f[2], len[2], err)) < 0)
+		return -1;
+	rc = judge(&q->q[qi], (uint32_t)item, grade,
+		   grade >= (isnan(o->min_grade) ? 1 : o->min_grade), err);
+	if (rc == 0) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "document '%.*s' judged twice for query '%.*s'",
+			     (int)len[2], f[2], (int)len[0], f[0]);
+		return -1;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int by_item(const void *a, const void *b)
+{
+	uint32_t x = ((const struct os_judgment *)a)->item;
+	uint32_t y = ((const struct os_judgment *)b)->item;
+
+	return (x > y) - (x < y);
+}
+
+int os_qrels_load(struct os_qrels *q, const char *path,
+		  const struct os_qrels_opts *o, struct os_strmap *items,
+		  struct os_error *err)
+{
+	char *paths[1] = {(char *)path};
+	struct os_line_reader *r = os_line_reader_new(paths, 1, o->max_line);
+	const char *line;
+	size_t len;
+	int rc, jsonl = -1;
+
+	if (!r) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_line_reader_next(r, &line, &len, err)) > 0) {
+		if (jsonl < 0)
+			jsonl = line[0] == '{';
+		if (jsonl) {
+			cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
+
+			if (!obj || !cJSON_IsObject(obj)) {
+				cJSON_Delete(obj);
+				os_error_set(err, OS_EXIT_BAD_INPUT,
+					     "expected one JSON object");
+				rc = -1;
+			} else {
+				rc = qrels_jsonl(q, obj, o, items, err);
+				cJSON_Delete(obj);
+			}
+		} else {
+			rc = qrels_trec(q, line, o, items, err);
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0 && err->status == OS_EXIT_BAD_INPUT && !err->where[0])
+		os_error_locate(err, os_line_reader_where(r),
+				os_line_reader_line(r));
+	os_line_reader_free(r);
+	for (size_t i = 0; rc == 0 && i < q->qids.count; i++)
+		qsort(q->q[i].j, q->q[i].n, sizeof *q->q[i].j, by_item);
+	return rc < 0 ? -1 : 0;
+}
+
+const struct os_judgment *os_qrels_find(const struct os_qrels *q, size_t qi,
+					uint32_t item)
+{
+	struct os_judgment key = {item, 0, 0};
+
+	return bsearch(&key, q->q[qi].j, q->q[qi].n, sizeof key, by_item);
+}
+
+/* --- runs --------------------------------------------------------------- */
+
+void os_run_init(struct os_run *run)
+{
+	memset(run, 0, sizeof *run);
+	os_strmap_init(&run->qids);
+}
+
+void os_run_release(struct os_run *run)
+{
+	for (size_t i = 0; i < run->qids.count; i++) {
+		for (size_t k = 0; k < run->q[i].n; k++)
+			free(run->q[i].r[k].sid);
+		free(run->q[i].r);
+		free(run->q[i].query);
+	}
+	free(run->q);
+	free(run->name);
+	os_strmap_release(&run->qids);
+	memset(run, 0, sizeof *run);
+}
+
+static struct os_run_query *run_query(struct os_run *run, const char *qid,
+				      size_t len, struct os_error *err)
+{
+	int added;
+	long i = os_strmap_intern(&run->qids, qid, len, &added);
+	struct os_run_query *v;
+
+	if (i < 0 || !(v = os_grow(run->q, &run->cap, (size_t)i + 1, sizeof *v, 256))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return NULL;
+	}
+	run->q = v;
+	if (added)
+		memset(&v[i], 0, sizeof v[i]);
+	return &v[i];
+}
+
+static int add_result(struct os_run *run, struct os_run_query *rq,
+		      struct os_result res, struct os_error *err)
+{
+	struct os_result *r = os_grow(rq->r, &rq->cap, rq->n + 1, sizeof *r, 16);
+
+	if (!r) {
+		free(res.sid);
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	rq->r = r;
+	res.order = (uint32_t)rq->n;
+	r[rq->n++] = res;
+	run->results++;
+	return 0;
+}
+
+static int run_trec(struct os_run *run, const char *line,
+		    struct os_strmap *items, struct os_error *err)
+{
+	const char *f[6];
+	size_t len[6];
+	struct os_run_query *rq;
+	struct os_result res = {0};
+	long item;
+
+	if (split_fields(line, f, len, 6) != 6) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "expected 'qid Q0 docid rank score tag' (6 fields)");
+		return -1;
+	}
+	if (field_long(f[3], len[3], &res.rank) < 0 ||
+	    field_double(f[4], len[4], &res.score) < 0) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "rank '%.*s' or score '%.*s' is not a number",
+			     (int)len[3], f[3], (int)len[4], f[4]);
+		return -1;
+	}
+	if (!(rq = run_query(run, f[0], len[0], err)) ||
+	    (item = intern(items, f[2], len[2], err)) < 0)
+		return -1;
+	res.item = (uint32_t)item;
+	return add_result(run, rq, res, err);
+}
+
+/* "sid": [a, b, c] as "a,b,c" (malloc'd), or NULL with err. */
+static char *sid_text(const cJSON *sid, struct os_error *err)
+{
+	char *text = malloc((size_t)cJSON_GetArraySize(sid) * 12 + 1);
+	const cJSON *c;
+	size_t len = 0;
+
+	if (!text) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return NULL;
+	}
+	text[0] = '\0';
+	cJSON_ArrayForEach(c, sid)
+	{
+		if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) ||
+		    c->valuedouble < 0 || c->valuedouble > 2147483647.0) {
+			free(text);
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "a 'sid' must be an array of codes >= 0");
+			return NULL;
+		}
+		len += (size_t)sprintf(text + len, "%s%.0f", len ? "," : "",
+				       c->valuedouble);
+	}
+	return text;
+}
+
+static int run_jsonl(struct os_run *run, const cJSON *obj,
+		     struct os_strmap *items, struct os_error *err)
+{
+	const cJSON *results = cJSON_GetObjectItemCaseSensitive(obj, "results");
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(obj, "query");
+	const cJSON *v;
+	struct os_run_query *rq;
+	char qid[256];
+	long position = 0;
+
+	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "qid"), "qid",
+			  qid, sizeof qid, err))
+		return -1;
+	if (!cJSON_IsArray(results)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'results' must be an array");
+		return -1;
+	}
+	if (!(rq = run_query(run, qid, strlen(qid), err)))
+		return -1;
+	if (cJSON_IsString(text) && !rq->query &&
+	    !(rq->query = strdup(text->valuestring))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	cJSON_ArrayForEach(v, results)
+	{
+		const cJSON *score = cJSON_GetObjectItemCaseSensitive(v, "score");
+		const cJSON *rank = cJSON_GetObjectItemCaseSensitive(v, "rank");
+		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(v, "sid");
+		struct os_result res = {0};
+		char id[256];
+		long item;
+
+		position++;
+		if (!cJSON_IsObject(v) ||
+		    !os_record_id(cJSON_GetObjectItemCaseSensitive(v, "id"),
+				  "id", id, sizeof id, err)) {
+			if (!cJSON_IsObject(v))
+				os_error_set(err, OS_EXIT_BAD_INPUT,
+					     "each result must be an object");
+			return -1;
+		}
+		if ((score && (!cJSON_IsNumber(score) || !isfinite(score->valuedouble))) ||
+		    (rank && !cJSON_IsNumber(rank)) || (sid && !cJSON_IsArray(sid))) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "result '%s': 'score' and 'rank' must be "
+				     "numbers, 'sid' an array",
+				     id);
+			return -1;
+		}
+		/* without a score, the list's own order is the ranking */
+		res.score = score ? score->valuedouble : -(double)position;
+		res.rank = rank ? (long)rank->valuedouble : position;
+		if (sid && !(res.sid = sid_text(sid, err)))
+			return -1;
+		if ((item = intern(items, id, strlen(id), err)) < 0) {
+			free(res.sid);
+			return -1;
+		}
+		res.item = (uint32_t)item;
+		if (add_result(run, rq, res, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int os_run_load(struct os_run *run, const char *path, size_t max_line,
+		struct os_strmap *items, struct os_error *err)
+{
+	char *paths[1] = {(char *)path};
+	struct os_line_reader *r = os_line_reader_new(paths, 1, max_line);
+	const char *line;
+	size_t len;
+	int rc, jsonl = -1;
+
+	if (!r || !(run->name = strdup(path))) {
+		os_line_reader_free(r);
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_line_reader_next(r, &line, &len, err)) > 0) {
+		if (jsonl < 0)
+			jsonl = line[0] == '{';
+		if (jsonl) {
+			cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
+
+			if (!obj || !cJSON_IsObject(obj)) {
+				cJSON_Delete(obj);
+				os_error_set(err, OS_EXIT_BAD_INPUT,
+					     "expected one JSON object");
+				rc = -1;
+			} else {
+				rc = run_jsonl(run, obj, items, err);
+				cJSON_Delete(obj);
+			}
+		} else {
+			rc = run_trec(run, line, items, err);
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0 && err->status == OS_EXIT_BAD_INPUT && !err->where[0])
+		os_error_locate(err, os_line_reader_where(r),
+				os_line_reader_line(r));
+	os_line_reader_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+static int by_score(const void *a, const void *b, void *items)
+{
+	const struct os_result *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	/* trec_eval: equal scores by docno, descending */
+	return strcmp(os_strmap_key(items, y->item), os_strmap_key(items, x->item));
+}
+
+static int by_rank(const void *a, const void *b, void *unused)
+{
+	const struct os_result *x = a, *y = b;
+
+	(void)unused;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+static int by_place(const void *a, const void *b)
+{
+	const struct os_result *x = a, *y = b;
+
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+static int by_item_then_place(const void *a, const void *b)
+{
+	const struct os_result *x = a, *y = b;
+
+	if (x->item != y->item)
+		return x->item < y->item ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Drops the results whose item stands higher already; `order` holds each
+ * result's place in the ranking. */
+static void drop_repeats(struct os_run_query *rq)
+{
+	size_t n = rq->n, kept = 0;
+	unsigned char *drop;
+
+	if (n < 2 || !(drop = calloc(n, 1)))
+		return;
+	for (size_t i = 0; i < n; i++)
+		rq->r[i].order = (uint32_t)i;
+	qsort(rq->r, n, sizeof *rq->r, by_item_then_place);
+	for (size_t i = 1; i < n; i++)
+		if (rq->r[i].item == rq->r[i - 1].item)
+			drop[rq->r[i].order] = 1;
+	/* back to ranking order, then compact */
+	qsort(rq->r, n, sizeof *rq->r, by_place);
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i]) {
+			free(rq->r[i].sid);
+			rq->duplicates++;
+			continue;
+		}
+		rq->r[kept++] = rq->r[i];
+	}
+	rq->n = kept;
+	free(drop);
+}
+
+void os_run_order(struct os_run *run, const struct os_strmap *items,
+		  int by_rank_field)
+{
+	for (size_t i = 0; i < run->qids.count; i++) {
+		struct os_run_query *rq = &run->q[i];
+
+		qsort_r(rq->r, rq->n, sizeof *rq->r,
+			by_rank_field ? by_rank : by_score, (void *)items);
+		drop_repeats(rq);
+	}
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* evaldata.h: the judgments (qrels) and runs that os-eval reads, in
+ * memory. Both accept two formats, told apart by the first line of each
+ * file: JSON lines (a line starting with '{') or TREC text.
+ *
+ * - Judgments, JSONL: query records with "qid", and "relevant" (item ids)
+ *   and/or "graded" ({item id: grade}); "query" and "segment" are kept.
+ *   TREC: `qid 0 docid grade` lines.
+ * - Runs, JSONL: {"qid", "query"?, "results": [{"id", "score", "rank"?,
+ *   "sid"?}]}; TREC: `qid Q0 docid rank score tag` lines.
+ *
+ * Item ids are interned in a string map that the caller owns and shares
+ * between the judgments and all runs, so that an item is one number
+ * everywhere. Structures own everything else they point to. */
+#ifndef OS_EVALDATA_H
+#define OS_EVALDATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "strmap.h"
+
+struct os_judgment {
+	uint32_t item;
+	double grade;          /* gain of the item for NDCG (>= 0) */
+	unsigned char relevant;
+};
+
+struct os_judged_query {
+	struct os_judgment *j; /* sorted by item once loaded */
+	size_t n, cap;
+	char *query;           /* text, or NULL */
+	char *segment;         /* "segment" of the record, or NULL */
+};
+
+struct os_qrels {
+	struct os_strmap qids;         /* qid -> index into q */
+	struct os_judged_query *q;
+	size_t cap;
+	size_t without_judgments;      /* JSONL records that judged nothing */
+};
+
+/* How a judgment becomes relevant: with `min_grade` set (not NAN), an item
+ * is relevant when its grade is at least min_grade; otherwise a JSONL
+ * record's "relevant" list decides when it has one, and else a grade of at
+ * least 1 does (trec_eval's default level). Items in "relevant" without a
+ * grade in "graded" get grade 1. */
+struct os_qrels_opts {
+	double min_grade;
+	size_t max_line;
+};
+
+void os_qrels_init(struct os_qrels *q);
+void os_qrels_release(struct os_qrels *q);
+/* Loads judgments from `path` (compressed or not). Errors: status 3 with
+ * FILE:LINE for a bad line or a repeated (query, item) judgment in TREC
+ * form, 1 for I/O. */
+int os_qrels_load(struct os_qrels *q, const char *path,
+		  const struct os_qrels_opts *o, struct os_strmap *items,
+		  struct os_error *err);
+/* The judgment of `item` in query `qi`, or NULL. */
+const struct os_judgment *os_qrels_find(const struct os_qrels *q, size_t qi,
+					uint32_t item);
+
+struct os_result {
+	uint32_t item;
+	uint32_t order;  /* position in the input, for stable ties */
+	double score;
+	long rank;
+	char *sid;       /* the result's "sid" as "a,b,c", or NULL */
+};
+
+struct os_run_query {
+	struct os_result *r;
+	size_t n, cap;
+	char *query;     /* text, or NULL */
+	size_t duplicates; /* results dropped as repeats of a higher one */
+};
+
+struct os_run {
+	char *name;              /* the file name it came from */
+	struct os_strmap qids;   /* qid -> index into q */
+	struct os_run_query *q;
+	size_t cap;
+	size_t results;          /* lines or results read */
+};
+
+void os_run_init(struct os_run *run);
+void os_run_release(struct os_run *run);
+/* Loads a run from `path`. Errors as os_qrels_load(). */
+int os_run_load(struct os_run *run, const char *path, size_t max_line,
+		struct os_strmap *items, struct os_error *err);
+/* Orders every query's results as trec_eval does (score descending, equal
+ * scores by item id in descending byte order) or, with `by_rank`, by the
+ * rank field (then input order), and drops repeated items after the
+ * first, counting them in `duplicates`. */
+void os_run_order(struct os_run *run, const struct os_strmap *items,
+		  int by_rank);
+
+#endif
