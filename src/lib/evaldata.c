@@ -13,6 +13,9 @@
 #include <cjson/cJSON.h>
 
 #include "grow.h"
+#include "number.h"
+#include "hash.h"
+#include "jsonl.h"
 #include "lines.h"
 #include "record.h"
 
@@ -39,31 +42,9 @@ static size_t split_fields(const char *line, const char **start, size_t *len,
 	return n;
 }
 
-/* A number field; 0 or -1 when it is not one. */
-static int field_double(const char *s, size_t len, double *out)
+uint64_t os_eval_hash(const char *id, size_t len)
 {
-	char buf[64], *end;
-
-	if (len == 0 || len >= sizeof buf)
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	errno = 0;
-	*out = strtod(buf, &end);
-	return errno || *end || !isfinite(*out) ? -1 : 0;
-}
-
-static int field_long(const char *s, size_t len, long *out)
-{
-	char buf[32], *end;
-
-	if (len == 0 || len >= sizeof buf)
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	errno = 0;
-	*out = strtol(buf, &end, 10);
-	return errno || *end ? -1 : 0;
+	return os_hash_mix(os_hash_bytes(OS_FNV_OFFSET, id, len));
 }
 
 static long intern(struct os_strmap *m, const char *s, size_t len,
@@ -81,6 +62,7 @@ static long intern(struct os_strmap *m, const char *s, size_t len,
 void os_qrels_init(struct os_qrels *q)
 {
 	memset(q, 0, sizeof *q);
+	os_strmap_init(&q->items);
 	os_strmap_init(&q->qids);
 }
 
@@ -93,6 +75,7 @@ void os_qrels_release(struct os_qrels *q)
 	}
 	free(q->q);
 	os_strmap_release(&q->qids);
+	os_strmap_release(&q->items);
 	memset(q, 0, sizeof *q);
 }
 
@@ -116,9 +99,11 @@ static long qrels_query(struct os_qrels *q, const char *qid, size_t len,
 
 /* Adds or updates the judgment of `item` (linear: records are small; the
  * list is sorted once loading ends). Returns 1 when it was new. */
-static int judge(struct os_judged_query *jq, uint32_t item, double grade,
-		 int relevant, struct os_error *err)
+static int judge(struct os_qrels *q, struct os_judged_query *jq,
+		 uint32_t item, double grade, int relevant,
+		 struct os_error *err)
 {
+	const char *id = os_strmap_key(&q->items, item);
 	struct os_judgment *j;
 
 	for (size_t i = 0; i < jq->n; i++)
@@ -135,14 +120,14 @@ static int judge(struct os_judged_query *jq, uint32_t item, double grade,
 		return -1;
 	}
 	jq->j = j;
-	j[jq->n++] = (struct os_judgment){item, isnan(grade) ? 1 : grade,
+	j[jq->n++] = (struct os_judgment){os_eval_hash(id, strlen(id)), item,
+					  isnan(grade) ? 1 : grade,
 					  (unsigned char)(relevant > 0)};
 	return 1;
 }
 
 static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
-		       const struct os_qrels_opts *o, struct os_strmap *items,
-		       struct os_error *err)
+		       const struct os_qrels_opts *o, struct os_error *err)
 {
 	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "relevant");
 	const cJSON *graded = cJSON_GetObjectItemCaseSensitive(obj, "graded");
@@ -189,8 +174,8 @@ static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 				     v->string);
 			return -1;
 		}
-		if ((item = intern(items, v->string, strlen(v->string), err)) < 0 ||
-		    judge(jq, (uint32_t)item, v->valuedouble,
+		if ((item = intern(&q->items, v->string, strlen(v->string), err)) < 0 ||
+		    judge(q, jq, (uint32_t)item, v->valuedouble,
 			  isnan(o->min_grade) ? (rel ? 0 : v->valuedouble >= 1)
 					      : v->valuedouble >= o->min_grade,
 			  err) < 0)
@@ -204,14 +189,14 @@ static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 
 		if (!os_record_id(v, "relevant", id, sizeof id, err))
 			return -1;
-		if ((item = intern(items, id, strlen(id), err)) < 0)
+		if ((item = intern(&q->items, id, strlen(id), err)) < 0)
 			return -1;
 		old = NULL;
 		for (size_t i = 0; i < jq->n; i++)
 			if (jq->j[i].item == (uint32_t)item)
 				old = &jq->j[i];
 		/* with --min-grade an explicit grade decides; else the list */
-		if (judge(jq, (uint32_t)item, NAN,
+		if (judge(q, jq, (uint32_t)item, NAN,
 			  isnan(o->min_grade) || !old ? 1 : -1, err) < 0)
 			return -1;
 	}
@@ -224,8 +209,7 @@ oom:
 }
 
 static int qrels_trec(struct os_qrels *q, const char *line,
-		      const struct os_qrels_opts *o, struct os_strmap *items,
-		      struct os_error *err)
+		      const struct os_qrels_opts *o, struct os_error *err)
 {
 	const char *f[4];
 	size_t len[4];
@@ -238,7 +222,7 @@ static int qrels_trec(struct os_qrels *q, const char *line,
 			     "expected 'qid 0 docid grade' (4 fields)");
 		return -1;
 	}
-	if (field_double(f[3], len[3], &grade) < 0) {
+	if (os_parse_double(f[3], len[3], &grade) < 0) {
 		os_error_set(err, OS_EXIT_BAD_INPUT, "grade '%.*s' is not a number",
 			     (int)len[3], f[3]);
 		return -1;
@@ -246,9 +230,9 @@ static int qrels_trec(struct os_qrels *q, const char *line,
 	if (grade < 0)
 		return 0; /* trec_eval: in the pool but not judged */
 	if ((qi = qrels_query(q, f[0], len[0], err)) < 0 ||
-	    (item = intern(items, f[2], len[2], err)) < 0)
+	    (item = intern(&q->items, f[2], len[2], err)) < 0)
 		return -1;
-	rc = judge(&q->q[qi], (uint32_t)item, grade,
+	rc = judge(q, &q->q[qi], (uint32_t)item, grade,
 		   grade >= (isnan(o->min_grade) ? 1 : o->min_grade), err);
 	if (rc == 0) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
@@ -259,17 +243,16 @@ static int qrels_trec(struct os_qrels *q, const char *line,
 	return rc < 0 ? -1 : 0;
 }
 
-static int by_item(const void *a, const void *b)
+static int by_hash(const void *a, const void *b)
 {
-	uint32_t x = ((const struct os_judgment *)a)->item;
-	uint32_t y = ((const struct os_judgment *)b)->item;
+	uint64_t x = ((const struct os_judgment *)a)->hash;
+	uint64_t y = ((const struct os_judgment *)b)->hash;
 
 	return (x > y) - (x < y);
 }
 
 int os_qrels_load(struct os_qrels *q, const char *path,
-		  const struct os_qrels_opts *o, struct os_strmap *items,
-		  struct os_error *err)
+		  const struct os_qrels_opts *o, struct os_error *err)
 {
 	char *paths[1] = {(char *)path};
 	struct os_line_reader *r = os_line_reader_new(paths, 1, o->max_line);
@@ -285,19 +268,12 @@ int os_qrels_load(struct os_qrels *q, const char *path,
 		if (jsonl < 0)
 			jsonl = line[0] == '{';
 		if (jsonl) {
-			cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
+			cJSON *obj = os_json_parse_object(line, len, err);
 
-			if (!obj || !cJSON_IsObject(obj)) {
-				cJSON_Delete(obj);
-				os_error_set(err, OS_EXIT_BAD_INPUT,
-					     "expected one JSON object");
-				rc = -1;
-			} else {
-				rc = qrels_jsonl(q, obj, o, items, err);
-				cJSON_Delete(obj);
-			}
+			rc = obj ? qrels_jsonl(q, obj, o, err) : -1;
+			cJSON_Delete(obj);
 		} else {
-			rc = qrels_trec(q, line, o, items, err);
+			rc = qrels_trec(q, line, o, err);
 		}
 		if (rc < 0)
 			break;
@@ -307,16 +283,28 @@ int os_qrels_load(struct os_qrels *q, const char *path,
 				os_line_reader_line(r));
 	os_line_reader_free(r);
 	for (size_t i = 0; rc == 0 && i < q->qids.count; i++)
-		qsort(q->q[i].j, q->q[i].n, sizeof *q->q[i].j, by_item);
+		qsort(q->q[i].j, q->q[i].n, sizeof *q->q[i].j, by_hash);
 	return rc < 0 ? -1 : 0;
 }
 
 const struct os_judgment *os_qrels_find(const struct os_qrels *q, size_t qi,
-					uint32_t item)
+					uint64_t hash, const char *id)
 {
-	struct os_judgment key = {item, 0, 0};
+	const struct os_judged_query *jq = &q->q[qi];
+	size_t lo = 0, hi = jq->n;
 
-	return bsearch(&key, q->q[qi].j, q->q[qi].n, sizeof key, by_item);
+	while (lo < hi) { /* the first judgment with this hash */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (jq->j[mid].hash < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < jq->n && jq->j[lo].hash == hash; lo++)
+		if (strcmp(os_strmap_key(&q->items, jq->j[lo].item), id) == 0)
+			return &jq->j[lo];
+	return NULL;
 }
 
 /* --- runs --------------------------------------------------------------- */
@@ -325,19 +313,20 @@ void os_run_init(struct os_run *run)
 {
 	memset(run, 0, sizeof *run);
 	os_strmap_init(&run->qids);
+	os_strmap_init(&run->sids);
 }
 
 void os_run_release(struct os_run *run)
 {
 	for (size_t i = 0; i < run->qids.count; i++) {
-		for (size_t k = 0; k < run->q[i].n; k++)
-			free(run->q[i].r[k].sid);
 		free(run->q[i].r);
 		free(run->q[i].query);
 	}
 	free(run->q);
 	free(run->name);
+	free(run->text);
 	os_strmap_release(&run->qids);
+	os_strmap_release(&run->sids);
 	memset(run, 0, sizeof *run);
 }
 
@@ -358,80 +347,99 @@ static struct os_run_query *run_query(struct os_run *run, const char *qid,
 	return &v[i];
 }
 
+/* Appends a result for item `id` (len bytes) to query `rq`. */
 static int add_result(struct os_run *run, struct os_run_query *rq,
-		      struct os_result res, struct os_error *err)
+		      const char *id, size_t len, struct os_result res,
+		      struct os_error *err)
 {
 	struct os_result *r = os_grow(rq->r, &rq->cap, rq->n + 1, sizeof *r, 16);
+	char *text;
 
-	if (!r) {
-		free(res.sid);
+	if (!r || run->text_len + len + 1 > UINT32_MAX ||
+	    !(text = os_grow(run->text, &run->text_cap, run->text_len + len + 1,
+			     1, 1 << 16))) {
+		if (r)
+			rq->r = r;
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
 	rq->r = r;
+	run->text = text;
+	memcpy(text + run->text_len, id, len);
+	text[run->text_len + len] = '\0';
+	res.hash = os_eval_hash(id, len);
+	res.text = (uint32_t)run->text_len;
 	res.order = (uint32_t)rq->n;
+	run->text_len += len + 1;
 	r[rq->n++] = res;
 	run->results++;
 	return 0;
 }
 
-static int run_trec(struct os_run *run, const char *line,
-		    struct os_strmap *items, struct os_error *err)
+static int run_trec(struct os_run *run, const char *line, struct os_error *err)
 {
 	const char *f[6];
 	size_t len[6];
 	struct os_run_query *rq;
 	struct os_result res = {0};
-	long item;
+	long rank;
 
 	if (split_fields(line, f, len, 6) != 6) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "expected 'qid Q0 docid rank score tag' (6 fields)");
 		return -1;
 	}
-	if (field_long(f[3], len[3], &res.rank) < 0 ||
-	    field_double(f[4], len[4], &res.score) < 0) {
+	if (os_parse_long(f[3], len[3], &rank) < 0 || rank < INT32_MIN ||
+	    rank > INT32_MAX || os_parse_double(f[4], len[4], &res.score) < 0) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "rank '%.*s' or score '%.*s' is not a number",
 			     (int)len[3], f[3], (int)len[4], f[4]);
 		return -1;
 	}
-	if (!(rq = run_query(run, f[0], len[0], err)) ||
-	    (item = intern(items, f[2], len[2], err)) < 0)
-		return -1;
-	res.item = (uint32_t)item;
-	return add_result(run, rq, res, err);
+	res.rank = (int32_t)rank;
+	/* a run lists a query's results together: skip the lookup then */
+	if (run->last_qid && run->last_len == len[0] &&
+	    memcmp(run->last_qid, f[0], len[0]) == 0) {
+		rq = &run->q[run->last_index];
+	} else {
+		if (!(rq = run_query(run, f[0], len[0], err)))
+			return -1;
+		run->last_index = (size_t)(rq - run->q);
+		run->last_qid = os_strmap_key(&run->qids, run->last_index);
+		run->last_len = len[0];
+	}
+	return add_result(run, rq, f[2], len[2], res, err);
 }
 
-/* "sid": [a, b, c] as "a,b,c" (malloc'd), or NULL with err. */
-static char *sid_text(const cJSON *sid, struct os_error *err)
+/* Interns "sid": [a, b, c] as "a,b,c"; returns 1 + its index, or 0 with
+ * err. */
+static uint32_t sid_of(struct os_run *run, const cJSON *sid,
+		       struct os_error *err)
 {
-	char *text = malloc((size_t)cJSON_GetArraySize(sid) * 12 + 1);
+	char text[512];
 	const cJSON *c;
 	size_t len = 0;
+	long i;
 
-	if (!text) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		return NULL;
-	}
-	text[0] = '\0';
 	cJSON_ArrayForEach(c, sid)
 	{
 		if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) ||
-		    c->valuedouble < 0 || c->valuedouble > 2147483647.0) {
-			free(text);
+		    c->valuedouble < 0 || c->valuedouble > 2147483647.0 ||
+		    len + 12 > sizeof text) {
 			os_error_set(err, OS_EXIT_BAD_INPUT,
 				     "a 'sid' must be an array of codes >= 0");
-			return NULL;
+			return 0;
 		}
 		len += (size_t)sprintf(text + len, "%s%.0f", len ? "," : "",
 				       c->valuedouble);
 	}
-	return text;
+	if ((i = intern(&run->sids, text, len, err)) < 0)
+		return 0;
+	return (uint32_t)i + 1;
 }
 
 static int run_jsonl(struct os_run *run, const cJSON *obj,
-		     struct os_strmap *items, struct os_error *err)
+		     struct os_error *err)
 {
 	const cJSON *results = cJSON_GetObjectItemCaseSensitive(obj, "results");
 	const cJSON *text = cJSON_GetObjectItemCaseSensitive(obj, "query");
@@ -462,19 +470,19 @@ static int run_jsonl(struct os_run *run, const cJSON *obj,
 		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(v, "sid");
 		struct os_result res = {0};
 		char id[256];
-		long item;
 
 		position++;
-		if (!cJSON_IsObject(v) ||
-		    !os_record_id(cJSON_GetObjectItemCaseSensitive(v, "id"),
-				  "id", id, sizeof id, err)) {
-			if (!cJSON_IsObject(v))
-				os_error_set(err, OS_EXIT_BAD_INPUT,
-					     "each result must be an object");
+		if (!cJSON_IsObject(v)) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "each result must be an object");
 			return -1;
 		}
+		if (!os_record_id(cJSON_GetObjectItemCaseSensitive(v, "id"), "id",
+				  id, sizeof id, err))
+			return -1;
 		if ((score && (!cJSON_IsNumber(score) || !isfinite(score->valuedouble))) ||
-		    (rank && !cJSON_IsNumber(rank)) || (sid && !cJSON_IsArray(sid))) {
+		    (rank && (!cJSON_IsNumber(rank) || fabs(rank->valuedouble) > 2e9)) ||
+		    (sid && !cJSON_IsArray(sid))) {
 			os_error_set(err, OS_EXIT_BAD_INPUT,
 				     "result '%s': 'score' and 'rank' must be "
 				     "numbers, 'sid' an array",
@@ -483,22 +491,17 @@ static int run_jsonl(struct os_run *run, const cJSON *obj,
 		}
 		/* without a score, the list's own order is the ranking */
 		res.score = score ? score->valuedouble : -(double)position;
-		res.rank = rank ? (long)rank->valuedouble : position;
-		if (sid && !(res.sid = sid_text(sid, err)))
+		res.rank = (int32_t)(rank ? rank->valuedouble : (double)position);
+		if (sid && !(res.sid = sid_of(run, sid, err)))
 			return -1;
-		if ((item = intern(items, id, strlen(id), err)) < 0) {
-			free(res.sid);
-			return -1;
-		}
-		res.item = (uint32_t)item;
-		if (add_result(run, rq, res, err) < 0)
+		if (add_result(run, rq, id, strlen(id), res, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 int os_run_load(struct os_run *run, const char *path, size_t max_line,
-		struct os_strmap *items, struct os_error *err)
+		struct os_error *err)
 {
 	char *paths[1] = {(char *)path};
 	struct os_line_reader *r = os_line_reader_new(paths, 1, max_line);
@@ -515,19 +518,12 @@ int os_run_load(struct os_run *run, const char *path, size_t max_line,
 		if (jsonl < 0)
 			jsonl = line[0] == '{';
 		if (jsonl) {
-			cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
+			cJSON *obj = os_json_parse_object(line, len, err);
 
-			if (!obj || !cJSON_IsObject(obj)) {
-				cJSON_Delete(obj);
-				os_error_set(err, OS_EXIT_BAD_INPUT,
-					     "expected one JSON object");
-				rc = -1;
-			} else {
-				rc = run_jsonl(run, obj, items, err);
-				cJSON_Delete(obj);
-			}
+			rc = obj ? run_jsonl(run, obj, err) : -1;
+			cJSON_Delete(obj);
 		} else {
-			rc = run_trec(run, line, items, err);
+			rc = run_trec(run, line, err);
 		}
 		if (rc < 0)
 			break;
@@ -536,17 +532,19 @@ int os_run_load(struct os_run *run, const char *path, size_t max_line,
 		os_error_locate(err, os_line_reader_where(r),
 				os_line_reader_line(r));
 	os_line_reader_free(r);
+	run->last_qid = NULL;
 	return rc < 0 ? -1 : 0;
 }
 
-static int by_score(const void *a, const void *b, void *items)
+static int by_score(const void *a, const void *b, void *run)
 {
 	const struct os_result *x = a, *y = b;
+	const char *text = ((const struct os_run *)run)->text;
 
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
 	/* trec_eval: equal scores by docno, descending */
-	return strcmp(os_strmap_key(items, y->item), os_strmap_key(items, x->item));
+	return strcmp(text + y->text, text + x->text);
 }
 
 static int by_rank(const void *a, const void *b, void *unused)
@@ -566,52 +564,99 @@ static int by_place(const void *a, const void *b)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
-static int by_item_then_place(const void *a, const void *b)
+static int by_id_then_place(const void *a, const void *b, void *run)
 {
 	const struct os_result *x = a, *y = b;
+	const char *text = ((const struct os_run *)run)->text;
+	int c;
 
-	if (x->item != y->item)
-		return x->item < y->item ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if ((c = strcmp(text + x->text, text + y->text)) != 0)
+		return c;
 	return (x->order > y->order) - (x->order < y->order);
 }
 
-/* Drops the results whose item stands higher already; `order` holds each
- * result's place in the ranking. */
-static void drop_repeats(struct os_run_query *rq)
+/* Whether two results share a hash (an open-addressing set of the
+ * hashes); most lists have no repeats and stop here. */
+static int may_repeat(const struct os_run_query *rq)
+{
+	uint64_t small[512], *set;
+	size_t cap = 16, mask;
+	int same = 0;
+
+	while (cap < 2 * rq->n)
+		cap *= 2;
+	set = cap <= 512 ? small : malloc(cap * sizeof *set);
+	if (!set)
+		return 1; /* the exact path decides */
+	memset(set, 0, cap * sizeof *set);
+	mask = cap - 1;
+	for (size_t i = 0; i < rq->n && !same; i++) {
+		uint64_t h = rq->r[i].hash | 1; /* 0 marks an empty slot */
+		size_t k = (size_t)(h >> 7) & mask;
+
+		while (set[k] && set[k] != h)
+			k = (k + 1) & mask;
+		same = set[k] == h;
+		set[k] = h;
+	}
+	if (set != small)
+		free(set);
+	return same;
+}
+
+/* Drops the results whose item stands higher already. Returns -1 when
+ * out of memory. */
+static int drop_repeats(const struct os_run *run, struct os_run_query *rq,
+			size_t depth)
 {
 	size_t n = rq->n, kept = 0;
 	unsigned char *drop;
 
-	if (n < 2 || !(drop = calloc(n, 1)))
-		return;
+	rq->raw = n;
+	if (n < 2 || !may_repeat(rq))
+		return 0;
+	if (!(drop = calloc(n, 1)))
+		return -1;
 	for (size_t i = 0; i < n; i++)
-		rq->r[i].order = (uint32_t)i;
-	qsort(rq->r, n, sizeof *rq->r, by_item_then_place);
+		rq->r[i].order = (uint32_t)i; /* its place in the ranking */
+	qsort_r(rq->r, n, sizeof *rq->r, by_id_then_place, (void *)run);
 	for (size_t i = 1; i < n; i++)
-		if (rq->r[i].item == rq->r[i - 1].item)
+		if (rq->r[i].hash == rq->r[i - 1].hash &&
+		    strcmp(os_result_id(run, &rq->r[i]),
+			   os_result_id(run, &rq->r[i - 1])) == 0)
 			drop[rq->r[i].order] = 1;
-	/* back to ranking order, then compact */
 	qsort(rq->r, n, sizeof *rq->r, by_place);
 	for (size_t i = 0; i < n; i++) {
 		if (drop[i]) {
-			free(rq->r[i].sid);
 			rq->duplicates++;
+			rq->duplicates_top += i < depth;
 			continue;
 		}
 		rq->r[kept++] = rq->r[i];
 	}
 	rq->n = kept;
 	free(drop);
+	return 0;
 }
 
-void os_run_order(struct os_run *run, const struct os_strmap *items,
-		  int by_rank_field)
+int os_run_order(struct os_run *run, int by_rank_field, size_t depth)
 {
 	for (size_t i = 0; i < run->qids.count; i++) {
 		struct os_run_query *rq = &run->q[i];
 
-		qsort_r(rq->r, rq->n, sizeof *rq->r,
-			by_rank_field ? by_rank : by_score, (void *)items);
-		drop_repeats(rq);
+		int (*cmp)(const void *, const void *, void *) =
+			by_rank_field ? by_rank : by_score;
+		size_t k = 1;
+
+		/* runs usually come ranked already: check before sorting */
+		while (k < rq->n && cmp(&rq->r[k - 1], &rq->r[k], run) <= 0)
+			k++;
+		if (k < rq->n)
+			qsort_r(rq->r, rq->n, sizeof *rq->r, cmp, run);
+		if (drop_repeats(run, rq, depth) < 0)
+			return -1;
 	}
+	return 0;
 }

@@ -9,9 +9,10 @@
  * - Runs, JSONL: {"qid", "query"?, "results": [{"id", "score", "rank"?,
  *   "sid"?}]}; TREC: `qid Q0 docid rank score tag` lines.
  *
- * Item ids are interned in a string map that the caller owns and shares
- * between the judgments and all runs, so that an item is one number
- * everywhere. Structures own everything else they point to. */
+ * A run's item ids are kept as text in one arena per run, each with its
+ * 64-bit hash: a run of ten million lines then costs no hash-table lookup
+ * per line. The judgments intern their (far fewer) item ids. Structures
+ * own everything they point to. */
 #ifndef OS_EVALDATA_H
 #define OS_EVALDATA_H
 
@@ -22,19 +23,21 @@
 #include "strmap.h"
 
 struct os_judgment {
-	uint32_t item;
-	double grade;          /* gain of the item for NDCG (>= 0) */
+	uint64_t hash;         /* os_eval_hash() of the item id */
+	uint32_t item;         /* id in os_qrels.items */
+	double grade;          /* grade of the item (>= 0) */
 	unsigned char relevant;
 };
 
 struct os_judged_query {
-	struct os_judgment *j; /* sorted by item once loaded */
+	struct os_judgment *j; /* sorted by hash once loaded */
 	size_t n, cap;
 	char *query;           /* text, or NULL */
 	char *segment;         /* "segment" of the record, or NULL */
 };
 
 struct os_qrels {
+	struct os_strmap items;        /* judged item ids */
 	struct os_strmap qids;         /* qid -> index into q */
 	struct os_judged_query *q;
 	size_t cap;
@@ -57,45 +60,65 @@ void os_qrels_release(struct os_qrels *q);
  * FILE:LINE for a bad line or a repeated (query, item) judgment in TREC
  * form, 1 for I/O. */
 int os_qrels_load(struct os_qrels *q, const char *path,
-		  const struct os_qrels_opts *o, struct os_strmap *items,
-		  struct os_error *err);
-/* The judgment of `item` in query `qi`, or NULL. */
+		  const struct os_qrels_opts *o, struct os_error *err);
+/* The judgment in query `qi` of the item `id` (whose os_eval_hash() is
+ * `hash`), or NULL. */
 const struct os_judgment *os_qrels_find(const struct os_qrels *q, size_t qi,
-					uint32_t item);
+					uint64_t hash, const char *id);
+
+/* The hash that identifies an item id in judgments and runs. */
+uint64_t os_eval_hash(const char *id, size_t len);
 
 struct os_result {
-	uint32_t item;
-	uint32_t order;  /* position in the input, for stable ties */
+	uint64_t hash;   /* os_eval_hash() of the item id */
 	double score;
-	long rank;
-	char *sid;       /* the result's "sid" as "a,b,c", or NULL */
+	uint32_t text;   /* offset of the item id in os_run.text */
+	int32_t rank;
+	uint32_t order;  /* position in the input, for stable ties */
+	uint32_t sid;    /* 1 + index of its "sid" in os_run.sids, 0: none */
 };
 
 struct os_run_query {
 	struct os_result *r;
 	size_t n, cap;
 	char *query;     /* text, or NULL */
-	size_t duplicates; /* results dropped as repeats of a higher one */
+	size_t raw;      /* results read, repeats included */
+	size_t duplicates;     /* results dropped as repeats of a higher one */
+	size_t duplicates_top; /* of those, how many were in the first
+				* `depth` places of the ranking */
 };
 
 struct os_run {
 	char *name;              /* the file name it came from */
+	char *text;              /* the item ids, NUL-terminated, one after
+				  * the other */
+	size_t text_len, text_cap;
+	struct os_strmap sids;   /* the SIDs of the results, as "a,b,c" */
 	struct os_strmap qids;   /* qid -> index into q */
 	struct os_run_query *q;
 	size_t cap;
 	size_t results;          /* lines or results read */
+	const char *last_qid;    /* the query of the last TREC line */
+	size_t last_len, last_index;
 };
 
 void os_run_init(struct os_run *run);
 void os_run_release(struct os_run *run);
 /* Loads a run from `path`. Errors as os_qrels_load(). */
 int os_run_load(struct os_run *run, const char *path, size_t max_line,
-		struct os_strmap *items, struct os_error *err);
+		struct os_error *err);
+
+/* The item id of a result. */
+static inline const char *os_result_id(const struct os_run *run,
+				       const struct os_result *r)
+{
+	return run->text + r->text;
+}
 /* Orders every query's results as trec_eval does (score descending, equal
  * scores by item id in descending byte order) or, with `by_rank`, by the
  * rank field (then input order), and drops repeated items after the
- * first, counting them in `duplicates`. */
-void os_run_order(struct os_run *run, const struct os_strmap *items,
-		  int by_rank);
+ * first, counting them in `duplicates` (and in `duplicates_top` when
+ * among the first `depth` places). Returns -1 when out of memory. */
+int os_run_order(struct os_run *run, int by_rank, size_t depth);
 
 #endif

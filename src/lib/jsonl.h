@@ -35,6 +35,12 @@ void os_jsonl_reader_free(struct os_jsonl_reader *r);
 int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
 			 struct os_error *err);
 
+/* Parses one line (NUL-terminated, `len` bytes) that must hold exactly
+ * one JSON object; NULL with err (status 3: "malformed JSON at column N"
+ * or "expected a JSON object, got ...") otherwise. */
+cJSON *os_json_parse_object(const char *line, size_t len,
+			    struct os_error *err);
+
 /* Where the last record came from: the display name of the current input
  * (valid until the next call) and its line number. */
 const char *os_jsonl_reader_where(const struct os_jsonl_reader *r);

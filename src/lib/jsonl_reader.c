@@ -57,36 +57,44 @@ static const char *type_name(const cJSON *v)
 	return "null";
 }
 
-int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
-			 struct os_error *err)
+cJSON *os_json_parse_object(const char *line, size_t len,
+			    struct os_error *err)
 {
-	const char *line, *end = NULL;
-	size_t len;
-	int rc = os_line_reader_next(r->lines, &line, &len, err);
-	cJSON *v;
+	cJSON *v = cJSON_ParseWithOpts(line, NULL, 1);
 
-	*obj = NULL;
-	if (rc <= 0)
-		return rc;
-	v = cJSON_ParseWithOpts(line, &end, 1);
 	if (!v) {
 		const char *at = cJSON_GetErrorPtr();
 		size_t col = at && at >= line && at <= line + len
 				     ? (size_t)(at - line) + 1
 				     : 1;
 
-		os_error_set_at(err, OS_EXIT_BAD_INPUT, os_jsonl_reader_where(r),
-				os_jsonl_reader_line(r),
-				"malformed JSON at column %zu", col);
-		return -1;
+		os_error_set(err, OS_EXIT_BAD_INPUT, "malformed JSON at column %zu",
+			     col);
+		return NULL;
 	}
 	if (!cJSON_IsObject(v)) {
-		os_error_set_at(err, OS_EXIT_BAD_INPUT, os_jsonl_reader_where(r),
-				os_jsonl_reader_line(r),
-				"expected a JSON object, got %s", type_name(v));
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "expected a JSON object, got %s", type_name(v));
 		cJSON_Delete(v);
+		return NULL;
+	}
+	return v;
+}
+
+int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
+			 struct os_error *err)
+{
+	const char *line;
+	size_t len;
+	int rc = os_line_reader_next(r->lines, &line, &len, err);
+
+	*obj = NULL;
+	if (rc <= 0)
+		return rc;
+	if (!(*obj = os_json_parse_object(line, len, err))) {
+		os_error_locate(err, os_jsonl_reader_where(r),
+				os_jsonl_reader_line(r));
 		return -1;
 	}
-	*obj = v;
 	return 1;
 }

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,18 @@ int os_utf8_valid(const char *str, size_t len)
 		size_t n;
 		unsigned cp;
 
+		/* eight ASCII bytes without NUL at a time */
+		if (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (!(w & UINT64_C(0x8080808080808080)) &&
+			    !((w - UINT64_C(0x0101010101010101)) & ~w &
+			      UINT64_C(0x8080808080808080))) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c == 0)
 			return 0;
 		if (c < 0x80) {

@@ -36,15 +36,20 @@ static size_t probe(const struct os_strmap *m, const char *key, size_t len,
 	size_t mask = m->capacity - 1;
 	size_t i = (size_t)h & mask;
 
+	uint32_t tag = (uint32_t)(h >> 32);
+
 	for (;;) {
-		uint32_t s = m->slots[i];
+		const struct os_strmap_slot *s = &m->slots[i];
 		const struct os_strmap_entry *e;
 
-		if (s == 0)
+		if (s->id == 0)
 			return i;
-		e = &m->entries[s - 1];
-		if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
-			return i;
+		if (s->tag == tag) {
+			e = &m->entries[s->id - 1];
+			if (e->hash == h && e->len == len &&
+			    memcmp(e->key, key, len) == 0)
+				return i;
+		}
 		i = (i + 1) & mask;
 	}
 }
@@ -56,13 +61,13 @@ long os_strmap_find(const struct os_strmap *m, const char *key, size_t len)
 	if (m->capacity == 0)
 		return -1;
 	i = probe(m, key, len, key_hash(key, len));
-	return m->slots[i] ? (long)m->slots[i] - 1 : -1;
+	return m->slots[i].id ? (long)m->slots[i].id - 1 : -1;
 }
 
 static int grow_slots(struct os_strmap *m)
 {
 	size_t cap = m->capacity ? m->capacity * 2 : 64;
-	uint32_t *slots = calloc(cap, sizeof *slots);
+	struct os_strmap_slot *slots = calloc(cap, sizeof *slots);
 
 	if (!slots)
 		return -1;
@@ -72,7 +77,9 @@ static int grow_slots(struct os_strmap *m)
 	for (size_t id = 0; id < m->count; id++) {
 		const struct os_strmap_entry *e = &m->entries[id];
 
-		m->slots[probe(m, e->key, e->len, e->hash)] = (uint32_t)id + 1;
+		m->slots[probe(m, e->key, e->len, e->hash)] =
+			(struct os_strmap_slot){(uint32_t)id + 1,
+						(uint32_t)(e->hash >> 32)};
 	}
 	return 0;
 }
@@ -90,8 +97,8 @@ long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
 	if ((m->count + 1) * 2 > m->capacity && grow_slots(m) < 0)
 		return -1;
 	i = probe(m, key, len, h);
-	if (m->slots[i])
-		return (long)m->slots[i] - 1;
+	if (m->slots[i].id)
+		return (long)m->slots[i].id - 1;
 	entries = os_grow(m->entries, &m->entries_cap, m->count + 1,
 			  sizeof *entries, 32);
 	if (!entries)
@@ -103,7 +110,8 @@ long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
 	memcpy(copy, key, len);
 	copy[len] = '\0';
 	m->entries[m->count] = (struct os_strmap_entry){copy, len, h};
-	m->slots[i] = (uint32_t)m->count + 1;
+	m->slots[i] = (struct os_strmap_slot){(uint32_t)m->count + 1,
+					      (uint32_t)(h >> 32)};
 	if (added)
 		*added = 1;
 	return (long)m->count++;

@@ -15,8 +15,16 @@ struct os_strmap_entry {
 	uint64_t hash;
 };
 
+/* A slot holds the id and the high bits of the key's hash, so that a probe
+ * touches a key only when its hash matches: on maps of millions of keys
+ * the cache misses, not the comparisons, are the cost. */
+struct os_strmap_slot {
+	uint32_t id;  /* id + 1, 0 when empty */
+	uint32_t tag; /* hash >> 32 */
+};
+
 struct os_strmap {
-	uint32_t *slots;   /* id + 1, 0 when empty; capacity a power of two */
+	struct os_strmap_slot *slots; /* capacity a power of two */
 	size_t capacity;
 	struct os_strmap_entry *entries; /* entries[id] */
 	size_t count;
