@@ -229,8 +229,18 @@ static int qrels_trec(struct os_qrels *q, const char *line,
 	}
 	if (grade < 0)
 		return 0; /* trec_eval: in the pool but not judged */
-	if ((qi = qrels_query(q, f[0], len[0], err)) < 0 ||
-	    (item = intern(&q->items, f[2], len[2], err)) < 0)
+	/* qrels list a query's judgments together: skip the lookup then */
+	if (q->last_qid && q->last_len == len[0] &&
+	    memcmp(q->last_qid, f[0], len[0]) == 0) {
+		qi = (long)q->last_index;
+	} else {
+		if ((qi = qrels_query(q, f[0], len[0], err)) < 0)
+			return -1;
+		q->last_qid = os_strmap_key(&q->qids, (size_t)qi);
+		q->last_len = len[0];
+		q->last_index = (size_t)qi;
+	}
+	if ((item = intern(&q->items, f[2], len[2], err)) < 0)
 		return -1;
 	rc = judge(q, &q->q[qi], (uint32_t)item, grade,
 		   grade >= (isnan(o->min_grade) ? 1 : o->min_grade), err);

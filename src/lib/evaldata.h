@@ -42,6 +42,8 @@ struct os_qrels {
 	struct os_judged_query *q;
 	size_t cap;
 	size_t without_judgments;      /* JSONL records that judged nothing */
+	const char *last_qid;          /* the query of the last TREC line */
+	size_t last_len, last_index;
 };
 
 /* How a judgment becomes relevant: with `min_grade` set (not NAN), an item

@@ -67,7 +67,16 @@ int os_parse_double(const char *s, size_t len, double *out)
 int os_parse_long(const char *s, size_t len, long *out)
 {
 	char buf[32], *end;
+	long v = 0;
+	size_t i = 0;
 
+	/* up to 18 plain digits cannot overflow: no need for strtol */
+	while (i < len && i < 18 && s[i] >= '0' && s[i] <= '9')
+		v = v * 10 + (s[i++] - '0');
+	if (i == len && len > 0) {
+		*out = v;
+		return 0;
+	}
 	if (len == 0 || len >= sizeof buf)
 		return -1;
 	memcpy(buf, s, len);
