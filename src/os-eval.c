@@ -18,6 +18,7 @@
 #include "lib/jsonl.h"
 #include "lib/metrics.h"
 #include "lib/output.h"
+#include "lib/parallel.h"
 #include "lib/record.h"
 #include "lib/rng.h"
 #include "lib/stats.h"
@@ -119,7 +120,7 @@ os-search JSON lines or TREC run files; judgments are query records with\n\
       --trials=N           randomization and bootstrap draws per comparison\n\
                            (default 10000)\n\
       --seed=N             seed of those draws (default 1)\n\
-      --threads=N          accepted for uniformity; evaluation is one thread\n\
+      --threads=N          threads for ordering and scoring (default: all cores)\n\
       --max-line=BYTES     longest input line accepted (default 67108864)\n\
   -o, --output=FILE        write to FILE (whole or not at all)\n\
   -q, --quiet              no report on standard error\n\
@@ -260,6 +261,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (os_cli_parse_long("--threads", optarg, 1, 1024,
 					      &threads) < 0)
 				return -1;
+			os_parallel_set_threads(threads);
 			break;
 		case OPT_MAX_LINE:
 			if (os_cli_parse_long("--max-line", optarg, 16, 1L << 40,
@@ -517,69 +519,99 @@ static double gain_of(const struct eval *e, double grade)
 	return e->o->linear_gain ? grade : exp2(grade) - 1;
 }
 
+/* Buffers of one thread's per-query work. */
+struct scratch {
+	double *gain, *judged_gain;
+	unsigned char *relevant;
+	size_t cap;
+};
+
+static void scratch_release(struct scratch *s)
+{
+	free(s->gain);
+	free(s->judged_gain);
+	free(s->relevant);
+}
+
+static int scratch_reserve(struct scratch *s, size_t n)
+{
+	size_t c1 = s->cap, c2 = s->cap, c3 = s->cap;
+	double *g;
+
+	if (n <= s->cap)
+		return 0;
+	if (!(g = os_grow(s->gain, &c1, n, sizeof *g, 64)))
+		return -1;
+	s->gain = g;
+	if (!(g = os_grow(s->judged_gain, &c2, n, sizeof *g, 64)))
+		return -1;
+	s->judged_gain = g;
+	if (!(s->relevant = os_grow(s->relevant, &c3, n, 1, 64)))
+		return -1;
+	s->cap = c1;
+	return 0;
+}
+
+/* The metrics of run `run` on judged query k, into out; returns 1 when the
+ * run lacks the query, 0 when it has it, -1 when out of memory. */
+static int evaluate_query(const struct eval *e, const struct os_run *run,
+			  size_t k, struct scratch *s, double *out)
+{
+	size_t qi = e->judged[k], num_rel = 0;
+	const struct os_judged_query *jq = &e->qrels.q[qi];
+	const char *qid = os_strmap_key(&e->qrels.qids, qi);
+	long rqi = os_strmap_find(&run->qids, qid, strlen(qid));
+	const struct os_run_query *rq = rqi >= 0 ? &run->q[rqi] : NULL;
+	size_t n = rq ? rq->n : 0;
+
+	if (scratch_reserve(s, (n > jq->n ? n : jq->n) + 1) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct os_judgment *j = os_qrels_find(
+			&e->qrels, qi, rq->r[i].hash, os_result_id(run, &rq->r[i]));
+
+		s->gain[i] = j ? gain_of(e, j->grade) : 0;
+		s->relevant[i] = j ? j->relevant : 0;
+	}
+	for (size_t i = 0; i < jq->n; i++) {
+		s->judged_gain[i] = gain_of(e, jq->j[i].grade);
+		num_rel += jq->j[i].relevant;
+	}
+	os_metrics_query(&e->set, s->gain, s->relevant, n, s->judged_gain,
+			 jq->n, num_rel, out);
+	return rq == NULL;
+}
+
 /* Per-query metrics of run `ri` for every judged query, into
- * e->values[ri]; counts the judged queries the run lacks. */
+ * e->values[ri], on all threads; counts the judged queries the run
+ * lacks. */
 static int evaluate_run(struct eval *e, size_t ri, size_t *missing)
 {
-	struct os_run *run = &e->runs[ri];
-	size_t cap = 0;
-	double *gain = NULL, *judged_gain = NULL;
-	unsigned char *relevant = NULL;
 	double *values = calloc(e->njudged * e->nm + 1, sizeof *values);
+	size_t lacking = 0;
+	int failed = 0;
 
-	*missing = 0;
 	if (!values)
 		return -1;
 	e->values[ri] = values;
-	for (size_t k = 0; k < e->njudged; k++) {
-		size_t qi = e->judged[k];
-		const struct os_judged_query *jq = &e->qrels.q[qi];
-		const char *qid = os_strmap_key(&e->qrels.qids, qi);
-		long rqi = os_strmap_find(&run->qids, qid, strlen(qid));
-		const struct os_run_query *rq = rqi >= 0 ? &run->q[rqi] : NULL;
-		size_t n = rq ? rq->n : 0, need = n > jq->n ? n : jq->n, num_rel = 0;
+#pragma omp parallel reduction(+ : lacking) reduction(| : failed)
+	{
+		struct scratch s = {0};
 
-		if (!rq)
-			(*missing)++;
-		if (need + 1 > cap) {
-			size_t c1 = cap, c2 = cap, c3 = cap;
-			double *g = os_grow(gain, &c1, need + 1, sizeof *g, 64);
+#pragma omp for schedule(dynamic, 256)
+		for (size_t k = 0; k < e->njudged; k++) {
+			int rc = evaluate_query(e, &e->runs[ri], k, &s,
+						values + k * e->nm);
 
-			if (!g)
-				goto oom;
-			gain = g;
-			if (!(g = os_grow(judged_gain, &c2, need + 1, sizeof *g, 64)))
-				goto oom;
-			judged_gain = g;
-			relevant = os_grow(relevant, &c3, need + 1, 1, 64);
-			if (!relevant)
-				goto oom;
-			cap = c1;
+			if (rc < 0)
+				failed = 1;
+			else
+				lacking += (size_t)rc;
 		}
-		for (size_t i = 0; i < n; i++) {
-			const struct os_judgment *j = os_qrels_find(
-				&e->qrels, qi, rq->r[i].hash,
-				os_result_id(run, &rq->r[i]));
-
-			gain[i] = j ? gain_of(e, j->grade) : 0;
-			relevant[i] = j ? j->relevant : 0;
-		}
-		for (size_t i = 0; i < jq->n; i++) {
-			judged_gain[i] = gain_of(e, jq->j[i].grade);
-			num_rel += jq->j[i].relevant;
-		}
-		os_metrics_query(&e->set, gain, relevant, n, judged_gain, jq->n,
-				 num_rel, values + k * e->nm);
+		scratch_release(&s);
 	}
-	free(gain);
-	free(judged_gain);
-	free(relevant);
-	return 0;
-oom:
-	free(gain);
-	free(judged_gain);
-	free(relevant);
-	return -1;
+	*missing = lacking;
+	return failed ? -1 : 0;
 }
 
 static double round6(double x)

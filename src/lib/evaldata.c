@@ -653,6 +653,9 @@ static int drop_repeats(const struct os_run *run, struct os_run_query *rq,
 
 int os_run_order(struct os_run *run, int by_rank_field, size_t depth)
 {
+	int failed = 0;
+
+#pragma omp parallel for schedule(dynamic, 256) reduction(| : failed)
 	for (size_t i = 0; i < run->qids.count; i++) {
 		struct os_run_query *rq = &run->q[i];
 
@@ -666,7 +669,7 @@ int os_run_order(struct os_run *run, int by_rank_field, size_t depth)
 		if (k < rq->n)
 			qsort_r(rq->r, rq->n, sizeof *rq->r, cmp, run);
 		if (drop_repeats(run, rq, depth) < 0)
-			return -1;
+			failed = 1;
 	}
-	return 0;
+	return failed ? -1 : 0;
 }
