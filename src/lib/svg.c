@@ -5,12 +5,15 @@
 
 #include "svg.h"
 
+#include <string.h>
+
 #define PANEL_W 460
 #define PANEL_H 300
 #define MARGIN_L 50
 #define MARGIN_R 130
 #define MARGIN_T 36
-#define MARGIN_B 40
+#define MARGIN_B 52
+#define LEGEND_CHARS 18
 
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c",
 				      "#ff7f0e", "#9467bd", "#8c564b",
@@ -63,8 +66,28 @@ static double y_max(const struct os_chart *c)
 	return max;
 }
 
+/* A legend entry: the last part of a path, cut to fit the margin. */
+static const char *legend_name(const char *series, char *buf, size_t size)
+{
+	const char *slash = strrchr(series, '/');
+	size_t len;
+
+	snprintf(buf, size, "%s", slash && slash[1] ? slash + 1 : series);
+	len = strlen(buf);
+	if (len > LEGEND_CHARS) /* cut on a UTF-8 boundary, mark the cut */
+	{
+		size_t cut = LEGEND_CHARS - 1;
+
+		while (cut > 0 && ((unsigned char)buf[cut] & 0xc0) == 0x80)
+			cut--;
+		snprintf(buf + cut, size - cut, "\u2026");
+	}
+	return buf;
+}
+
 static void panel(FILE *out, const struct os_chart *c, double ox, double oy)
 {
+	char name[64];
 	double w = PANEL_W - MARGIN_L - MARGIN_R, h = PANEL_H - MARGIN_T - MARGIN_B;
 	double x0 = ox + MARGIN_L, y0 = oy + MARGIN_T + h, top = y_max(c);
 	double band = w / (double)(c->ncat ? c->ncat : 1);
@@ -79,9 +102,19 @@ static void panel(FILE *out, const struct os_chart *c, double ox, double oy)
 		snprintf(label, sizeof label, "%.2f", top * t / 4.0);
 		text_at(out, x0 - 6, y + 4, "end", "11", label);
 	}
-	for (size_t k = 0; k < c->ncat; k++)
-		text_at(out, x0 + band * ((double)k + 0.5), y0 + 18, "middle", "11",
-			c->categories[k]);
+	for (size_t k = 0; k < c->ncat; k++) { /* slanted when crowded */
+		double x = x0 + band * ((double)k + 0.5);
+
+		if (band < 90 && strlen(c->categories[k]) > 6) {
+			fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+				     "font-size=\"10\" transform=\"rotate(-25 %.1f %.1f)\">",
+				x + 4, y0 + 14, x + 4, y0 + 14);
+			xml_text(out, c->categories[k]);
+			fputs("</text>\n", out);
+		} else {
+			text_at(out, x, y0 + 18, "middle", "11", c->categories[k]);
+		}
+	}
 	for (size_t s = 0; s < c->nseries; s++) {
 		const char *color = palette[s % NCOLORS];
 		const double *v = c->values + s * c->ncat;
@@ -111,7 +144,7 @@ static void panel(FILE *out, const struct os_chart *c, double ox, double oy)
 			     "fill=\"%s\"/>\n",
 			x0 + w + 10, oy + MARGIN_T + 16.0 * (double)s, color);
 		text_at(out, x0 + w + 24, oy + MARGIN_T + 9 + 16.0 * (double)s,
-			"start", "11", c->series[s]);
+			"start", "11", legend_name(c->series[s], name, sizeof name));
 	}
 	fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 		     "stroke=\"#333\"/>\n", x0, y0, x0 + w, y0);
