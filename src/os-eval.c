@@ -15,6 +15,7 @@
 #include "lib/cli.h"
 #include "lib/evaldata.h"
 #include "lib/grow.h"
+#include "lib/hash.h"
 #include "lib/jsonl.h"
 #include "lib/metrics.h"
 #include "lib/output.h"
@@ -154,7 +155,7 @@ static int parse_cutoffs(const char *arg, struct options *o)
 		if (errno || end == p || (*end && *end != ',') || k < 1 ||
 		    k > 1000000 || o->ncut == MAX_CUTOFFS) {
 			os_cli_warn("invalid --cutoffs value '%s' (up to %d "
-				    "integers from 1, comma-separated)",
+				    "integers from 1 to 1000000, comma-separated)",
 				    arg, MAX_CUTOFFS);
 			return -1;
 		}
@@ -245,6 +246,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->table = 1;
 			break;
 		case OPT_SVG:
+			if (strcmp(optarg, "-") == 0) {
+				os_cli_warn("--svg needs a file name; standard "
+					    "output carries the metrics");
+				return -1;
+			}
 			o->svg = optarg;
 			break;
 		case OPT_TRIALS:
@@ -752,9 +758,17 @@ static cJSON *diversity_json(const struct eval *e, const struct os_run *run)
 
 	if (!exposure)
 		return NULL;
+	const char **seen_c = malloc((depth + 1) * sizeof *seen_c);
+	const char **seen_b = malloc((depth + 1) * sizeof *seen_b);
+
+	if (!seen_c || !seen_b) {
+		free(seen_c);
+		free(seen_b);
+		free(exposure);
+		return NULL;
+	}
 	for (size_t q = 0; q < nq; q++) {
 		const struct os_run_query *rq = &run->q[q];
-		const char *seen_c[64], *seen_b[64];
 		size_t nc = 0, nb = 0;
 
 		for (size_t i = 0; i < rq->n && i < depth; i++) {
@@ -769,11 +783,11 @@ static cJSON *diversity_json(const struct eval *e, const struct os_run *run)
 			exposure[item]++;
 			for (k = 0; k < nc && seen_c[k] != iv->category; k++)
 				;
-			if (iv->category && k == nc && nc < 64)
+			if (iv->category && k == nc)
 				seen_c[nc++] = iv->category;
 			for (k = 0; k < nb && seen_b[k] != iv->brand; k++)
 				;
-			if (iv->brand && k == nb && nb < 64)
+			if (iv->brand && k == nb)
 				seen_b[nb++] = iv->brand;
 		}
 		categories += (double)nc;
@@ -795,6 +809,8 @@ static cJSON *diversity_json(const struct eval *e, const struct os_run *run)
 	cJSON_AddNumberToObject(obj, "coverage",
 				round6(e->cat.items ? (double)covered / (double)e->cat.items : 0));
 	cJSON_AddNumberToObject(obj, "exposure_gini", round6(gini(all, nitems)));
+	free(seen_c);
+	free(seen_b);
 	free(exposure);
 	return obj;
 }
@@ -871,9 +887,12 @@ static cJSON *comparisons_json(const struct eval *e)
 			for (size_t k = 0; k < e->njudged; k++)
 				d[k] = e->values[ri][k * e->nm + m] -
 				       e->values[0][k * e->nm + m];
-			/* one stream per (run, metric): results do not depend
-			 * on which other metrics or runs are evaluated */
-			os_rng_seed(&rng, (uint64_t)e->o->seed * 1000003u + ri * 1009u + m);
+			/* one stream per (run, metric name): results do not
+			 * depend on which other metrics are evaluated */
+			os_metrics_name(&e->set, m, name, sizeof name);
+			os_rng_seed(&rng, (uint64_t)e->o->seed ^
+						  os_hash_mix(os_hash_bytes(OS_FNV_OFFSET, name,
+									    strlen(name)) + ri));
 			cJSON_AddNumberToObject(one, "diff", round6(os_stats_mean(d, e->njudged)));
 			cJSON_AddNumberToObject(one, "p", round6(os_stats_randomization_p(
 								 d, e->njudged, (size_t)e->o->trials, &rng)));
@@ -1004,9 +1023,11 @@ static int write_table(FILE *out, const cJSON *summary)
 							cJSON_GetArrayItem(runs, (int)i), groupings[g]),
 						seg->string),
 					"metrics");
-			snprintf(title, sizeof title, "\n%s %s (%.0f queries)",
-				 g ? "frequency" : "segment", seg->string,
-				 cJSON_GetObjectItemCaseSensitive(seg, "queries")->valuedouble);
+			double nq = cJSON_GetObjectItemCaseSensitive(seg, "queries")->valuedouble;
+
+			snprintf(title, sizeof title, "\n%s %s (%.0f quer%s)",
+				 g ? "frequency" : "segment", seg->string, nq,
+				 nq == 1 ? "y" : "ies");
 			table_block(out, title, sm, NULL, nruns, names);
 		}
 	}
@@ -1186,13 +1207,14 @@ static int run_eval(struct eval *e, struct os_output *out, struct os_error *err)
 			goto oom;
 	if (!(summary = summary_json(e, missing)))
 		goto oom;
+	/* the chart first: when it fails nothing has been written */
+	if (e->o->svg && write_svg(e, summary, err) < 0)
+		goto out;
 	if (e->o->per_query && write_per_query(e, out->f) < 0)
 		goto write_error;
 	if (e->o->table ? write_table(out->f, summary) < 0
 			: os_jsonl_write(out->f, summary) < 0)
 		goto write_error;
-	if (e->o->svg && write_svg(e, summary, err) < 0)
-		goto out;
 	rc = 0;
 	goto out;
 write_error:

@@ -54,6 +54,10 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	run os-eval --qrels "$EVAL/qrels.txt" -k 3 --min-grade 2 "$EVAL/run.txt"
 	[[ "$output" == *'"recall@3":0.25,'* ]]
 	[[ "$output" == *'"map":0.083333,'* ]]
+	# the same in JSONL, where q2's d5 is named by "relevant" alone (grade 1)
+	run os-eval --qrels "$EVAL/qrels.jsonl" -k 3 --min-grade 2 "$EVAL/run.jsonl"
+	[[ "$output" == *'"recall@3":0.25,'* ]]
+	[[ "$output" == *'"map":0.083333,'* ]]
 	run os-eval --qrels "$EVAL/qrels.txt" --gain square "$EVAL/run.txt"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"invalid --gain value 'square' (exp or linear)"* ]]
@@ -148,10 +152,18 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	[[ "${lines[1]}" =~ ^metric\ +.*run\.txt\ +a\&b\<run\>\.txt$ ]]
 	[[ "$output" =~ recall@3\ +0\.3333\ +0\.3333\ \+0\.0000\ p=1\.0000 ]]
 	python3 -c 'import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); assert r.tag.endswith("svg"); assert "a&b<run>.txt" in "".join(r.itertext())' chart.svg
-	# the chart is written whole or not at all
+	# the chart is written whole or not at all, and before the metrics
 	run os-eval --qrels "$EVAL/qrels.jsonl" --svg /nonexistent/dir/c.svg "$EVAL/run.txt"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"cannot create '/nonexistent/dir/c.svg.tmp."* ]]
+	[[ "$output" == "os-eval: cannot create '/nonexistent/dir/c.svg.tmp."* ]]
+	run os-eval --qrels "$EVAL/qrels.jsonl" --svg - "$EVAL/run.txt"
+	[ "$status" -eq 2 ]
+	# one query is one query
+	run os-eval --qrels "$EVAL/qrels.jsonl" --table --freq "$EVAL/qrels.jsonl" --tail-max 0 --head-min 1 "$EVAL/run.txt"
+	[[ "$output" == *"frequency head (4 queries)"* ]]
+	printf '{"qid":"q1","segment":"s","relevant":["d1"]}\n' >one.jsonl
+	run os-eval --qrels one.jsonl --table "$EVAL/run.txt"
+	[[ "$output" == *"segment s (1 query)"* ]]
 }
 
 @test "bad input: each message names the file and line, exit 3" {
@@ -161,7 +173,10 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	[[ "$output" == "os-eval: short.txt:1: expected 'qid Q0 docid rank score tag' (6 fields)" ]]
 	printf 'q1 Q0 d1 1 0.5 x\nq1 Q0 d2 two 0.4 x\n' >rank.txt
 	run os-eval --qrels "$EVAL/qrels.txt" rank.txt
-	[[ "$output" == "os-eval: rank.txt:2: rank 'two' or score '0.4' is not a number" ]]
+	[[ "$output" == "os-eval: rank.txt:2: rank 'two' is not an integer of 32 bits" ]]
+	printf 'q1 Q0 d1 1 nan x\n' >score.txt
+	run os-eval --qrels "$EVAL/qrels.txt" score.txt
+	[[ "$output" == "os-eval: score.txt:1: score 'nan' is not a finite number" ]]
 	printf 'q1 0 d1 1\nq1 0 d1 2\n' >twice.txt
 	run os-eval --qrels twice.txt "$EVAL/run.txt"
 	[ "$status" -eq 3 ]

@@ -135,7 +135,7 @@ static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(obj, "segment");
 	const cJSON *v;
 	struct os_judged_query *jq;
-	char qid[256];
+	char qid[OS_RECORD_ID_MAX];
 	long qi;
 
 	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "qid"), "qid",
@@ -183,7 +183,7 @@ static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 	}
 	cJSON_ArrayForEach(v, rel)
 	{
-		char id[256];
+		char id[OS_RECORD_ID_MAX];
 		long item;
 		const struct os_judgment *old;
 
@@ -195,13 +195,15 @@ static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 		for (size_t i = 0; i < jq->n; i++)
 			if (jq->j[i].item == (uint32_t)item)
 				old = &jq->j[i];
-		/* with --min-grade an explicit grade decides; else the list */
+		/* without --min-grade the list decides; with it the grade,
+		 * which is 1 for an item the list alone names */
 		if (judge(q, jq, (uint32_t)item, NAN,
-			  isnan(o->min_grade) || !old ? 1 : -1, err) < 0)
+			  isnan(o->min_grade) ? 1
+			  : old		      ? -1
+					      : 1 >= o->min_grade,
+			  err) < 0)
 			return -1;
 	}
-	if (jq->n == 0)
-		q->without_judgments++;
 	return 0;
 oom:
 	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -292,8 +294,10 @@ int os_qrels_load(struct os_qrels *q, const char *path,
 		os_error_locate(err, os_line_reader_where(r),
 				os_line_reader_line(r));
 	os_line_reader_free(r);
-	for (size_t i = 0; rc == 0 && i < q->qids.count; i++)
+	for (size_t i = 0; rc == 0 && i < q->qids.count; i++) {
 		qsort(q->q[i].j, q->q[i].n, sizeof *q->q[i].j, by_hash);
+		q->without_judgments += q->q[i].n == 0;
+	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -400,10 +404,15 @@ static int run_trec(struct os_run *run, const char *line, struct os_error *err)
 		return -1;
 	}
 	if (os_parse_long(f[3], len[3], &rank) < 0 || rank < INT32_MIN ||
-	    rank > INT32_MAX || os_parse_double(f[4], len[4], &res.score) < 0) {
+	    rank > INT32_MAX) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
-			     "rank '%.*s' or score '%.*s' is not a number",
-			     (int)len[3], f[3], (int)len[4], f[4]);
+			     "rank '%.*s' is not an integer of 32 bits",
+			     (int)len[3], f[3]);
+		return -1;
+	}
+	if (os_parse_double(f[4], len[4], &res.score) < 0) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "score '%.*s' is not a finite number", (int)len[4], f[4]);
 		return -1;
 	}
 	res.rank = (int32_t)rank;
@@ -443,6 +452,11 @@ static uint32_t sid_of(struct os_run *run, const cJSON *sid,
 		len += (size_t)sprintf(text + len, "%s%.0f", len ? "," : "",
 				       c->valuedouble);
 	}
+	if (len == 0) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "a 'sid' must be an array of codes >= 0");
+		return 0;
+	}
 	if ((i = intern(&run->sids, text, len, err)) < 0)
 		return 0;
 	return (uint32_t)i + 1;
@@ -455,8 +469,8 @@ static int run_jsonl(struct os_run *run, const cJSON *obj,
 	const cJSON *text = cJSON_GetObjectItemCaseSensitive(obj, "query");
 	const cJSON *v;
 	struct os_run_query *rq;
-	char qid[256];
-	long position = 0;
+	char qid[OS_RECORD_ID_MAX];
+	long position;
 
 	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "qid"), "qid",
 			  qid, sizeof qid, err))
@@ -468,6 +482,7 @@ static int run_jsonl(struct os_run *run, const cJSON *obj,
 	}
 	if (!(rq = run_query(run, qid, strlen(qid), err)))
 		return -1;
+	position = (long)rq->n; /* a qid on several lines goes on counting */
 	if (cJSON_IsString(text) && !rq->query &&
 	    !(rq->query = strdup(text->valuestring))) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -479,7 +494,7 @@ static int run_jsonl(struct os_run *run, const cJSON *obj,
 		const cJSON *rank = cJSON_GetObjectItemCaseSensitive(v, "rank");
 		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(v, "sid");
 		struct os_result res = {0};
-		char id[256];
+		char id[OS_RECORD_ID_MAX];
 
 		position++;
 		if (!cJSON_IsObject(v)) {
@@ -491,12 +506,16 @@ static int run_jsonl(struct os_run *run, const cJSON *obj,
 				  id, sizeof id, err))
 			return -1;
 		if ((score && (!cJSON_IsNumber(score) || !isfinite(score->valuedouble))) ||
-		    (rank && (!cJSON_IsNumber(rank) || fabs(rank->valuedouble) > 2e9)) ||
-		    (sid && !cJSON_IsArray(sid))) {
+		    (rank && !cJSON_IsNumber(rank)) || (sid && !cJSON_IsArray(sid))) {
 			os_error_set(err, OS_EXIT_BAD_INPUT,
 				     "result '%s': 'score' and 'rank' must be "
 				     "numbers, 'sid' an array",
 				     id);
+			return -1;
+		}
+		if (rank && fabs(rank->valuedouble) > INT32_MAX) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "result '%s': rank out of range", id);
 			return -1;
 		}
 		/* without a score, the list's own order is the ranking */

@@ -15,6 +15,12 @@ const char *os_record_id(const cJSON *v, const char *field, char *buf,
 			 size_t size, struct os_error *err)
 {
 	if (cJSON_IsString(v) && v->valuestring[0]) {
+		if (strlen(v->valuestring) >= size) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "field '%s' is longer than %zu bytes", field,
+				     size - 1);
+			return NULL;
+		}
 		snprintf(buf, size, "%s", v->valuestring);
 		return buf;
 	}
@@ -65,7 +71,7 @@ int os_record_item(const cJSON *obj, struct os_item *item, char **owned,
 {
 	const cJSON *title = cJSON_GetObjectItemCaseSensitive(obj, "title");
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(obj, "attrs");
-	char id[64], *attrs_text = NULL;
+	char id[OS_RECORD_ID_MAX], *attrs_text = NULL;
 	size_t attrs_len = 0, id_len;
 
 	*owned = NULL;

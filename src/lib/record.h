@@ -20,8 +20,12 @@ int os_record_item(const cJSON *obj, struct os_item *item, char **owned,
 /* A query record's "query" (a string); NULL with err when missing. */
 const char *os_record_query(const cJSON *obj, struct os_error *err);
 
+/* The longest id accepted, with its NUL. */
+#define OS_RECORD_ID_MAX 1024
+
 /* Formats an "id"-like value (string, or integer below 2^53) into buf;
- * returns buf, or NULL with err naming `field`. */
+ * returns buf, or NULL with err naming `field` (also for an id that does
+ * not fit in `size` bytes). */
 const char *os_record_id(const cJSON *v, const char *field, char *buf,
 			 size_t size, struct os_error *err);
 
