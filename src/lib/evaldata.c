@@ -295,7 +295,8 @@ int os_qrels_load(struct os_qrels *q, const char *path,
 				os_line_reader_line(r));
 	os_line_reader_free(r);
 	for (size_t i = 0; rc == 0 && i < q->qids.count; i++) {
-		qsort(q->q[i].j, q->q[i].n, sizeof *q->q[i].j, by_hash);
+		if (q->q[i].n > 1) /* qsort() takes no NULL, even for 0 items */
+			qsort(q->q[i].j, q->q[i].n, sizeof *q->q[i].j, by_hash);
 		q->without_judgments += q->q[i].n == 0;
 	}
 	return rc < 0 ? -1 : 0;
