@@ -6,10 +6,21 @@
 
 load helper
 
+# os-quantize needs items in its catalog, and --assign a quantizer there.
+setup_file() {
+	export PATH="$(os_make_wrappers):$PATH"
+	unset OS_CATALOG
+	printf '%s\n' '{"id":"1","title":"one"}' '{"id":"2","title":"two"}' |
+		os-tokenize -q -C "$BATS_FILE_TMPDIR/quantize.db" >/dev/null
+	printf '%s\n' '{"id":"1","embedding":[1,0]}' '{"id":"2","embedding":[0,1]}' |
+		os-quantize -q -C "$BATS_FILE_TMPDIR/quantize.db" --levels 2 >/dev/null
+}
+
 # The arguments a program needs to run on records from stdin.
 args_for() {
 	case "$1" in
 	os-tokenize) echo "-C $BATS_TEST_TMPDIR/contract.db" ;;
+	os-quantize) echo "-C $BATS_FILE_TMPDIR/quantize.db --assign" ;;
 	os-eval) echo "--qrels $FIXTURES/eval/qrels.txt" ;;
 	*) echo "" ;;
 	esac
@@ -19,6 +30,7 @@ args_for() {
 record_for() {
 	case "$1" in
 	os-tokenize) echo '{"id":"1","title":"Behr Premium 1 gal. Deck Stain"}' ;;
+	os-quantize) echo '{"id":"1","embedding":[1,0]}' ;;
 	os-eval) echo '{"qid":"q1","results":[{"id":"d1","score":1}]}' ;;
 	esac
 }

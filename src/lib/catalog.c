@@ -57,6 +57,14 @@ static const char *const migrations[OS_CATALOG_SCHEMA] = {
 	"  sid TEXT NOT NULL UNIQUE"
 	") STRICT;"
 	"PRAGMA user_version = 2;",
+	/* 2 -> 3: the quantizer's codebooks */
+	"CREATE TABLE codebooks ("
+	"  level INTEGER NOT NULL CHECK (level >= 0),"
+	"  code INTEGER NOT NULL CHECK (code >= 0),"
+	"  centroid BLOB NOT NULL,"
+	"  PRIMARY KEY (level, code)"
+	") STRICT, WITHOUT ROWID;"
+	"PRAGMA user_version = 3;",
 };
 
 enum stmt {
@@ -83,6 +91,11 @@ enum stmt {
 	ST_COUNT_ITEM_KEYWORDS,
 	ST_KEYWORD_TYPES,
 	ST_SIDS_EACH,
+	ST_SIDS_CLEAR,
+	ST_SID_SET,
+	ST_CODEBOOKS_CLEAR,
+	ST_CODEBOOK_ADD,
+	ST_CODEBOOKS_EACH,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -131,6 +144,14 @@ static const char *const sql[ST_COUNT_] = {
 			     "ORDER BY type",
 	[ST_SIDS_EACH] = "SELECT items.id, sids.sid FROM sids "
 			 "JOIN items ON items.seq = sids.item ORDER BY sids.item",
+	[ST_SIDS_CLEAR] = "DELETE FROM sids",
+	[ST_SID_SET] = "INSERT INTO sids (item, sid) VALUES (?1, ?2) "
+		       "ON CONFLICT (item) DO UPDATE SET sid = excluded.sid",
+	[ST_CODEBOOKS_CLEAR] = "DELETE FROM codebooks",
+	[ST_CODEBOOK_ADD] = "INSERT INTO codebooks (level, code, centroid) "
+			    "VALUES (?1, ?2, ?3)",
+	[ST_CODEBOOKS_EACH] = "SELECT level, code, centroid FROM codebooks "
+			      "ORDER BY level, code",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -693,4 +714,67 @@ int os_catalog_sids_each(struct os_catalog *c,
 	struct sids_ctx sc = {fn, ctx};
 
 	return st ? each_row(c, st, sid_row, &sc, err) : -1;
+}
+
+int os_catalog_sids_clear(struct os_catalog *c, struct os_error *err)
+{
+	return exec_simple(c, ST_SIDS_CLEAR, err);
+}
+
+int os_catalog_sid_set(struct os_catalog *c, long seq, const char *sid,
+		       struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_SID_SET, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	bind_text(st, 2, sid);
+	return run(c, st, err);
+}
+
+int os_catalog_codebooks_clear(struct os_catalog *c, struct os_error *err)
+{
+	return exec_simple(c, ST_CODEBOOKS_CLEAR, err);
+}
+
+int os_catalog_codebook_add(struct os_catalog *c, int level, long code,
+			    const void *centroid, size_t bytes,
+			    struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_CODEBOOK_ADD, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, code);
+	sqlite3_bind_blob(st, 3, centroid, (int)bytes, SQLITE_STATIC);
+	return run(c, st, err);
+}
+
+struct codebooks_ctx {
+	int (*fn)(void *ctx, int level, long code, const void *centroid,
+		  size_t bytes);
+	void *ctx;
+};
+
+static int codebook_row(sqlite3_stmt *st, void *p)
+{
+	struct codebooks_ctx *cc = p;
+
+	return cc->fn(cc->ctx, sqlite3_column_int(st, 0),
+		      (long)sqlite3_column_int64(st, 1),
+		      sqlite3_column_blob(st, 2),
+		      (size_t)sqlite3_column_bytes(st, 2));
+}
+
+int os_catalog_codebooks_each(struct os_catalog *c,
+			      int (*fn)(void *ctx, int level, long code,
+					const void *centroid, size_t bytes),
+			      void *ctx, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_CODEBOOKS_EACH, err);
+	struct codebooks_ctx cc = {fn, ctx};
+
+	return st ? each_row(c, st, codebook_row, &cc, err) : -1;
 }

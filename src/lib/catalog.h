@@ -17,7 +17,7 @@
 
 #include "error.h"
 
-#define OS_CATALOG_SCHEMA 2
+#define OS_CATALOG_SCHEMA 3
 
 enum { OS_CATALOG_READ_ONLY = 1 };
 
@@ -100,6 +100,23 @@ int os_catalog_item_keywords_set(struct os_catalog *c, long seq,
 int os_catalog_sids_each(struct os_catalog *c,
 			 int (*fn)(void *ctx, const char *item, const char *sid),
 			 void *ctx, struct os_error *err);
+
+/* Deletes every item's SID. */
+int os_catalog_sids_clear(struct os_catalog *c, struct os_error *err);
+/* Sets the SID ("a,b,c,d") of item `seq`. */
+int os_catalog_sid_set(struct os_catalog *c, long seq, const char *sid,
+		       struct os_error *err);
+/* Deletes the codebooks. */
+int os_catalog_codebooks_clear(struct os_catalog *c, struct os_error *err);
+/* Stores the centroid of `code` at `level` (little-endian float32). */
+int os_catalog_codebook_add(struct os_catalog *c, int level, long code,
+			    const void *centroid, size_t bytes,
+			    struct os_error *err);
+/* Calls fn for every centroid, by level then code. */
+int os_catalog_codebooks_each(struct os_catalog *c,
+			      int (*fn)(void *ctx, int level, long code,
+					const void *centroid, size_t bytes),
+			      void *ctx, struct os_error *err);
 
 /* A 64-bit fingerprint (16 hex digits) of the items' ids and text. */
 int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],

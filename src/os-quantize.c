@@ -1,0 +1,891 @@
+/* SPDX-License-Identifier: MIT */
+/* os-quantize: semantic IDs for the catalog's items by residual k-means
+ * over their vectors (see os-quantize(1)). Options, orchestration and
+ * output only; the quantizer is in libonesearch (rq.c, kmeans.c). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/catalog.h"
+#include "lib/cli.h"
+#include "lib/grow.h"
+#include "lib/hash.h"
+#include "lib/jsonl.h"
+#include "lib/output.h"
+#include "lib/parallel.h"
+#include "lib/record.h"
+#include "lib/rq.h"
+#include "lib/strmap.h"
+
+struct options {
+	const char *catalog;
+	const char *output;
+	size_t k[OS_RQ_MAX_LEVELS];
+	size_t levels; /* 0: chosen from the number of items */
+	struct os_kmeans_opts km;
+	int assign, normalize, quiet, verbose;
+	long max_line, threads;
+	char **inputs;
+	size_t ninputs;
+};
+
+enum {
+	OPT_LEVELS = 256,
+	OPT_ITERATIONS,
+	OPT_TOLERANCE,
+	OPT_MAX_PER_CENTROID,
+	OPT_NO_NORMALIZE,
+	OPT_ASSIGN,
+	OPT_SEED,
+	OPT_THREADS,
+	OPT_MAX_LINE,
+};
+
+static const struct option long_options[] = {
+	{"catalog", required_argument, NULL, 'C'},
+	{"levels", required_argument, NULL, OPT_LEVELS},
+	{"iterations", required_argument, NULL, OPT_ITERATIONS},
+	{"tolerance", required_argument, NULL, OPT_TOLERANCE},
+	{"max-per-centroid", required_argument, NULL, OPT_MAX_PER_CENTROID},
+	{"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+	{"assign", no_argument, NULL, OPT_ASSIGN},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"max-line", required_argument, NULL, OPT_MAX_LINE},
+	{"output", required_argument, NULL, 'o'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static void help(void)
+{
+	printf("Usage: %s [OPTION]... [FILE]...\n", os_cli_program());
+	fputs("\
+Give the catalog's items hierarchical semantic IDs by residual k-means\n\
+over their vectors. Reads item records with \"id\" and \"embedding\" (from\n\
+os-tokenize --emit embedding, or any encoder), stores the codebooks and\n\
+the SIDs in the catalog, and writes the records back with \"sid\".\n\
+With no FILE, or when FILE is -, read standard input.\n\
+\n\
+  -C, --catalog=FILE       the catalog (default: $OS_CATALOG)\n\
+      --levels=LIST        codes per level, e.g. 256,256,256 (default: 3\n\
+                           levels of the power of two nearest the cube root\n\
+                           of the number of items, 2 to 256)\n\
+      --iterations=N       k-means iterations at most, per level (default 25)\n\
+      --tolerance=X        stop a level when the error improves by less than\n\
+                           this share (default 0.0001)\n\
+      --max-per-centroid=N train each level on at most N points a code\n\
+                           (default 256; 0: all points)\n\
+      --no-normalize       use the vectors as they are, not scaled to length 1\n\
+      --assign             keep the catalog's codebooks and SIDs; give SIDs to\n\
+                           the items read that have none\n\
+      --seed=N             seed of the k-means draws (default 1)\n\
+      --threads=N          threads (default: all cores)\n\
+      --max-line=BYTES     longest input line accepted (default 67108864)\n\
+  -o, --output=FILE        write records to FILE (whole or not at all)\n\
+  -q, --quiet              no progress or report on standard error\n\
+  -v, --verbose            report each level's training as it goes\n\
+  -h, --help               display this help and exit\n\
+  -V, --version            output version information and exit\n\
+\n\
+Exit status: 0 success, 1 runtime failure, 2 usage error, 3 bad input.\n\
+See os-quantize(1).\n",
+	      stdout);
+}
+
+static int parse_levels(const char *arg, struct options *o)
+{
+	const char *p = arg;
+
+	o->levels = 0;
+	for (;;) {
+		char *end;
+		long k;
+
+		errno = 0;
+		k = strtol(p, &end, 10);
+		if (errno || end == p || (*end && *end != ',') || k < 2 ||
+		    k > 65536 || o->levels == OS_RQ_MAX_LEVELS) {
+			os_cli_warn("invalid --levels value '%s' (up to %d "
+				    "counts from 2 to 65536, comma-separated)",
+				    arg, OS_RQ_MAX_LEVELS);
+			return -1;
+		}
+		o->k[o->levels++] = (size_t)k;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+/* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int c;
+	long v;
+	double x;
+
+	memset(o, 0, sizeof *o);
+	o->catalog = getenv("OS_CATALOG");
+	o->normalize = 1;
+	o->max_line = (long)OS_MAX_LINE_DEFAULT;
+	os_kmeans_opts_default(&o->km, 0);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":C:o:qvhV", long_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'C':
+			o->catalog = optarg;
+			break;
+		case OPT_LEVELS:
+			if (parse_levels(optarg, o) < 0)
+				return -1;
+			break;
+		case OPT_ITERATIONS:
+			if (os_cli_parse_long("--iterations", optarg, 1, 100000, &v) < 0)
+				return -1;
+			o->km.iterations = (int)v;
+			break;
+		case OPT_TOLERANCE:
+			if (os_cli_parse_double("--tolerance", optarg, 0, 1, &x) < 0)
+				return -1;
+			o->km.tolerance = x;
+			break;
+		case OPT_MAX_PER_CENTROID:
+			if (os_cli_parse_long("--max-per-centroid", optarg, 0,
+					      1L << 30, &v) < 0)
+				return -1;
+			o->km.max_per_centroid = (size_t)v;
+			break;
+		case OPT_NO_NORMALIZE:
+			o->normalize = 0;
+			break;
+		case OPT_ASSIGN:
+			o->assign = 1;
+			break;
+		case OPT_SEED:
+			if (os_cli_parse_long("--seed", optarg, 0, 1L << 62, &v) < 0)
+				return -1;
+			o->km.seed = (uint64_t)v;
+			break;
+		case OPT_THREADS:
+			if (os_cli_parse_long("--threads", optarg, 1, 1024,
+					      &o->threads) < 0)
+				return -1;
+			break;
+		case OPT_MAX_LINE:
+			if (os_cli_parse_long("--max-line", optarg, 16, 1L << 40,
+					      &o->max_line) < 0)
+				return -1;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			help();
+			return 1;
+		case 'V':
+			os_cli_version(stdout);
+			return 1;
+		case ':':
+			os_cli_warn("option '%s' requires an argument",
+				    argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt)
+				os_cli_warn("invalid option -- '%c'", optopt);
+			else
+				os_cli_warn("unrecognized option '%s'",
+					    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (!o->catalog || !*o->catalog) {
+		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
+		return -1;
+	}
+	if (o->assign && o->levels) {
+		os_cli_warn("--assign keeps the catalog's levels; drop --levels");
+		return -1;
+	}
+	o->inputs = argv + optind;
+	o->ninputs = (size_t)(argc - optind);
+	return 0;
+}
+
+/* The items read: records, catalog numbers and vectors. */
+struct items {
+	cJSON **obj;
+	long *seq;
+	float *x;      /* n x dim */
+	size_t n, dim;
+	size_t obj_cap, seq_cap, x_cap;
+};
+
+static void items_release(struct items *it)
+{
+	for (size_t i = 0; i < it->n; i++)
+		cJSON_Delete(it->obj[i]);
+	free(it->obj);
+	free(it->seq);
+	free(it->x);
+}
+
+/* Catalog ids to item numbers, and the input line that gave each. */
+struct id_map {
+	struct os_strmap ids;
+	long *seq;
+	long *line; /* 0 while not read */
+	size_t cap, line_cap;
+};
+
+static int map_item(void *ctx, const struct os_item *item)
+{
+	struct id_map *m = ctx;
+	long i = os_strmap_intern(&m->ids, item->id, strlen(item->id), NULL);
+	long *s;
+
+	if (i < 0 || !(s = os_grow(m->seq, &m->cap, (size_t)i + 1, sizeof *s, 4096)))
+		return 1;
+	m->seq = s;
+	s[i] = item->seq;
+	if (!(s = os_grow(m->line, &m->line_cap, (size_t)i + 1, sizeof *s, 4096)))
+		return 1;
+	m->line = s;
+	s[i] = 0;
+	return 0;
+}
+
+/* Checks one record and appends it; returns 0, or -1 with err. */
+static int add_item(struct items *it, cJSON *obj, struct id_map *map,
+		    size_t want_dim, long line, struct os_error *err)
+{
+	const cJSON *emb = cJSON_GetObjectItemCaseSensitive(obj, "embedding");
+	const cJSON *v;
+	char id[OS_RECORD_ID_MAX];
+	size_t dim = 0, k = 0;
+	long i;
+	cJSON **objs;
+	long *seqs;
+	float *x;
+
+	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "id"), "id", id,
+			  sizeof id, err))
+		return -1;
+	if (!cJSON_IsArray(emb) || !(dim = (size_t)cJSON_GetArraySize(emb))) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'embedding' must be a non-empty array of numbers");
+		return -1;
+	}
+	if (it->n == 0 && !want_dim)
+		it->dim = dim;
+	else if (dim != (want_dim ? want_dim : it->dim)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "embedding has %zu values, expected %zu", dim,
+			     want_dim ? want_dim : it->dim);
+		return -1;
+	}
+	if (want_dim)
+		it->dim = want_dim;
+	if ((i = os_strmap_find(&map->ids, id, strlen(id))) < 0) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "item '%s' is not in the catalog (ingest it with "
+			     "os-tokenize first)",
+			     id);
+		return -1;
+	}
+	if (map->line[i]) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "item '%s' is given twice (first at line %ld)", id,
+			     map->line[i]);
+		return -1;
+	}
+	map->line[i] = line;
+	if (!(objs = os_grow(it->obj, &it->obj_cap, it->n + 1, sizeof *objs, 1024)))
+		goto oom;
+	it->obj = objs;
+	if (!(seqs = os_grow(it->seq, &it->seq_cap, it->n + 1, sizeof *seqs, 1024)))
+		goto oom;
+	it->seq = seqs;
+	if (!(x = os_grow(it->x, &it->x_cap, (it->n + 1) * dim, sizeof *x, 1024 * dim)))
+		goto oom;
+	it->x = x;
+	cJSON_ArrayForEach(v, emb)
+	{
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+		    fabs(v->valuedouble) > 3.4e38) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "embedding value %zu is not a finite number",
+				     k + 1);
+			return -1;
+		}
+		x[it->n * dim + k++] = (float)v->valuedouble;
+	}
+	it->seq[it->n] = map->seq[i];
+	it->obj[it->n++] = obj;
+	return 0;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+static int read_items(const struct options *o, struct id_map *map,
+		      size_t want_dim, struct items *it, struct os_error *err)
+{
+	struct os_jsonl_reader *r = os_jsonl_reader_new(o->inputs, o->ninputs,
+							(size_t)o->max_line);
+	cJSON *obj;
+	int rc;
+
+	if (!r) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_jsonl_reader_next(r, &obj, err)) > 0)
+		if (add_item(it, obj, map, want_dim, os_jsonl_reader_line(r), err) < 0) {
+			cJSON_Delete(obj);
+			if (err->status == OS_EXIT_BAD_INPUT)
+				os_error_locate(err, os_jsonl_reader_where(r),
+						os_jsonl_reader_line(r));
+			rc = -1;
+			break;
+		}
+	os_jsonl_reader_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+static void normalize_rows(float *x, size_t n, size_t d)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		double s = 0;
+
+		for (size_t p = 0; p < d; p++)
+			s += (double)x[i * d + p] * x[i * d + p];
+		if (s > 0)
+			for (size_t p = 0; p < d; p++)
+				x[i * d + p] = (float)(x[i * d + p] / sqrt(s));
+	}
+}
+
+/* The default levels: three of the power of two nearest n^(1/3). */
+static void default_levels(struct options *o, size_t n)
+{
+	double target = cbrt((double)n);
+	size_t k = 2;
+
+	while (k < 256 && (double)k * 1.41421356 < target)
+		k *= 2;
+	o->levels = 3;
+	o->k[0] = o->k[1] = o->k[2] = k;
+}
+
+static void progress(void *ctx, size_t level)
+{
+	const struct options *o = ctx;
+
+	if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
+		os_cli_warn("training level %zu of %zu (%zu codes)", level + 1,
+			    o->levels, o->k[level]);
+}
+
+/* Writes the records with their "sid" (texts "a,b,c,d"). */
+static int write_records(struct os_output *out, const struct items *it,
+			 char *const *sids, struct os_error *err)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		cJSON *sid = cJSON_CreateArray();
+
+		for (const char *p = sids[i]; sid && *p;) {
+			char *end;
+
+			cJSON_AddItemToArray(sid, cJSON_CreateNumber(
+							  (double)strtoul(p, &end, 10)));
+			p = end + (*end == ',');
+		}
+		if (os_json_set(it->obj[i], "sid", sid) < 0 ||
+		    os_jsonl_write(out->f, it->obj[i]) < 0) {
+			os_error_set(err, OS_EXIT_FAILURE, "write error: %s",
+				     strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void free_sids(char **sids, size_t n)
+{
+	for (size_t i = 0; sids && i < n; i++)
+		free(sids[i]);
+	free(sids);
+}
+
+/* "a,b,c" of the first `levels` codes, then ",extra" when extra >= 0. */
+static void sid_text(char *buf, size_t size, const uint32_t *codes,
+		     size_t levels, long extra)
+{
+	size_t len = 0;
+
+	for (size_t l = 0; l < levels; l++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%u", l ? "," : "",
+					codes[l]);
+	if (extra >= 0)
+		snprintf(buf + len, size - len, ",%ld", extra);
+}
+
+/* The SID texts of n items from their codes and disambiguation codes. */
+static char **sid_texts(const uint32_t *codes, const uint32_t *extra, size_t n,
+			size_t levels)
+{
+	char **sids = calloc(n + 1, sizeof *sids), buf[256];
+
+	for (size_t i = 0; sids && i < n; i++) {
+		sid_text(buf, sizeof buf, codes + i * levels, levels, (long)extra[i]);
+		if (!(sids[i] = strdup(buf))) {
+			free_sids(sids, i);
+			return NULL;
+		}
+	}
+	return sids;
+}
+
+/* The fingerprint of the quantizer: its codebooks and every SID, which a
+ * model trained on these SIDs records and checks. */
+struct fingerprint {
+	uint64_t h;
+};
+
+static int fp_codebook(void *ctx, int level, long code, const void *c,
+		       size_t bytes)
+{
+	struct fingerprint *f = ctx;
+
+	f->h = os_hash_bytes(f->h, &level, sizeof level);
+	f->h = os_hash_bytes(f->h, &code, sizeof code);
+	f->h = os_hash_bytes(f->h, c, bytes);
+	return 0;
+}
+
+static int fp_sid(void *ctx, const char *item, const char *sid)
+{
+	struct fingerprint *f = ctx;
+
+	f->h = os_hash_bytes(f->h, item, strlen(item) + 1);
+	f->h = os_hash_bytes(f->h, sid, strlen(sid) + 1);
+	return 0;
+}
+
+static int store_fingerprint(struct os_catalog *cat, struct os_error *err)
+{
+	struct fingerprint f = {OS_FNV_OFFSET};
+	char hex[17];
+
+	if (os_catalog_codebooks_each(cat, fp_codebook, &f, err) != 0 ||
+	    os_catalog_sids_each(cat, fp_sid, &f, err) != 0)
+		return -1;
+	snprintf(hex, sizeof hex, "%016llx",
+		 (unsigned long long)os_hash_mix(f.h));
+	return os_catalog_meta_set(cat, "sid_fingerprint", hex, err);
+}
+
+/* Codebook rows are stored as little-endian float32. */
+static void to_little_endian(float *v, size_t n)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+
+		memcpy(&u, &v[i], 4);
+		u = __builtin_bswap32(u);
+		memcpy(&v[i], &u, 4);
+	}
+#else
+	(void)v;
+	(void)n;
+#endif
+}
+
+/* Replaces the catalog's codebooks and SIDs, in one transaction. */
+static int store_training(const struct options *o, struct os_catalog *cat,
+			  const struct os_rq *rq, const struct items *it,
+			  char *const *sids, struct os_error *err)
+{
+	char buf[256], levels[128];
+	size_t len = 0;
+	float *row = malloc(rq->dim * sizeof *row);
+
+	if (!row) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (os_catalog_begin(cat, err) < 0) {
+		free(row);
+		return -1;
+	}
+	if (os_catalog_codebooks_clear(cat, err) < 0 ||
+	    os_catalog_sids_clear(cat, err) < 0)
+		goto fail;
+	for (size_t l = 0; l < rq->levels; l++)
+		for (size_t c = 0; c < rq->k[l]; c++) {
+			memcpy(row, rq->codebook[l] + c * rq->dim, rq->dim * sizeof *row);
+			to_little_endian(row, rq->dim);
+			if (os_catalog_codebook_add(cat, (int)l, (long)c, row,
+						    rq->dim * sizeof *row, err) < 0)
+				goto fail;
+		}
+	for (size_t i = 0; i < it->n; i++)
+		if (os_catalog_sid_set(cat, it->seq[i], sids[i], err) < 0)
+			goto fail;
+	for (size_t l = 0; l < rq->levels; l++)
+		len += (size_t)snprintf(levels + len, sizeof levels - len, "%s%zu",
+					l ? "," : "", rq->k[l]);
+	snprintf(buf, sizeof buf, "%zu", rq->dim);
+	if (os_catalog_meta_set(cat, "sid_levels", levels, err) < 0 ||
+	    os_catalog_meta_set(cat, "sid_dim", buf, err) < 0 ||
+	    os_catalog_meta_set(cat, "sid_normalize", o->normalize ? "1" : "0",
+				err) < 0 ||
+	    store_fingerprint(cat, err) < 0 || os_catalog_commit(cat, err) < 0)
+		goto fail;
+	free(row);
+	return 0;
+fail:
+	free(row);
+	os_catalog_rollback(cat);
+	return -1;
+}
+
+static void report(const struct options *o, const struct os_rq *rq,
+		   const struct os_rq_report *rep, size_t n, double seconds)
+{
+	if (o->quiet)
+		return;
+	for (size_t l = 0; l < rq->levels; l++)
+		os_cli_warn("level %zu: %zu codes, %zu used, perplexity %.1f, "
+			    "error %.6f",
+			    l + 1, rq->k[l], rep->used[l], rep->perplexity[l],
+			    rep->error[l]);
+	os_cli_warn("%zu items: %.2f%% with a unique SID before "
+		    "disambiguation (ICR), largest bucket %zu, %.2f s",
+		    n, 100 * rep->icr, rep->largest_bucket, seconds);
+}
+
+static int run_train(struct options *o, struct os_catalog *cat,
+		     struct items *it, struct os_output *out, struct os_error *err)
+{
+	struct os_rq rq;
+	struct os_rq_report rep;
+	uint32_t *codes = NULL, *extra = NULL;
+	char **sids = NULL;
+	double start = os_cli_now();
+	int rc = -1;
+
+	os_rq_init(&rq);
+	if (!o->levels)
+		default_levels(o, it->n);
+	for (size_t l = 0; l < o->levels; l++)
+		if (o->k[l] > it->n) {
+			os_error_set(err, OS_EXIT_USAGE,
+				     "--levels asks for %zu codes at level %zu "
+				     "but there are %zu items",
+				     o->k[l], l + 1, it->n);
+			return -1;
+		}
+	codes = malloc(it->n * o->levels * sizeof *codes);
+	extra = malloc(it->n * sizeof *extra);
+	if (!codes || !extra ||
+	    os_rq_train(&rq, it->x, it->n, it->dim, o->k, o->levels, &o->km, codes,
+			&rep, progress, o) < 0 ||
+	    os_rq_disambiguate(codes, it->n, o->levels, extra) < 0 ||
+	    !(sids = sid_texts(codes, extra, it->n, o->levels))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto out;
+	}
+	if (store_training(o, cat, &rq, it, sids, err) < 0 ||
+	    write_records(out, it, sids, err) < 0)
+		goto out;
+	report(o, &rq, &rep, it->n, os_cli_now() - start);
+	rc = 0;
+out:
+	free_sids(sids, it->n);
+	free(codes);
+	free(extra);
+	os_rq_release(&rq);
+	return rc;
+}
+
+/* The catalog's quantizer, for --assign. */
+struct loaded {
+	struct os_rq rq;
+	int failed;
+};
+
+static int load_codebook(void *ctx, int level, long code, const void *c,
+			 size_t bytes)
+{
+	struct loaded *ld = ctx;
+	struct os_rq *rq = &ld->rq;
+
+	if (level < 0 || (size_t)level >= rq->levels || code < 0 ||
+	    (size_t)code >= rq->k[level] || bytes != rq->dim * sizeof(float)) {
+		ld->failed = 1;
+		return 1;
+	}
+	memcpy(rq->codebook[level] + (size_t)code * rq->dim, c, bytes);
+	to_little_endian(rq->codebook[level] + (size_t)code * rq->dim, rq->dim);
+	return 0;
+}
+
+static int load_quantizer(struct os_catalog *cat, struct os_rq *rq,
+			  int *normalize, struct os_error *err)
+{
+	char *levels = os_catalog_meta_get(cat, "sid_levels", err);
+	char *dim = levels ? os_catalog_meta_get(cat, "sid_dim", err) : NULL;
+	char *norm = dim ? os_catalog_meta_get(cat, "sid_normalize", err) : NULL;
+	struct loaded ld;
+	const char *p;
+	int rc = -1;
+
+	os_rq_init(&ld.rq);
+	ld.failed = 0;
+	if (!levels || !dim || !norm) {
+		if (!err->status)
+			os_error_set(err, OS_EXIT_FAILURE,
+				     "the catalog has no codebooks: run "
+				     "os-quantize without --assign first");
+		goto out;
+	}
+	ld.rq.dim = (size_t)atol(dim);
+	for (p = levels; *p && ld.rq.levels < OS_RQ_MAX_LEVELS;) {
+		ld.rq.k[ld.rq.levels] = (size_t)strtoul(p, (char **)&p, 10);
+		if (!(ld.rq.codebook[ld.rq.levels] =
+			      calloc(ld.rq.k[ld.rq.levels] * ld.rq.dim, sizeof(float)))) {
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			goto out;
+		}
+		ld.rq.levels++;
+		p += *p == ',';
+	}
+	if (os_catalog_codebooks_each(cat, load_codebook, &ld, err) != 0 || ld.failed) {
+		if (!err->status)
+			os_error_set(err, OS_EXIT_FAILURE,
+				     "the catalog's codebooks do not match its "
+				     "sid_levels and sid_dim");
+		goto out;
+	}
+	*normalize = strcmp(norm, "1") == 0;
+	*rq = ld.rq;
+	os_rq_init(&ld.rq);
+	rc = 0;
+out:
+	os_rq_release(&ld.rq);
+	free(levels);
+	free(dim);
+	free(norm);
+	return rc;
+}
+
+/* Existing SIDs: item id -> SID, and codes prefix -> next free extra. */
+struct existing {
+	struct os_strmap items;    /* item id -> index into sid */
+	char **sid;
+	size_t sid_cap;
+	struct os_strmap prefixes; /* "a,b,c" -> index into next */
+	long *next;
+	size_t next_cap;
+};
+
+/* The index of `prefix` (len bytes) with its next free extra code. */
+static long prefix_slot(struct existing *ex, const char *prefix, size_t len)
+{
+	int added;
+	long p = os_strmap_intern(&ex->prefixes, prefix, len, &added);
+	long *next;
+
+	if (p < 0 || !(next = os_grow(ex->next, &ex->next_cap, (size_t)p + 1,
+				      sizeof *next, 1024)))
+		return -1;
+	ex->next = next;
+	if (added)
+		next[p] = 0;
+	return p;
+}
+
+static int existing_sid(void *ctx, const char *item, const char *sid)
+{
+	struct existing *ex = ctx;
+	const char *last = strrchr(sid, ',');
+	long i = os_strmap_intern(&ex->items, item, strlen(item), NULL), p;
+	char **v;
+
+	if (i < 0 || !last ||
+	    !(v = os_grow(ex->sid, &ex->sid_cap, (size_t)i + 1, sizeof *v, 1024)))
+		return 1;
+	ex->sid = v;
+	if (!(v[i] = strdup(sid)) ||
+	    (p = prefix_slot(ex, sid, (size_t)(last - sid))) < 0)
+		return 1;
+	if (atol(last + 1) + 1 > ex->next[p])
+		ex->next[p] = atol(last + 1) + 1;
+	return 0;
+}
+
+static void existing_release(struct existing *ex)
+{
+	for (size_t i = 0; i < ex->items.count; i++)
+		free(ex->sid[i]);
+	free(ex->sid);
+	free(ex->next);
+	os_strmap_release(&ex->items);
+	os_strmap_release(&ex->prefixes);
+}
+
+/* --assign: items without a SID get the codes of the frozen codebooks and
+ * the next free disambiguation code; the others keep theirs. */
+static int run_assign(struct options *o, struct os_catalog *cat,
+		      struct items *it, const struct os_rq *rq,
+		      struct os_output *out, struct os_error *err)
+{
+	struct existing ex;
+	uint32_t *codes = malloc((it->n * rq->levels + 1) * sizeof *codes);
+	char **sids = calloc(it->n + 1, sizeof *sids), buf[256];
+	size_t added = 0;
+	int rc = -1;
+
+	memset(&ex, 0, sizeof ex);
+	os_strmap_init(&ex.items);
+	os_strmap_init(&ex.prefixes);
+	if (!codes || !sids || os_catalog_sids_each(cat, existing_sid, &ex, err) != 0 ||
+	    os_rq_encode(rq, it->x, it->n, codes) < 0) {
+		if (!err->status)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto out;
+	}
+	if (os_catalog_begin(cat, err) < 0)
+		goto out;
+	for (size_t i = 0; i < it->n; i++) {
+		char idbuf[OS_RECORD_ID_MAX];
+		const char *id;
+		long have, p;
+
+		id = os_record_id(cJSON_GetObjectItemCaseSensitive(it->obj[i], "id"),
+				  "id", idbuf, sizeof idbuf, err);
+		have = os_strmap_find(&ex.items, id, strlen(id));
+		if (have >= 0) { /* keeps its SID */
+			if (!(sids[i] = strdup(ex.sid[have])))
+				goto oom;
+			continue;
+		}
+		sid_text(buf, sizeof buf, codes + i * rq->levels, rq->levels, -1);
+		if ((p = prefix_slot(&ex, buf, strlen(buf))) < 0)
+			goto oom;
+		sid_text(buf, sizeof buf, codes + i * rq->levels, rq->levels,
+			 ex.next[p]++);
+		if (!(sids[i] = strdup(buf)) ||
+		    existing_sid(&ex, id, buf) != 0)
+			goto oom;
+		if (os_catalog_sid_set(cat, it->seq[i], buf, err) < 0)
+			goto rollback;
+		added++;
+	}
+	if (store_fingerprint(cat, err) < 0 || os_catalog_commit(cat, err) < 0)
+		goto rollback;
+	rc = write_records(out, it, sids, err);
+	if (rc == 0 && !o->quiet)
+		os_cli_warn("%zu items: %zu new SIDs, %zu kept", it->n, added,
+			    it->n - added);
+	goto out;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+rollback:
+	os_catalog_rollback(cat);
+out:
+	existing_release(&ex);
+	free_sids(sids, it->n);
+	free(codes);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct os_catalog *cat = NULL;
+	struct id_map map;
+	struct items it;
+	struct os_output out;
+	struct os_rq rq;
+	struct os_error err;
+	int status, normalize = 1, have_out = 0;
+
+	os_cli_init(argv[0]);
+	os_error_clear(&err);
+	status = parse_options(argc, argv, &o);
+	if (status != 0) {
+		if (status < 0)
+			os_cli_try_help();
+		return status < 0 ? OS_EXIT_USAGE
+				  : os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE
+							       : OS_EXIT_OK;
+	}
+	os_parallel_set_threads(o.threads);
+	memset(&map, 0, sizeof map);
+	os_strmap_init(&map.ids);
+	memset(&it, 0, sizeof it);
+	os_rq_init(&rq);
+	if (os_catalog_open(&cat, o.catalog, 0, &err) < 0 ||
+	    (o.assign && load_quantizer(cat, &rq, &normalize, &err) < 0))
+		goto done;
+	if (os_catalog_items_each(cat, map_item, &map, &err) != 0) {
+		if (!err.status)
+			os_error_set(&err, OS_EXIT_FAILURE, "out of memory");
+		goto done;
+	}
+	if (read_items(&o, &map, o.assign ? rq.dim : 0, &it, &err) < 0)
+		goto done;
+	if (o.assign)
+		o.normalize = normalize;
+	if (o.normalize)
+		normalize_rows(it.x, it.n, it.dim);
+	if (os_output_open(&out, o.output, &err) < 0)
+		goto done;
+	have_out = 1;
+	if (it.n == 0) {
+		if (!o.quiet)
+			os_cli_warn("no items read: the catalog is unchanged");
+	} else if (o.assign ? run_assign(&o, cat, &it, &rq, &out, &err) < 0
+			    : run_train(&o, cat, &it, &out, &err) < 0) {
+		goto done;
+	}
+	if (os_output_commit(&out, &err) == 0)
+		have_out = 0;
+done:
+	if (have_out)
+		os_output_abort(&out);
+	status = err.status;
+	if (err.status)
+		os_cli_report(&err);
+	if (status == OS_EXIT_USAGE)
+		os_cli_try_help();
+	items_release(&it);
+	os_strmap_release(&map.ids);
+	free(map.seq);
+	free(map.line);
+	os_rq_release(&rq);
+	os_catalog_close(cat);
+	if (os_cli_close_stdout(status == OS_EXIT_OK) < 0 && status == OS_EXIT_OK)
+		status = OS_EXIT_FAILURE;
+	return status;
+}

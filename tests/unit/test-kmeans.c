@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* test-kmeans: the matrix product against its naive reference, k-means on
+ * well-separated Gaussian clusters (recovered exactly, the same for a
+ * seed), residual quantization's error falling with each level, and the
+ * disambiguation making every SID unique. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kmeans.h"
+#include "lib/matmul.h"
+#include "lib/rng.h"
+#include "lib/rq.h"
+#include "tap.h"
+
+static void test_matmul(void)
+{
+	struct os_rng rng;
+	size_t m = 37, n = 29, k = 61;
+	float *a = malloc(m * k * sizeof *a), *b = malloc(n * k * sizeof *b);
+	float *c = malloc(m * n * sizeof *c), *ref = malloc(m * n * sizeof *ref);
+	double worst = 0;
+
+	os_rng_seed(&rng, 1);
+	for (size_t i = 0; i < m * k; i++)
+		a[i] = (float)os_rng_normal(&rng);
+	for (size_t i = 0; i < n * k; i++)
+		b[i] = (float)os_rng_normal(&rng);
+	os_matmul_abt(c, a, b, m, n, k);
+	os_matmul_abt_naive(ref, a, b, m, n, k);
+	for (size_t i = 0; i < m * n; i++)
+		if (fabs(c[i] - ref[i]) > worst)
+			worst = fabs(c[i] - ref[i]);
+	ok(worst < 1e-4, "the matrix product agrees with the naive reference");
+	printf("# backend %s, largest difference %g\n", os_matmul_backend(), worst);
+	free(a), free(b), free(c), free(ref);
+}
+
+/* n points around `centers` well-separated centers in d dimensions. */
+static float *clusters(size_t n, size_t d, size_t centers, uint64_t seed,
+		       uint32_t *truth)
+{
+	struct os_rng rng;
+	float *c = malloc(centers * d * sizeof *c), *x = malloc(n * d * sizeof *x);
+
+	os_rng_seed(&rng, seed);
+	for (size_t i = 0; i < centers * d; i++)
+		c[i] = (float)(20 * os_rng_normal(&rng));
+	for (size_t i = 0; i < n; i++) {
+		truth[i] = (uint32_t)(i % centers);
+		for (size_t p = 0; p < d; p++)
+			x[i * d + p] = c[truth[i] * d + p] + (float)(0.1 * os_rng_normal(&rng));
+	}
+	free(c);
+	return x;
+}
+
+/* Whether two labelings are the same partition. */
+static int same_partition(const uint32_t *a, const uint32_t *b, size_t n, size_t k)
+{
+	uint32_t *map = malloc(k * sizeof *map);
+	int same = 1;
+
+	for (size_t j = 0; j < k; j++)
+		map[j] = UINT32_MAX;
+	for (size_t i = 0; i < n && same; i++) {
+		if (map[a[i]] == UINT32_MAX)
+			map[a[i]] = b[i];
+		same = map[a[i]] == b[i];
+	}
+	free(map);
+	return same;
+}
+
+static void test_kmeans(void)
+{
+	size_t n = 600, d = 16, k = 6;
+	uint32_t *truth = malloc(n * sizeof *truth), *got = malloc(n * sizeof *got);
+	float *x = clusters(n, d, k, 7, truth);
+	float *c1 = malloc(k * d * sizeof *c1), *c2 = malloc(k * d * sizeof *c2);
+	struct os_kmeans_opts o;
+	double inertia;
+
+	os_kmeans_opts_default(&o, k);
+	inertia = os_kmeans_train(x, n, d, &o, c1);
+	os_kmeans_assign(x, n, d, c1, k, got, NULL);
+	ok(same_partition(truth, got, n, k) && same_partition(got, truth, n, k),
+	   "well-separated Gaussian clusters are recovered exactly");
+	ok(inertia > 0 && inertia < 16 * 0.01 * 2, "error is the noise's variance");
+	os_kmeans_train(x, n, d, &o, c2);
+	ok(memcmp(c1, c2, k * d * sizeof *c1) == 0, "the same seed, the same centroids");
+	o.seed = 99;
+	o.max_per_centroid = 20; /* trains on a sample of 120 points */
+	os_kmeans_train(x, n, d, &o, c2);
+	os_kmeans_assign(x, n, d, c2, k, got, NULL);
+	ok(same_partition(truth, got, n, k), "recovered from a sample, another seed");
+	free(truth), free(got), free(x), free(c1), free(c2);
+}
+
+static void test_rq(void)
+{
+	size_t n = 2000, d = 8, levels = 3, k[] = {8, 8, 8};
+	uint32_t *truth = malloc(n * sizeof *truth);
+	float *x = clusters(n, d, 40, 3, truth);
+	uint32_t *codes = malloc(n * levels * sizeof *codes), *extra = malloc(n * sizeof *extra);
+	uint32_t *again = malloc(n * levels * sizeof *again);
+	struct os_kmeans_opts o;
+	struct os_rq rq;
+	struct os_rq_report rep;
+	int unique = 1;
+
+	os_kmeans_opts_default(&o, 0);
+	os_rq_init(&rq);
+	ok(os_rq_train(&rq, x, n, d, k, levels, &o, codes, &rep, NULL, NULL) == 0, "trains");
+	printf("# errors %g %g %g\n", rep.error[0], rep.error[1], rep.error[2]);
+	/* the last level is balanced, which trades error for unique SIDs */
+	ok(rep.error[0] > rep.error[1], "the error falls from level 1 to 2");
+	ok(rep.used[0] == 8 && rep.perplexity[0] > 4, "level 1 uses its codes");
+	os_rq_disambiguate(codes, n, levels, extra);
+	for (size_t i = 0; i < n && unique; i++)
+		for (size_t j = i + 1; j < n && unique; j++)
+			unique = memcmp(codes + i * levels, codes + j * levels,
+					levels * sizeof *codes) != 0 || extra[i] != extra[j];
+	ok(unique, "codes and disambiguation give every item a unique SID");
+	ok(rep.icr > 0 && rep.icr <= 1 && rep.largest_bucket >= 1, "ICR and largest bucket reported");
+	os_rq_encode(&rq, x, n, again);
+	{
+		size_t agree = 0;
+
+		for (size_t i = 0; i < n; i++)
+			agree += memcmp(codes + i * levels, again + i * levels,
+					(levels - 1) * sizeof *codes) == 0;
+		ok(agree == n, "encoding the training points gives their upper codes");
+	}
+	os_rq_release(&rq);
+	free(truth), free(x), free(codes), free(extra), free(again);
+}
+
+int main(void)
+{
+	test_matmul();
+	test_kmeans();
+	test_rq();
+	return tap_done();
+}
