@@ -16,6 +16,7 @@
 #include "lib/grow.h"
 #include "lib/hash.h"
 #include "lib/jsonl.h"
+#include "lib/matmul.h"
 #include "lib/output.h"
 #include "lib/parallel.h"
 #include "lib/record.h"
@@ -28,7 +29,8 @@ struct options {
 	size_t k[OS_RQ_MAX_LEVELS];
 	size_t levels; /* 0: chosen from the number of items */
 	struct os_kmeans_opts km;
-	int assign, normalize, quiet, verbose;
+	int assign, normalize, balance, quiet, verbose;
+	const char *training_option; /* the last one given, for --assign */
 	long max_line, threads;
 	char **inputs;
 	size_t ninputs;
@@ -40,6 +42,7 @@ enum {
 	OPT_TOLERANCE,
 	OPT_MAX_PER_CENTROID,
 	OPT_NO_NORMALIZE,
+	OPT_NO_BALANCE,
 	OPT_ASSIGN,
 	OPT_SEED,
 	OPT_THREADS,
@@ -53,6 +56,7 @@ static const struct option long_options[] = {
 	{"tolerance", required_argument, NULL, OPT_TOLERANCE},
 	{"max-per-centroid", required_argument, NULL, OPT_MAX_PER_CENTROID},
 	{"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+	{"no-balance", no_argument, NULL, OPT_NO_BALANCE},
 	{"assign", no_argument, NULL, OPT_ASSIGN},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"threads", required_argument, NULL, OPT_THREADS},
@@ -70,9 +74,10 @@ static void help(void)
 	printf("Usage: %s [OPTION]... [FILE]...\n", os_cli_program());
 	fputs("\
 Give the catalog's items hierarchical semantic IDs by residual k-means\n\
-over their vectors. Reads item records with \"id\" and \"embedding\" (from\n\
-os-tokenize --emit embedding, or any encoder), stores the codebooks and\n\
-the SIDs in the catalog, and writes the records back with \"sid\".\n\
+over their vectors. Reads item records with \"id\" (an item of the\n\
+catalog) and \"embedding\" (a vector from any encoder), stores the\n\
+codebooks and the SIDs in the catalog, and writes the records back with\n\
+\"sid\".\n\
 With no FILE, or when FILE is -, read standard input.\n\
 \n\
   -C, --catalog=FILE       the catalog (default: $OS_CATALOG)\n\
@@ -85,6 +90,8 @@ With no FILE, or when FILE is -, read standard input.\n\
       --max-per-centroid=N train each level on at most N points a code\n\
                            (default 256; 0: all points)\n\
       --no-normalize       use the vectors as they are, not scaled to length 1\n\
+      --no-balance         assign the last level to the nearest code, not\n\
+                           balanced within each parent\n\
       --assign             keep the catalog's codebooks and SIDs; give SIDs to\n\
                            the items read that have none\n\
       --seed=N             seed of the k-means draws (default 1)\n\
@@ -136,6 +143,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->catalog = getenv("OS_CATALOG");
 	o->normalize = 1;
+	o->balance = 1;
 	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	os_kmeans_opts_default(&o->km, 0);
 	opterr = 0;
@@ -146,32 +154,42 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->catalog = optarg;
 			break;
 		case OPT_LEVELS:
+			o->training_option = "--levels";
 			if (parse_levels(optarg, o) < 0)
 				return -1;
 			break;
 		case OPT_ITERATIONS:
+			o->training_option = "--iterations";
 			if (os_cli_parse_long("--iterations", optarg, 1, 100000, &v) < 0)
 				return -1;
 			o->km.iterations = (int)v;
 			break;
 		case OPT_TOLERANCE:
+			o->training_option = "--tolerance";
 			if (os_cli_parse_double("--tolerance", optarg, 0, 1, &x) < 0)
 				return -1;
 			o->km.tolerance = x;
 			break;
 		case OPT_MAX_PER_CENTROID:
+			o->training_option = "--max-per-centroid";
 			if (os_cli_parse_long("--max-per-centroid", optarg, 0,
 					      1L << 30, &v) < 0)
 				return -1;
 			o->km.max_per_centroid = (size_t)v;
 			break;
 		case OPT_NO_NORMALIZE:
+			o->training_option = "--no-normalize";
 			o->normalize = 0;
+			break;
+		case OPT_NO_BALANCE:
+			o->training_option = "--no-balance";
+			o->balance = 0;
 			break;
 		case OPT_ASSIGN:
 			o->assign = 1;
 			break;
 		case OPT_SEED:
+			o->training_option = "--seed";
 			if (os_cli_parse_long("--seed", optarg, 0, 1L << 62, &v) < 0)
 				return -1;
 			o->km.seed = (uint64_t)v;
@@ -218,8 +236,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
 		return -1;
 	}
-	if (o->assign && o->levels) {
-		os_cli_warn("--assign keeps the catalog's levels; drop --levels");
+	if (o->assign && o->training_option) {
+		os_cli_warn("--assign keeps the catalog's quantizer; %s applies "
+			    "to training",
+			    o->training_option);
 		return -1;
 	}
 	o->inputs = argv + optind;
@@ -343,165 +363,6 @@ oom:
 	return -1;
 }
 
-static int read_items(const struct options *o, struct id_map *map,
-		      size_t want_dim, struct items *it, struct os_error *err)
-{
-	struct os_jsonl_reader *r = os_jsonl_reader_new(o->inputs, o->ninputs,
-							(size_t)o->max_line);
-	cJSON *obj;
-	int rc;
-
-	if (!r) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
-	while ((rc = os_jsonl_reader_next(r, &obj, err)) > 0)
-		if (add_item(it, obj, map, want_dim, os_jsonl_reader_line(r), err) < 0) {
-			cJSON_Delete(obj);
-			if (err->status == OS_EXIT_BAD_INPUT)
-				os_error_locate(err, os_jsonl_reader_where(r),
-						os_jsonl_reader_line(r));
-			rc = -1;
-			break;
-		}
-	os_jsonl_reader_free(r);
-	return rc < 0 ? -1 : 0;
-}
-
-static void normalize_rows(float *x, size_t n, size_t d)
-{
-#pragma omp parallel for schedule(static)
-	for (size_t i = 0; i < n; i++) {
-		double s = 0;
-
-		for (size_t p = 0; p < d; p++)
-			s += (double)x[i * d + p] * x[i * d + p];
-		if (s > 0)
-			for (size_t p = 0; p < d; p++)
-				x[i * d + p] = (float)(x[i * d + p] / sqrt(s));
-	}
-}
-
-/* The default levels: three of the power of two nearest n^(1/3). */
-static void default_levels(struct options *o, size_t n)
-{
-	double target = cbrt((double)n);
-	size_t k = 2;
-
-	while (k < 256 && (double)k * 1.41421356 < target)
-		k *= 2;
-	o->levels = 3;
-	o->k[0] = o->k[1] = o->k[2] = k;
-}
-
-static void progress(void *ctx, size_t level)
-{
-	const struct options *o = ctx;
-
-	if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
-		os_cli_warn("training level %zu of %zu (%zu codes)", level + 1,
-			    o->levels, o->k[level]);
-}
-
-/* Writes the records with their "sid" (texts "a,b,c,d"). */
-static int write_records(struct os_output *out, const struct items *it,
-			 char *const *sids, struct os_error *err)
-{
-	for (size_t i = 0; i < it->n; i++) {
-		cJSON *sid = cJSON_CreateArray();
-
-		for (const char *p = sids[i]; sid && *p;) {
-			char *end;
-
-			cJSON_AddItemToArray(sid, cJSON_CreateNumber(
-							  (double)strtoul(p, &end, 10)));
-			p = end + (*end == ',');
-		}
-		if (os_json_set(it->obj[i], "sid", sid) < 0 ||
-		    os_jsonl_write(out->f, it->obj[i]) < 0) {
-			os_error_set(err, OS_EXIT_FAILURE, "write error: %s",
-				     strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void free_sids(char **sids, size_t n)
-{
-	for (size_t i = 0; sids && i < n; i++)
-		free(sids[i]);
-	free(sids);
-}
-
-/* "a,b,c" of the first `levels` codes, then ",extra" when extra >= 0. */
-static void sid_text(char *buf, size_t size, const uint32_t *codes,
-		     size_t levels, long extra)
-{
-	size_t len = 0;
-
-	for (size_t l = 0; l < levels; l++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%u", l ? "," : "",
-					codes[l]);
-	if (extra >= 0)
-		snprintf(buf + len, size - len, ",%ld", extra);
-}
-
-/* The SID texts of n items from their codes and disambiguation codes. */
-static char **sid_texts(const uint32_t *codes, const uint32_t *extra, size_t n,
-			size_t levels)
-{
-	char **sids = calloc(n + 1, sizeof *sids), buf[256];
-
-	for (size_t i = 0; sids && i < n; i++) {
-		sid_text(buf, sizeof buf, codes + i * levels, levels, (long)extra[i]);
-		if (!(sids[i] = strdup(buf))) {
-			free_sids(sids, i);
-			return NULL;
-		}
-	}
-	return sids;
-}
-
-/* The fingerprint of the quantizer: its codebooks and every SID, which a
- * model trained on these SIDs records and checks. */
-struct fingerprint {
-	uint64_t h;
-};
-
-static int fp_codebook(void *ctx, int level, long code, const void *c,
-		       size_t bytes)
-{
-	struct fingerprint *f = ctx;
-
-	f->h = os_hash_bytes(f->h, &level, sizeof level);
-	f->h = os_hash_bytes(f->h, &code, sizeof code);
-	f->h = os_hash_bytes(f->h, c, bytes);
-	return 0;
-}
-
-static int fp_sid(void *ctx, const char *item, const char *sid)
-{
-	struct fingerprint *f = ctx;
-
-	f->h = os_hash_bytes(f->h, item, strlen(item) + 1);
-	f->h = os_hash_bytes(f->h, sid, strlen(sid) + 1);
-	return 0;
-}
-
-static int store_fingerprint(struct os_catalog *cat, struct os_error *err)
-{
-	struct fingerprint f = {OS_FNV_OFFSET};
-	char hex[17];
-
-	if (os_catalog_codebooks_each(cat, fp_codebook, &f, err) != 0 ||
-	    os_catalog_sids_each(cat, fp_sid, &f, err) != 0)
-		return -1;
-	snprintf(hex, sizeof hex, "%016llx",
-		 (unsigned long long)os_hash_mix(f.h));
-	return os_catalog_meta_set(cat, "sid_fingerprint", hex, err);
-}
-
 /* Codebook rows are stored as little-endian float32. */
 static void to_little_endian(float *v, size_t n)
 {
@@ -517,114 +378,6 @@ static void to_little_endian(float *v, size_t n)
 	(void)v;
 	(void)n;
 #endif
-}
-
-/* Replaces the catalog's codebooks and SIDs, in one transaction. */
-static int store_training(const struct options *o, struct os_catalog *cat,
-			  const struct os_rq *rq, const struct items *it,
-			  char *const *sids, struct os_error *err)
-{
-	char buf[256], levels[128];
-	size_t len = 0;
-	float *row = malloc(rq->dim * sizeof *row);
-
-	if (!row) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
-	if (os_catalog_begin(cat, err) < 0) {
-		free(row);
-		return -1;
-	}
-	if (os_catalog_codebooks_clear(cat, err) < 0 ||
-	    os_catalog_sids_clear(cat, err) < 0)
-		goto fail;
-	for (size_t l = 0; l < rq->levels; l++)
-		for (size_t c = 0; c < rq->k[l]; c++) {
-			memcpy(row, rq->codebook[l] + c * rq->dim, rq->dim * sizeof *row);
-			to_little_endian(row, rq->dim);
-			if (os_catalog_codebook_add(cat, (int)l, (long)c, row,
-						    rq->dim * sizeof *row, err) < 0)
-				goto fail;
-		}
-	for (size_t i = 0; i < it->n; i++)
-		if (os_catalog_sid_set(cat, it->seq[i], sids[i], err) < 0)
-			goto fail;
-	for (size_t l = 0; l < rq->levels; l++)
-		len += (size_t)snprintf(levels + len, sizeof levels - len, "%s%zu",
-					l ? "," : "", rq->k[l]);
-	snprintf(buf, sizeof buf, "%zu", rq->dim);
-	if (os_catalog_meta_set(cat, "sid_levels", levels, err) < 0 ||
-	    os_catalog_meta_set(cat, "sid_dim", buf, err) < 0 ||
-	    os_catalog_meta_set(cat, "sid_normalize", o->normalize ? "1" : "0",
-				err) < 0 ||
-	    store_fingerprint(cat, err) < 0 || os_catalog_commit(cat, err) < 0)
-		goto fail;
-	free(row);
-	return 0;
-fail:
-	free(row);
-	os_catalog_rollback(cat);
-	return -1;
-}
-
-static void report(const struct options *o, const struct os_rq *rq,
-		   const struct os_rq_report *rep, size_t n, double seconds)
-{
-	if (o->quiet)
-		return;
-	for (size_t l = 0; l < rq->levels; l++)
-		os_cli_warn("level %zu: %zu codes, %zu used, perplexity %.1f, "
-			    "error %.6f",
-			    l + 1, rq->k[l], rep->used[l], rep->perplexity[l],
-			    rep->error[l]);
-	os_cli_warn("%zu items: %.2f%% with a unique SID before "
-		    "disambiguation (ICR), largest bucket %zu, %.2f s",
-		    n, 100 * rep->icr, rep->largest_bucket, seconds);
-}
-
-static int run_train(struct options *o, struct os_catalog *cat,
-		     struct items *it, struct os_output *out, struct os_error *err)
-{
-	struct os_rq rq;
-	struct os_rq_report rep;
-	uint32_t *codes = NULL, *extra = NULL;
-	char **sids = NULL;
-	double start = os_cli_now();
-	int rc = -1;
-
-	os_rq_init(&rq);
-	if (!o->levels)
-		default_levels(o, it->n);
-	for (size_t l = 0; l < o->levels; l++)
-		if (o->k[l] > it->n) {
-			os_error_set(err, OS_EXIT_USAGE,
-				     "--levels asks for %zu codes at level %zu "
-				     "but there are %zu items",
-				     o->k[l], l + 1, it->n);
-			return -1;
-		}
-	codes = malloc(it->n * o->levels * sizeof *codes);
-	extra = malloc(it->n * sizeof *extra);
-	if (!codes || !extra ||
-	    os_rq_train(&rq, it->x, it->n, it->dim, o->k, o->levels, &o->km, codes,
-			&rep, progress, o) < 0 ||
-	    os_rq_disambiguate(codes, it->n, o->levels, extra) < 0 ||
-	    !(sids = sid_texts(codes, extra, it->n, o->levels))) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		goto out;
-	}
-	if (store_training(o, cat, &rq, it, sids, err) < 0 ||
-	    write_records(out, it, sids, err) < 0)
-		goto out;
-	report(o, &rq, &rep, it->n, os_cli_now() - start);
-	rc = 0;
-out:
-	free_sids(sids, it->n);
-	free(codes);
-	free(extra);
-	os_rq_release(&rq);
-	return rc;
 }
 
 /* The catalog's quantizer, for --assign. */
@@ -695,6 +448,326 @@ out:
 	free(levels);
 	free(dim);
 	free(norm);
+	return rc;
+}
+
+/* What the first record needs: the catalog, its items and, for --assign,
+ * its quantizer. */
+struct source {
+	struct {
+		const char *catalog;
+		int assign;
+	} o;
+	struct os_catalog *cat;
+	struct id_map map;
+	struct os_rq rq;
+	int normalize; /* the quantizer's, for --assign */
+};
+
+static int open_catalog(struct source *src, struct os_error *err)
+{
+	if (access(src->o.catalog, F_OK) != 0) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "cannot open catalog '%s': %s (ingest items with "
+			     "os-tokenize first)",
+			     src->o.catalog, strerror(errno));
+		return -1;
+	}
+	if (os_catalog_open(&src->cat, src->o.catalog, 0, err) < 0 ||
+	    (src->o.assign && load_quantizer(src->cat, &src->rq, &src->normalize,
+					     err) < 0))
+		return -1;
+	if (os_catalog_items_each(src->cat, map_item, &src->map, err) != 0) {
+		if (!err->status)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads every record. The catalog is opened when the first record
+ * arrives, so that `os-tokenize items | os-quantize` finds the items that
+ * os-tokenize stored before writing its first record. */
+static int read_items(const struct options *o, struct source *src,
+		      struct items *it, struct os_error *err)
+{
+	struct os_jsonl_reader *r = os_jsonl_reader_new(o->inputs, o->ninputs,
+							(size_t)o->max_line);
+	cJSON *obj;
+	int rc;
+
+	if (!r) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_jsonl_reader_next(r, &obj, err)) > 0) {
+		if (!src->cat && open_catalog(src, err) < 0) {
+			cJSON_Delete(obj);
+			rc = -1;
+			break;
+		}
+		if (add_item(it, obj, &src->map, o->assign ? src->rq.dim : 0,
+			     os_jsonl_reader_line(r), err) < 0) {
+			cJSON_Delete(obj);
+			if (err->status == OS_EXIT_BAD_INPUT)
+				os_error_locate(err, os_jsonl_reader_where(r),
+						os_jsonl_reader_line(r));
+			rc = -1;
+			break;
+		}
+	}
+	os_jsonl_reader_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+static void normalize_rows(float *x, size_t n, size_t d)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		double s = 0;
+
+		for (size_t p = 0; p < d; p++)
+			s += (double)x[i * d + p] * x[i * d + p];
+		if (s > 0)
+			for (size_t p = 0; p < d; p++)
+				x[i * d + p] = (float)(x[i * d + p] / sqrt(s));
+	}
+}
+
+/* The default levels: three of the power of two nearest n^(1/3). */
+static void default_levels(struct options *o, size_t n)
+{
+	double target = cbrt((double)n);
+	size_t k = 2;
+
+	while (k < 256 && (double)k * 1.41421356 < target && 2 * k <= n)
+		k *= 2;
+	o->levels = 3;
+	o->k[0] = o->k[1] = o->k[2] = k;
+}
+
+static void progress(void *ctx, size_t level)
+{
+	const struct options *o = ctx;
+
+	if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
+		os_cli_warn("training level %zu of %zu (%zu codes)", level + 1,
+			    o->levels, o->k[level]);
+}
+
+/* Writes the records with their "sid" (texts "a,b,c,d"). */
+static int write_records(struct os_output *out, const struct items *it,
+			 char *const *sids, struct os_error *err)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		cJSON *sid = cJSON_CreateArray();
+
+		for (const char *p = sids[i]; sid && *p;) {
+			char *end;
+
+			cJSON_AddItemToArray(sid, cJSON_CreateNumber(
+							  (double)strtoul(p, &end, 10)));
+			p = end + (*end == ',');
+		}
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it->obj[i], "id");
+		char buf[OS_RECORD_ID_MAX];
+
+		/* ids travel as strings: an integer id is written back as one */
+		if (cJSON_IsNumber(id) &&
+		    os_json_set(it->obj[i], "id",
+				cJSON_CreateString(os_record_id(id, "id", buf,
+								sizeof buf, err))) < 0) {
+			cJSON_Delete(sid);
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+		if (os_json_set(it->obj[i], "sid", sid) < 0 ||
+		    os_jsonl_write(out->f, it->obj[i]) < 0) {
+			os_error_set(err, OS_EXIT_FAILURE, "write error: %s",
+				     strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void free_sids(char **sids, size_t n)
+{
+	for (size_t i = 0; sids && i < n; i++)
+		free(sids[i]);
+	free(sids);
+}
+
+/* "a,b,c" of the first `levels` codes, then ",extra" when extra >= 0. */
+static void sid_text(char *buf, size_t size, const uint32_t *codes,
+		     size_t levels, long extra)
+{
+	size_t len = 0;
+
+	for (size_t l = 0; l < levels; l++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%u", l ? "," : "",
+					codes[l]);
+	if (extra >= 0)
+		snprintf(buf + len, size - len, ",%ld", extra);
+}
+
+/* The SID texts of n items from their codes and disambiguation codes. */
+static char **sid_texts(const uint32_t *codes, const uint32_t *extra, size_t n,
+			size_t levels)
+{
+	char **sids = calloc(n + 1, sizeof *sids), buf[256];
+
+	for (size_t i = 0; sids && i < n; i++) {
+		sid_text(buf, sizeof buf, codes + i * levels, levels, (long)extra[i]);
+		if (!(sids[i] = strdup(buf))) {
+			free_sids(sids, i);
+			return NULL;
+		}
+	}
+	return sids;
+}
+
+/* The fingerprint of the quantizer: its codebooks (level and code as
+ * text, centroids as stored, little-endian), which a model trained on its
+ * SIDs records and checks. New SIDs from --assign leave it as it is. */
+struct fingerprint {
+	uint64_t h;
+};
+
+static int fp_codebook(void *ctx, int level, long code, const void *c,
+		       size_t bytes)
+{
+	struct fingerprint *f = ctx;
+	char key[48];
+	int n = snprintf(key, sizeof key, "%d:%ld:", level, code);
+
+	f->h = os_hash_bytes(f->h, key, (size_t)n);
+	f->h = os_hash_bytes(f->h, c, bytes);
+	return 0;
+}
+
+static int store_fingerprint(struct os_catalog *cat, struct os_error *err)
+{
+	struct fingerprint f = {OS_FNV_OFFSET};
+	char hex[17];
+
+	if (os_catalog_codebooks_each(cat, fp_codebook, &f, err) != 0)
+		return -1;
+	snprintf(hex, sizeof hex, "%016llx",
+		 (unsigned long long)os_hash_mix(f.h));
+	return os_catalog_meta_set(cat, "sid_fingerprint", hex, err);
+}
+
+/* Replaces the catalog's codebooks and SIDs, in one transaction. */
+static int store_training(const struct options *o, struct os_catalog *cat,
+			  const struct os_rq *rq, const struct items *it,
+			  char *const *sids, struct os_error *err)
+{
+	char buf[256], levels[128];
+	size_t len = 0;
+	float *row = malloc(rq->dim * sizeof *row);
+
+	if (!row) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (os_catalog_begin(cat, err) < 0) {
+		free(row);
+		return -1;
+	}
+	if (os_catalog_codebooks_clear(cat, err) < 0 ||
+	    os_catalog_sids_clear(cat, err) < 0)
+		goto fail;
+	for (size_t l = 0; l < rq->levels; l++)
+		for (size_t c = 0; c < rq->k[l]; c++) {
+			memcpy(row, rq->codebook[l] + c * rq->dim, rq->dim * sizeof *row);
+			to_little_endian(row, rq->dim);
+			if (os_catalog_codebook_add(cat, (int)l, (long)c, row,
+						    rq->dim * sizeof *row, err) < 0)
+				goto fail;
+		}
+	for (size_t i = 0; i < it->n; i++)
+		if (os_catalog_sid_set(cat, it->seq[i], sids[i], err) < 0)
+			goto fail;
+	for (size_t l = 0; l < rq->levels; l++)
+		len += (size_t)snprintf(levels + len, sizeof levels - len, "%s%zu",
+					l ? "," : "", rq->k[l]);
+	snprintf(buf, sizeof buf, "%zu", rq->dim);
+	if (os_catalog_meta_set(cat, "sid_levels", levels, err) < 0 ||
+	    os_catalog_meta_set(cat, "sid_dim", buf, err) < 0 ||
+	    os_catalog_meta_set(cat, "sid_normalize", o->normalize ? "1" : "0",
+				err) < 0 ||
+	    store_fingerprint(cat, err) < 0 || os_catalog_commit(cat, err) < 0)
+		goto fail;
+	free(row);
+	return 0;
+fail:
+	free(row);
+	os_catalog_rollback(cat);
+	return -1;
+}
+
+static void report(const struct options *o, const struct os_rq *rq,
+		   const struct os_rq_report *rep, size_t n, double seconds)
+{
+	if (o->quiet)
+		return;
+	for (size_t l = 0; l < rq->levels; l++)
+		os_cli_warn("level %zu: %zu codes, %zu used, perplexity %.1f, "
+			    "error %.6f",
+			    l + 1, rq->k[l], rep->used[l], rep->perplexity[l],
+			    rep->error[l]);
+	os_cli_warn("%zu items: %.2f%% with a unique SID before "
+		    "disambiguation (ICR), largest bucket %zu, trained in %.2f s",
+		    n, 100 * rep->icr, rep->largest_bucket, seconds);
+}
+
+static int run_train(struct options *o, struct os_catalog *cat,
+		     struct items *it, struct os_output *out, struct os_error *err)
+{
+	struct os_rq rq;
+	struct os_rq_report rep;
+	uint32_t *codes = NULL, *extra = NULL;
+	char **sids = NULL;
+	double start = os_cli_now();
+	int rc = -1;
+
+	os_rq_init(&rq);
+	if (it->n < 2) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "%zu item read: quantizing needs at least 2", it->n);
+		return -1;
+	}
+	if (!o->levels)
+		default_levels(o, it->n);
+	for (size_t l = 0; l < o->levels; l++)
+		if (o->k[l] > it->n) {
+			os_error_set(err, OS_EXIT_USAGE,
+				     "--levels asks for %zu codes at level %zu "
+				     "but there are %zu items",
+				     o->k[l], l + 1, it->n);
+			return -1;
+		}
+	codes = malloc(it->n * o->levels * sizeof *codes);
+	extra = malloc(it->n * sizeof *extra);
+	if (!codes || !extra ||
+	    os_rq_train(&rq, it->x, it->n, it->dim, o->k, o->levels, o->balance,
+			&o->km, codes, &rep, progress, o) < 0 ||
+	    os_rq_disambiguate(codes, it->n, o->levels, extra) < 0 ||
+	    !(sids = sid_texts(codes, extra, it->n, o->levels))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto out;
+	}
+	report(o, &rq, &rep, it->n, os_cli_now() - start);
+	if (store_training(o, cat, &rq, it, sids, err) < 0 ||
+	    write_records(out, it, sids, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free_sids(sids, it->n);
+	free(codes);
+	free(extra);
+	os_rq_release(&rq);
 	return rc;
 }
 
@@ -801,7 +874,7 @@ static int run_assign(struct options *o, struct os_catalog *cat,
 			goto rollback;
 		added++;
 	}
-	if (store_fingerprint(cat, err) < 0 || os_catalog_commit(cat, err) < 0)
+	if (os_catalog_commit(cat, err) < 0)
 		goto rollback;
 	rc = write_records(out, it, sids, err);
 	if (rc == 0 && !o->quiet)
@@ -822,13 +895,11 @@ out:
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct os_catalog *cat = NULL;
-	struct id_map map;
+	struct source src;
 	struct items it;
 	struct os_output out;
-	struct os_rq rq;
 	struct os_error err;
-	int status, normalize = 1, have_out = 0;
+	int status, have_out = 0;
 
 	os_cli_init(argv[0]);
 	os_error_clear(&err);
@@ -841,22 +912,17 @@ int main(int argc, char **argv)
 							       : OS_EXIT_OK;
 	}
 	os_parallel_set_threads(o.threads);
-	memset(&map, 0, sizeof map);
-	os_strmap_init(&map.ids);
+	os_matmul_single_threaded();
+	memset(&src, 0, sizeof src);
+	src.o.catalog = o.catalog;
+	src.o.assign = o.assign;
+	os_strmap_init(&src.map.ids);
+	os_rq_init(&src.rq);
 	memset(&it, 0, sizeof it);
-	os_rq_init(&rq);
-	if (os_catalog_open(&cat, o.catalog, 0, &err) < 0 ||
-	    (o.assign && load_quantizer(cat, &rq, &normalize, &err) < 0))
+	if (read_items(&o, &src, &it, &err) < 0)
 		goto done;
-	if (os_catalog_items_each(cat, map_item, &map, &err) != 0) {
-		if (!err.status)
-			os_error_set(&err, OS_EXIT_FAILURE, "out of memory");
-		goto done;
-	}
-	if (read_items(&o, &map, o.assign ? rq.dim : 0, &it, &err) < 0)
-		goto done;
-	if (o.assign)
-		o.normalize = normalize;
+	if (o.assign && src.cat)
+		o.normalize = src.normalize;
 	if (o.normalize)
 		normalize_rows(it.x, it.n, it.dim);
 	if (os_output_open(&out, o.output, &err) < 0)
@@ -865,8 +931,8 @@ int main(int argc, char **argv)
 	if (it.n == 0) {
 		if (!o.quiet)
 			os_cli_warn("no items read: the catalog is unchanged");
-	} else if (o.assign ? run_assign(&o, cat, &it, &rq, &out, &err) < 0
-			    : run_train(&o, cat, &it, &out, &err) < 0) {
+	} else if (o.assign ? run_assign(&o, src.cat, &it, &src.rq, &out, &err) < 0
+			    : run_train(&o, src.cat, &it, &out, &err) < 0) {
 		goto done;
 	}
 	if (os_output_commit(&out, &err) == 0)
@@ -880,11 +946,11 @@ done:
 	if (status == OS_EXIT_USAGE)
 		os_cli_try_help();
 	items_release(&it);
-	os_strmap_release(&map.ids);
-	free(map.seq);
-	free(map.line);
-	os_rq_release(&rq);
-	os_catalog_close(cat);
+	os_strmap_release(&src.map.ids);
+	free(src.map.seq);
+	free(src.map.line);
+	os_rq_release(&src.rq);
+	os_catalog_close(src.cat);
 	if (os_cli_close_stdout(status == OS_EXIT_OK) < 0 && status == OS_EXIT_OK)
 		status = OS_EXIT_FAILURE;
 	return status;

@@ -66,6 +66,7 @@ PY
 	make_clusters 200 4 8 1 0
 	os-tokenize -q -C shop.db items.jsonl >/dev/null
 	os-quantize -q -C shop.db --levels 4,4 vec.jsonl >/dev/null
+	sqlite3 shop.db "SELECT value FROM meta WHERE key = 'sid_fingerprint'" >fp.txt
 	before=$(sids shop.db)
 	make_clusters 30 4 8 2 200
 	os-tokenize -q -C shop.db --no-mine items.jsonl >/dev/null
@@ -80,9 +81,20 @@ PY
 	sid=$(sqlite3 shop.db "SELECT sid FROM sids JOIN items ON seq = item WHERE id = 'i200'")
 	run os-quantize -q -C shop.db --assign again.jsonl
 	[[ "$output" == *"\"sid\":[${sid}]}" ]]
+	# the fingerprint is the codebooks': new SIDs leave it as it is
+	fp=$(sqlite3 shop.db "SELECT value FROM meta WHERE key = 'sid_fingerprint'")
+	[ "$fp" = "$(cat fp.txt)" ]
+	run os-quantize -q -C shop.db --assign --levels 4 again.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--assign keeps the catalog's quantizer; --levels applies to training"* ]]
+	os-tokenize -q -C new.db items.jsonl >/dev/null
 	run os-quantize -q -C new.db --assign again.jsonl
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"the catalog has no codebooks: run os-quantize without --assign first"* ]]
+	run os-quantize -q -C absent.db again.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open catalog 'absent.db': No such file or directory"* ]]
+	[ ! -e absent.db ]
 }
 
 @test "bad input exits 3 naming the line and leaves the catalog as it was" {
@@ -149,4 +161,22 @@ PY
 	run os-quantize -q -C shop.db --levels 2 twice.jsonl
 	[ "$status" -eq 3 ]
 	[[ "$output" == "os-quantize: twice.jsonl:21: item 'i0' is given twice (first at line 1)" ]]
+}
+
+@test "items flow from os-tokenize straight into os-quantize" {
+	make_clusters 40 4 6 1 0
+	python3 -c '
+import json
+with open("vec.jsonl") as f, open("both.jsonl", "w") as o:
+    for r in map(json.loads, f):
+        r["title"] = "item " + r["id"]
+        o.write(json.dumps(r) + "\n")'
+	run bash -c "set -o pipefail; os-tokenize -q -C p.db both.jsonl | os-quantize -q -C p.db --levels 4 | wc -l"
+	[ "$status" -eq 0 ]
+	[ "$output" -eq 40 ]
+	[ "$(sqlite3 p.db 'SELECT count(*) FROM sids')" -eq 40 ]
+	echo '{"id":"i0","embedding":[1,2,3,4,5,6]}' >one.jsonl
+	run os-quantize -q -C p.db one.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"1 item read: quantizing needs at least 2"* ]]
 }

@@ -70,32 +70,37 @@ int os_kmeans_distances(const float *x, size_t n, size_t d,
 int os_kmeans_assign(const float *x, size_t n, size_t d, const float *centroids,
 		     size_t k, uint32_t *assign, float *dist2)
 {
-	float *dist = malloc(BLOCK * k * sizeof *dist);
+	int failed = 0;
 
-	if (!dist)
-		return -1;
-	for (size_t b = 0; b < n; b += BLOCK) {
-		size_t m = n - b < BLOCK ? n - b : BLOCK;
+	/* a block of points a thread, each with its own matrix product */
+#pragma omp parallel reduction(| : failed)
+	{
+		float *dist = malloc(BLOCK * k * sizeof *dist);
 
-		if (os_kmeans_distances(x + b * d, m, d, centroids, k, dist) < 0) {
-			free(dist);
-			return -1;
+#pragma omp for schedule(dynamic, 1)
+		for (size_t b = 0; b < n; b += BLOCK) {
+			size_t m = n - b < BLOCK ? n - b : BLOCK;
+
+			if (!dist || os_kmeans_distances(x + b * d, m, d, centroids,
+							 k, dist) < 0) {
+				failed = 1;
+				continue;
+			}
+			for (size_t i = 0; i < m; i++) {
+				const float *row = dist + i * k;
+				size_t best = 0;
+
+				for (size_t j = 1; j < k; j++)
+					if (row[j] < row[best])
+						best = j;
+				assign[b + i] = (uint32_t)best;
+				if (dist2)
+					dist2[b + i] = row[best];
+			}
 		}
-#pragma omp parallel for schedule(static)
-		for (size_t i = 0; i < m; i++) {
-			const float *row = dist + i * k;
-			size_t best = 0;
-
-			for (size_t j = 1; j < k; j++)
-				if (row[j] < row[best])
-					best = j;
-			assign[b + i] = (uint32_t)best;
-			if (dist2)
-				dist2[b + i] = row[best];
-		}
+		free(dist);
 	}
-	free(dist);
-	return 0;
+	return failed ? -1 : 0;
 }
 
 /* k-means++: the first centroid uniformly, each next one with probability

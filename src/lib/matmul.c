@@ -8,6 +8,17 @@
 #include <cblas.h>
 #endif
 
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+void openblas_set_num_threads(int n); /* not in every cblas.h */
+#endif
+
+void os_matmul_single_threaded(void)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+	openblas_set_num_threads(1);
+#endif
+}
+
 void os_matmul_abt(float *c, const float *a, const float *b, size_t m,
 		   size_t n, size_t k)
 {

@@ -19,4 +19,9 @@ void os_matmul_abt_naive(float *c, const float *a, const float *b, size_t m,
 /* The name of the kernel in use ("openblas", "cblas", "none"). */
 const char *os_matmul_backend(void);
 
+/* Makes the BLAS run on the calling thread only, so that the suite's
+ * OpenMP loops, each calling os_matmul_abt() on its own block, own the
+ * cores. Call once before the first product. */
+void os_matmul_single_threaded(void);
+
 #endif

@@ -174,7 +174,7 @@ static int level_codes(const float *r, size_t n, size_t d,
 }
 
 int os_rq_train(struct os_rq *rq, const float *x, size_t n, size_t d,
-		const size_t *k, size_t levels,
+		const size_t *k, size_t levels, int balance,
 		const struct os_kmeans_opts *base, uint32_t *codes,
 		struct os_rq_report *report,
 		void (*progress)(void *ctx, size_t level), void *ctx)
@@ -199,7 +199,7 @@ int os_rq_train(struct os_rq *rq, const float *x, size_t n, size_t d,
 		rq->codebook[l] = malloc(k[l] * d * sizeof *rq->codebook[l]);
 		if (!rq->codebook[l] || os_kmeans_train(r, n, d, &o, rq->codebook[l]) < 0)
 			goto out;
-		if (l + 1 == levels && levels > 1 ? balanced_last(r, n, d, rq->codebook[l],
+		if (balance && l + 1 == levels && levels > 1 ? balanced_last(r, n, d, rq->codebook[l],
 								    k[l], codes, levels)
 						  : level_codes(r, n, d, rq->codebook[l],
 								k[l], codes, levels, l))
