@@ -12,14 +12,48 @@
 
 #include "jsonl.h"
 
+static const double pow10_table[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+				     1e6, 1e7, 1e8, 1e9};
+
+/* Most numbers in data have a few decimals: v = m / 10^k exactly as
+ * strtod() reads it, for the least such k <= 9. Printing m with a decimal
+ * point is then the text %g would give (from 1e-4 up, where %g uses no
+ * exponent), without printf's slow %g. Returns the length, or 0 when v is
+ * not such a number. */
+static int format_short_decimal(char *buf, size_t size, double v, int as_float)
+{
+	if (fabs(v) < 1e-4) /* %g writes these with an exponent, shorter */
+		return 0;
+	for (int k = 1; k <= 9; k++) {
+		double m = nearbyint(v * pow10_table[k]);
+		double back = m / pow10_table[k];
+		long long im, whole, frac;
+
+		if (fabs(m) >= 1e15)
+			return 0;
+		if (as_float ? (float)back != (float)v : back != v)
+			continue;
+		im = (long long)m;
+		whole = (im < 0 ? -im : im) / (long long)pow10_table[k];
+		frac = (im < 0 ? -im : im) % (long long)pow10_table[k];
+		return snprintf(buf, size, "%s%lld.%0*lld", im < 0 ? "-" : "",
+				whole, k, frac);
+	}
+	return 0;
+}
+
 int os_json_format_double(char *buf, size_t size, double v)
 {
+	int n;
+
 	if (!isfinite(v))
 		return snprintf(buf, size, "null");
 	if (v == floor(v) && fabs(v) < 9007199254740992.0)
 		return snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+	if ((n = format_short_decimal(buf, size, v, 0)) > 0)
+		return n;
 	for (int prec = 15; prec <= 17; prec++) {
-		int n = snprintf(buf, size, "%.*g", prec, v);
+		n = snprintf(buf, size, "%.*g", prec, v);
 
 		if (prec == 17 || strtod(buf, NULL) == v)
 			return n;
@@ -29,12 +63,16 @@ int os_json_format_double(char *buf, size_t size, double v)
 
 int os_json_format_float(char *buf, size_t size, float v)
 {
+	int n;
+
 	if (!isfinite(v))
 		return snprintf(buf, size, "null");
 	if (v == 0)
 		return snprintf(buf, size, "0");
+	if ((n = format_short_decimal(buf, size, v, 1)) > 0)
+		return n;
 	for (int prec = 6; prec <= 9; prec++) {
-		int n = snprintf(buf, size, "%.*g", prec, (double)v);
+		n = snprintf(buf, size, "%.*g", prec, (double)v);
 
 		if (prec == 9 || strtof(buf, NULL) == v)
 			return n;

@@ -70,65 +70,103 @@ int os_kmeans_distances(const float *x, size_t n, size_t d,
 int os_kmeans_assign(const float *x, size_t n, size_t d, const float *centroids,
 		     size_t k, uint32_t *assign, float *dist2)
 {
+	float *cn = malloc((k + 1) * sizeof *cn);
 	int failed = 0;
 
-	/* a block of points a thread, each with its own matrix product */
+	if (!cn)
+		return -1;
+	row_norms(centroids, k, d, cn);
+	/* a block of points a thread, each with its own matrix product; the
+	 * nearest centroid minimizes |c|^2 - 2 x.c */
 #pragma omp parallel reduction(| : failed)
 	{
-		float *dist = malloc(BLOCK * k * sizeof *dist);
+		float *dot = malloc(BLOCK * k * sizeof *dot);
 
 #pragma omp for schedule(dynamic, 1)
 		for (size_t b = 0; b < n; b += BLOCK) {
 			size_t m = n - b < BLOCK ? n - b : BLOCK;
 
-			if (!dist || os_kmeans_distances(x + b * d, m, d, centroids,
-							 k, dist) < 0) {
+			if (!dot) {
 				failed = 1;
 				continue;
 			}
+			os_matmul_abt(dot, x + b * d, centroids, m, k, d);
 			for (size_t i = 0; i < m; i++) {
-				const float *row = dist + i * k;
+				const float *row = dot + i * k;
+				float best_v = cn[0] - 2 * row[0];
 				size_t best = 0;
 
-				for (size_t j = 1; j < k; j++)
-					if (row[j] < row[best])
+				for (size_t j = 1; j < k; j++) {
+					float v = cn[j] - 2 * row[j];
+
+					if (v < best_v) {
+						best_v = v;
 						best = j;
+					}
+				}
 				assign[b + i] = (uint32_t)best;
-				if (dist2)
-					dist2[b + i] = row[best];
+				if (dist2) {
+					double xn = 0;
+
+					for (size_t p = 0; p < d; p++)
+						xn += (double)x[(b + i) * d + p] *
+						      x[(b + i) * d + p];
+					dist2[b + i] = xn + best_v > 0 ? (float)(xn + best_v) : 0;
+				}
 			}
 		}
-		free(dist);
+		free(dot);
 	}
+	free(cn);
 	return failed ? -1 : 0;
 }
 
 /* k-means++: the first centroid uniformly, each next one with probability
- * proportional to the squared distance to the nearest chosen so far. */
-static void seed_plus_plus(const float *x, size_t n, size_t d, size_t k,
-			   struct os_rng *rng, float *c, double *mind)
+ * proportional to the squared distance to the nearest chosen so far. The
+ * distances to each new centroid come from a matrix product per block of
+ * points (|x|^2 + |c|^2 - 2 x.c), a block a thread. */
+static int seed_plus_plus(const float *x, size_t n, size_t d, size_t k,
+			  struct os_rng *rng, float *c, double *mind)
 {
-	size_t first = (size_t)os_rng_below(rng, n);
+	float *xn = malloc((n + 1) * sizeof *xn);
+	int failed = 0;
 
-	memcpy(c, x + first * d, d * sizeof *c);
+	if (!xn)
+		return -1;
+	row_norms(x, n, d, xn);
+	memcpy(c, x + os_rng_below(rng, n) * d, d * sizeof *c);
 	for (size_t i = 0; i < n; i++)
 		mind[i] = INFINITY;
-	for (size_t j = 1; j <= k; j++) {
+	for (size_t j = 1; j <= k && !failed; j++) {
 		const float *cj = c + (j - 1) * d;
-		double total = 0, r;
+		double total = 0, r, cn = 0;
 		size_t pick = n - 1;
 
-#pragma omp parallel for schedule(static)
-		for (size_t i = 0; i < n; i++) {
-			double s = 0;
+		for (size_t p = 0; p < d; p++)
+			cn += (double)cj[p] * cj[p];
+#pragma omp parallel reduction(| : failed)
+		{
+			float *dot = malloc(BLOCK * sizeof *dot);
 
-			for (size_t p = 0; p < d; p++) {
-				double diff = (double)x[i * d + p] - cj[p];
+#pragma omp for schedule(static)
+			for (size_t b = 0; b < n; b += BLOCK) {
+				size_t m = n - b < BLOCK ? n - b : BLOCK;
 
-				s += diff * diff;
+				if (!dot) {
+					failed = 1;
+					continue;
+				}
+				os_matmul_abt(dot, x + b * d, cj, m, 1, d);
+				for (size_t i = 0; i < m; i++) {
+					double s = xn[b + i] + cn - 2.0 * dot[i];
+
+					if (s < 0)
+						s = 0;
+					if (s < mind[b + i])
+						mind[b + i] = s;
+				}
 			}
-			if (s < mind[i])
-				mind[i] = s;
+			free(dot);
 		}
 		if (j == k)
 			break;
@@ -144,6 +182,8 @@ static void seed_plus_plus(const float *x, size_t n, size_t d, size_t k,
 		}
 		memcpy(c + j * d, x + pick * d, d * sizeof *c);
 	}
+	free(xn);
+	return failed ? -1 : 0;
 }
 
 /* A sample of m of the n points (m <= n), in point order. */
@@ -184,7 +224,8 @@ double os_kmeans_train(const float *x, size_t n, size_t d,
 	count = malloc(k * sizeof *count);
 	if (!assign || !dist2 || !mind || !sum || !count)
 		goto out;
-	seed_plus_plus(train, m, d, k, &rng, centroids, mind);
+	if (seed_plus_plus(train, m, d, k, &rng, centroids, mind) < 0)
+		goto out;
 	for (int it = 0; it < o->iterations; it++) {
 		double total = 0;
 
