@@ -13,6 +13,7 @@
 
 #include "lib/catalog.h"
 #include "lib/cli.h"
+#include "lib/endian.h"
 #include "lib/grow.h"
 #include "lib/hash.h"
 #include "lib/jsonl.h"
@@ -363,23 +364,6 @@ oom:
 	return -1;
 }
 
-/* Codebook rows are stored as little-endian float32. */
-static void to_little_endian(float *v, size_t n)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-
-		memcpy(&u, &v[i], 4);
-		u = __builtin_bswap32(u);
-		memcpy(&v[i], &u, 4);
-	}
-#else
-	(void)v;
-	(void)n;
-#endif
-}
-
 /* The catalog's quantizer, for --assign. */
 struct loaded {
 	struct os_rq rq;
@@ -398,7 +382,7 @@ static int load_codebook(void *ctx, int level, long code, const void *c,
 		return 1;
 	}
 	memcpy(rq->codebook[level] + (size_t)code * rq->dim, c, bytes);
-	to_little_endian(rq->codebook[level] + (size_t)code * rq->dim, rq->dim);
+	os_floats_le(rq->codebook[level] + (size_t)code * rq->dim, rq->dim);
 	return 0;
 }
 
@@ -681,7 +665,7 @@ static int store_training(const struct options *o, struct os_catalog *cat,
 	for (size_t l = 0; l < rq->levels; l++)
 		for (size_t c = 0; c < rq->k[l]; c++) {
 			memcpy(row, rq->codebook[l] + c * rq->dim, rq->dim * sizeof *row);
-			to_little_endian(row, rq->dim);
+			os_floats_le(row, rq->dim);
 			if (os_catalog_codebook_add(cat, (int)l, (long)c, row,
 						    rq->dim * sizeof *row, err) < 0)
 				goto fail;

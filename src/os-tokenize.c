@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,10 @@
 #include "lib/analyze.h"
 #include "lib/catalog.h"
 #include "lib/cli.h"
+#include "lib/encoder_io.h"
 #include "lib/grow.h"
 #include "lib/jsonl.h"
+#include "lib/matmul.h"
 #include "lib/keyword_io.h"
 #include "lib/keywords.h"
 #include "lib/mine.h"
@@ -33,9 +36,16 @@ enum emit {
 	EMIT_TOKENS = 2,
 	EMIT_WORDS = 4,
 	EMIT_NGRAMS = 8,
+	EMIT_EMBEDDING = 16,
 };
 
-enum mode { MODE_INGEST, MODE_QUERIES, MODE_SUMMARY, MODE_DUMP_KEYWORDS };
+enum mode {
+	MODE_INGEST,
+	MODE_QUERIES,
+	MODE_SUMMARY,
+	MODE_DUMP_KEYWORDS,
+	MODE_TRAIN_ENCODER,
+};
 
 struct options {
 	const char *catalog;
@@ -48,6 +58,12 @@ struct options {
 	long batch, threads, ngram_buckets;
 	long max_line;
 	struct os_mine_opts mine;
+	const char *pairs;   /* --train-encoder */
+	long encoder_dim, encoder_buckets;
+	struct os_encoder_opts enc;
+	double fusion;       /* weight of an item's own vector */
+	long query_repeat;   /* copies of each query-item pair an epoch */
+	long seed;
 	char **inputs;
 	size_t ninputs;
 };
@@ -69,6 +85,15 @@ enum {
 	OPT_SUMMARY,
 	OPT_SEED,
 	OPT_THREADS,
+	OPT_TRAIN_ENCODER,
+	OPT_ENCODER_DIM,
+	OPT_ENCODER_BUCKETS,
+	OPT_ENCODER_EPOCHS,
+	OPT_ENCODER_BATCH,
+	OPT_ENCODER_TEMPERATURE,
+	OPT_ENCODER_LR,
+	OPT_ENCODER_QUERY_REPEAT,
+	OPT_FUSION,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +116,15 @@ static const struct option long_options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"threads", required_argument, NULL, OPT_THREADS},
+	{"train-encoder", required_argument, NULL, OPT_TRAIN_ENCODER},
+	{"encoder-dim", required_argument, NULL, OPT_ENCODER_DIM},
+	{"encoder-buckets", required_argument, NULL, OPT_ENCODER_BUCKETS},
+	{"encoder-epochs", required_argument, NULL, OPT_ENCODER_EPOCHS},
+	{"encoder-batch", required_argument, NULL, OPT_ENCODER_BATCH},
+	{"encoder-temperature", required_argument, NULL, OPT_ENCODER_TEMPERATURE},
+	{"encoder-lr", required_argument, NULL, OPT_ENCODER_LR},
+	{"encoder-query-repeat", required_argument, NULL, OPT_ENCODER_QUERY_REPEAT},
+	{"fusion", required_argument, NULL, OPT_FUSION},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -119,8 +153,22 @@ compressed (gzip, xz, zstd, bzip2) or a tar of JSONL members.\n\
       --min-brand=N        items a mined brand needs (default 3)\n\
       --min-product=N      items a mined product type needs (default 5)\n\
       --min-color=N        items a mined color needs (default 5)\n\
-      --emit=LIST          keys to add, of keywords,tokens,words,ngrams\n\
-                           (default keywords)\n\
+      --emit=LIST          keys to add, of keywords,tokens,words,ngrams,\n\
+                           embedding (default keywords)\n\
+      --fusion=W           an item's embedding: W times its own vector plus\n\
+                           1 - W times its keywords' mean (default 0.5)\n\
+      --train-encoder=FILE train the built-in encoder on the query records\n\
+                           of FILE (\"query\", \"relevant\") and the catalog's\n\
+                           items, store it in the catalog and exit\n\
+      --encoder-dim=N      dimensions of its vectors (default 128)\n\
+      --encoder-buckets=N  its n-gram buckets (default 131072)\n\
+      --encoder-epochs=N   its passes over the pairs (default 10)\n\
+      --encoder-batch=N    pairs a step, each batch its own negatives\n\
+                           (default 256)\n\
+      --encoder-temperature=T  of its softmax (default 0.05)\n\
+      --encoder-lr=X       its learning rate (row-wise Adagrad, default 0.5)\n\
+      --encoder-query-repeat=N  copies of each query-item pair an epoch,\n\
+                           against one pair an item (default 1)\n\
       --ngram-buckets=N    hash buckets of character n-grams (default\n\
                            1048576; fixed when the catalog is created)\n\
       --keep-accents       keep diacritics on Latin letters (fixed when the\n\
@@ -131,7 +179,7 @@ compressed (gzip, xz, zstd, bzip2) or a tar of JSONL members.\n\
       --summary            print a JSON summary of the catalog and exit\n\
   -k, --keep-going         skip bad records (reported), exit 3 at the end\n\
   -o, --output=FILE        write records to FILE (whole or not at all)\n\
-      --seed=N             accepted for uniformity; nothing here is random\n\
+      --seed=N             seed of the encoder's training (default 1)\n\
       --threads=N          threads for text analysis (default: all cores)\n\
   -q, --quiet              no progress or report on standard error\n\
   -v, --verbose            report each phase on standard error\n\
@@ -151,7 +199,8 @@ static int parse_emit(const char *arg, unsigned *out)
 	} names[] = {{"keywords", EMIT_KEYWORDS},
 		     {"tokens", EMIT_TOKENS},
 		     {"words", EMIT_WORDS},
-		     {"ngrams", EMIT_NGRAMS}};
+		     {"ngrams", EMIT_NGRAMS},
+		     {"embedding", EMIT_EMBEDDING}};
 	const char *p = arg;
 
 	*out = 0;
@@ -164,7 +213,7 @@ static int parse_emit(const char *arg, unsigned *out)
 				break;
 		if (i == sizeof names / sizeof *names) {
 			os_cli_warn("invalid --emit value '%s' (a list of "
-				    "keywords,tokens,words,ngrams)",
+				    "keywords,tokens,words,ngrams,embedding)",
 				    arg);
 			return -1;
 		}
@@ -179,7 +228,6 @@ static int parse_emit(const char *arg, unsigned *out)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
-	long seed;
 
 	memset(o, 0, sizeof *o);
 	o->catalog = getenv("OS_CATALOG");
@@ -188,6 +236,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->ngram_buckets = 0;
 	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	os_mine_opts_default(&o->mine);
+	os_encoder_opts_default(&o->enc);
+	o->encoder_dim = 128;
+	o->encoder_buckets = 131072;
+	o->fusion = 0.5;
+	o->query_repeat = 1;
+	o->seed = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":C:ko:qvhV", long_options, NULL)) !=
 	       -1) {
@@ -265,7 +319,60 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SEED:
 			if (os_cli_parse_long("--seed", optarg, 0, 1L << 62,
-					      &seed) < 0)
+					      &o->seed) < 0)
+				return -1;
+			o->enc.seed = (uint64_t)o->seed;
+			break;
+		case OPT_TRAIN_ENCODER:
+			o->mode = MODE_TRAIN_ENCODER;
+			o->pairs = optarg;
+			break;
+		case OPT_ENCODER_DIM:
+			if (os_cli_parse_long("--encoder-dim", optarg, 2, 4096,
+					      &o->encoder_dim) < 0)
+				return -1;
+			break;
+		case OPT_ENCODER_BUCKETS:
+			if (os_cli_parse_long("--encoder-buckets", optarg, 1,
+					      1L << 24, &o->encoder_buckets) < 0)
+				return -1;
+			break;
+		case OPT_ENCODER_EPOCHS: {
+			long v;
+
+			if (os_cli_parse_long("--encoder-epochs", optarg, 1,
+					      100000, &v) < 0)
+				return -1;
+			o->enc.epochs = (int)v;
+			break;
+		}
+		case OPT_ENCODER_BATCH: {
+			long v;
+
+			if (os_cli_parse_long("--encoder-batch", optarg, 2, 65536,
+					      &v) < 0)
+				return -1;
+			o->enc.batch = (size_t)v;
+			break;
+		}
+		case OPT_ENCODER_TEMPERATURE:
+			if (os_cli_parse_double("--encoder-temperature", optarg,
+						1e-4, 100, &o->enc.temperature) < 0)
+				return -1;
+			break;
+		case OPT_ENCODER_LR:
+			if (os_cli_parse_double("--encoder-lr", optarg, 1e-6, 1e3,
+						&o->enc.lr) < 0)
+				return -1;
+			break;
+		case OPT_ENCODER_QUERY_REPEAT:
+			if (os_cli_parse_long("--encoder-query-repeat", optarg, 1,
+					      1000, &o->query_repeat) < 0)
+				return -1;
+			break;
+		case OPT_FUSION:
+			if (os_cli_parse_double("--fusion", optarg, 0, 1,
+						&o->fusion) < 0)
 				return -1;
 			break;
 		case OPT_THREADS:
@@ -320,6 +427,7 @@ struct run {
 	unsigned norm_flags;
 	uint32_t buckets;
 	struct os_output out;
+	struct os_encoder enc; /* loaded for --emit embedding */
 	size_t bad;   /* records skipped under --keep-going */
 	int reported; /* status of a failure already reported, or 0 */
 	int stored;   /* a batch of items was committed */
@@ -404,6 +512,65 @@ static int settings(struct run *r, int writable, struct os_error *err)
 	return status;
 }
 
+/* The vector of a text's tokens, into out (r->enc.dim floats). */
+static int text_vector(const struct run *r, const struct os_tokens *t,
+		       float *out)
+{
+	struct os_features f;
+
+	if (os_encoder_text_features(&r->enc, &r->vocab, t, &f) < 0)
+		return -1;
+	os_encoder_embed(&r->enc, &f, out);
+	free(f.id);
+	return 0;
+}
+
+/* Adds "embedding": the text's vector or, for an item with keywords, the
+ * KHQE fusion normalize(W * own + (1 - W) * mean of its keywords'). */
+static int embed_record(const struct run *r, cJSON *obj,
+			const struct os_tokens *t,
+			const struct os_keyword_hit *hits, size_t nhits)
+{
+	size_t d = r->enc.dim;
+	float *v = malloc(3 * d * sizeof *v), *kw = v + d, *one = v + 2 * d;
+	double norm = 0, w = r->o->fusion;
+	int rc = -1;
+
+	if (!v || text_vector(r, t, v) < 0)
+		goto out;
+	if (nhits) {
+		struct os_tokens kt;
+		char buf[512];
+		struct os_error e;
+
+		memset(kw, 0, d * sizeof *kw);
+		os_tokens_init(&kt);
+		for (size_t h = 0; h < nhits; h++) {
+			const char *text = os_keyword_hit_text(&r->dict, t, &hits[h],
+							       buf, sizeof buf);
+
+			if (os_analyze(&kt, text, r->norm_flags, &e) < 0 ||
+			    text_vector(r, &kt, one) < 0) {
+				os_tokens_release(&kt);
+				goto out;
+			}
+			for (size_t p = 0; p < d; p++)
+				kw[p] += one[p] / (float)nhits;
+		}
+		os_tokens_release(&kt);
+		for (size_t p = 0; p < d; p++)
+			v[p] = (float)(w * v[p] + (1 - w) * kw[p]);
+	}
+	for (size_t p = 0; p < d; p++)
+		norm += (double)v[p] * v[p];
+	for (size_t p = 0; p < d && norm > 0; p++)
+		v[p] = (float)(v[p] / sqrt(norm));
+	rc = os_json_set(obj, "embedding", os_json_float_array(v, d));
+out:
+	free(v);
+	return rc;
+}
+
 /* Adds the keys that --emit asks for to `obj`. */
 static int annotate_record(const struct run *r, cJSON *obj,
 			   const struct os_tokens *t)
@@ -451,14 +618,20 @@ static int annotate_record(const struct run *r, cJSON *obj,
 		if (os_json_set(obj, "ngrams", all) < 0)
 			return -1;
 	}
-	if (emit & EMIT_KEYWORDS) {
+	if (emit & (EMIT_KEYWORDS | EMIT_EMBEDDING)) {
 		struct os_keyword_hit hits[128];
 		long n = os_dict_find(&r->dict, t, hits, 128);
 
-		if (n < 0 || os_json_set(obj, "keywords",
-					 os_keyword_hits_json(&r->dict, t, hits,
-							      n > 128 ? 128
-								      : (size_t)n)) < 0)
+		if (n < 0)
+			return -1;
+		if (n > 128)
+			n = 128;
+		if ((emit & EMIT_KEYWORDS) &&
+		    os_json_set(obj, "keywords",
+				os_keyword_hits_json(&r->dict, t, hits, (size_t)n)) < 0)
+			return -1;
+		if ((emit & EMIT_EMBEDDING) &&
+		    embed_record(r, obj, t, hits, r->o->mode == MODE_INGEST ? (size_t)n : 0) < 0)
 			return -1;
 	}
 	return 0;
@@ -1021,11 +1194,260 @@ static int run_ingest(struct run *r, struct os_error *err)
 	return OS_EXIT_OK;
 }
 
+/* The catalog's items for the encoder: id -> index, and each title's
+ * features. */
+struct item_features {
+	struct os_strmap ids;
+	struct os_features *f;
+	size_t cap;
+	const struct run *r;
+	struct os_tokens t;
+	int failed;
+};
+
+static int item_feature_row(void *ctx, const struct os_item *item)
+{
+	struct item_features *it = ctx;
+	long i = os_strmap_intern(&it->ids, item->id, strlen(item->id), NULL);
+	struct os_features *f;
+	struct os_error e;
+
+	if (i < 0 || !(f = os_grow(it->f, &it->cap, (size_t)i + 1, sizeof *f, 4096)) ||
+	    os_analyze(&it->t, item->title, it->r->norm_flags, &e) < 0) {
+		it->failed = 1;
+		return 1;
+	}
+	it->f = f;
+	if (os_encoder_text_features(&it->r->enc, &it->r->vocab, &it->t, &f[i]) < 0) {
+		it->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Training pairs, growing. */
+struct pairs {
+	struct os_features *a, *b;
+	size_t n, cap_a, cap_b;
+};
+
+static int add_pair(struct pairs *p, struct os_features a, struct os_features b)
+{
+	struct os_features *va = os_grow(p->a, &p->cap_a, p->n + 1, sizeof *va, 4096);
+	struct os_features *vb;
+
+	if (!va)
+		return -1;
+	p->a = va;
+	if (!(vb = os_grow(p->b, &p->cap_b, p->n + 1, sizeof *vb, 4096)))
+		return -1;
+	p->b = vb;
+	va[p->n] = a;
+	vb[p->n++] = b;
+	return 0;
+}
+
+/* A random half of f's features (at least one), malloc'd. */
+static int dropout_view(const struct os_features *f, struct os_rng *rng,
+			struct os_features *out)
+{
+	out->id = malloc((f->n + 1) * sizeof *out->id);
+	out->n = 0;
+	if (!out->id)
+		return -1;
+	for (size_t k = 0; k < f->n; k++)
+		if (os_rng_below(rng, 2))
+			out->id[out->n++] = f->id[k];
+	if (out->n == 0 && f->n)
+		out->id[out->n++] = f->id[os_rng_below(rng, f->n)];
+	return 0;
+}
+
+/* Query-to-item pairs from the --train-encoder file: each query with each
+ * of its "relevant" items (or, without that key, its "graded" items of
+ * grade 1 or more). The query features are malloc'd into p->a; item
+ * features are shared with `items`. */
+static int query_pairs(struct run *r, struct item_features *items,
+		       struct pairs *p, size_t *skipped, struct os_error *err)
+{
+	char *paths[1] = {(char *)r->o->pairs};
+	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, 1, (size_t)r->o->max_line);
+	struct os_tokens t;
+	cJSON *obj;
+	int rc;
+
+	if (!rd) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	os_tokens_init(&t);
+	while ((rc = os_jsonl_reader_next(rd, &obj, err)) > 0) {
+		const char *q = os_record_query(obj, err);
+		const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "relevant");
+		const cJSON *graded = cJSON_GetObjectItemCaseSensitive(obj, "graded");
+		const cJSON *v, *list = rel ? rel : graded;
+		struct os_features qf;
+
+		if (!q || os_analyze(&t, q, r->norm_flags, err) < 0 ||
+		    os_encoder_text_features(&r->enc, &r->vocab, &t, &qf) < 0) {
+			if (!err->status)
+				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			os_error_locate(err, os_jsonl_reader_where(rd),
+					os_jsonl_reader_line(rd));
+			cJSON_Delete(obj);
+			rc = -1;
+			break;
+		}
+		cJSON_ArrayForEach(v, list)
+		{
+			char id[OS_RECORD_ID_MAX];
+			const char *key = rel ? os_record_id(v, "relevant", id, sizeof id, err)
+					      : v->string;
+			long i = key ? os_strmap_find(&items->ids, key, strlen(key)) : -1;
+			struct os_features copy = {malloc((qf.n + 1) * sizeof *copy.id), qf.n};
+
+			if (!rel && (!cJSON_IsNumber(v) || v->valuedouble < 1))
+				continue;
+			if (i < 0) {
+				(*skipped)++;
+				free(copy.id);
+				continue;
+			}
+			if (!copy.id || add_pair(p, (memcpy(copy.id, qf.id, qf.n * sizeof *qf.id), copy),
+						 items->f[i]) < 0) {
+				free(copy.id);
+				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+				rc = -1;
+				break;
+			}
+			for (long k = 1; k < r->o->query_repeat; k++) {
+				struct os_features more = {malloc((qf.n + 1) * sizeof *more.id), qf.n};
+
+				if (!more.id || add_pair(p, (memcpy(more.id, qf.id, qf.n * sizeof *qf.id), more),
+							 items->f[i]) < 0) {
+					free(more.id);
+					os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+					rc = -1;
+					break;
+				}
+			}
+			if (rc < 0)
+				break;
+		}
+		free(qf.id);
+		cJSON_Delete(obj);
+		if (rc < 0)
+			break;
+	}
+	os_tokens_release(&t);
+	os_jsonl_reader_free(rd);
+	return rc < 0 ? -1 : 0;
+}
+
+static void epoch_report(void *ctx, int epoch, double loss)
+{
+	const struct run *r = ctx;
+
+	if (!r->o->quiet)
+		fprintf(stderr, "%s: encoder epoch %d of %d, loss %.4f (%.1f s)\n",
+			os_cli_program(), epoch, r->o->enc.epochs, loss,
+			os_cli_now() - r->start);
+}
+
+/* --train-encoder: pairs of each training query with its items, and of
+ * each item with itself (two random halves of its title's features), so
+ * that items no query touched get good vectors too. */
+static int run_train_encoder(struct run *r, struct os_error *err)
+{
+	struct item_features items;
+	struct pairs p = {0};
+	struct os_rng rng;
+	size_t vocab = 1, skipped = 0, queries = 0;
+	int status = OS_EXIT_FAILURE, rc;
+
+	for (size_t i = 0; i < r->vocab.tokens.count; i++)
+		if ((size_t)r->vocab.entries[i].id + 1 > vocab)
+			vocab = (size_t)r->vocab.entries[i].id + 1;
+	memset(&items, 0, sizeof items);
+	os_strmap_init(&items.ids);
+	os_tokens_init(&items.t);
+	items.r = r;
+	if (os_encoder_init(&r->enc, vocab, (size_t)r->o->encoder_buckets,
+			    (size_t)r->o->encoder_dim, (uint64_t)r->o->seed) < 0 ||
+	    os_catalog_items_each(r->cat, item_feature_row, &items, err) != 0 ||
+	    items.failed) {
+		if (!err->status)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto out;
+	}
+	rc = query_pairs(r, &items, &p, &skipped, err);
+	queries = p.n; /* the pairs so far share their items' features */
+	if (rc < 0) {
+		status = err->status;
+		goto out;
+	}
+	os_rng_seed(&rng, (uint64_t)r->o->seed);
+	for (size_t i = 0; i < items.ids.count; i++) {
+		struct os_features a, b;
+
+		if (dropout_view(&items.f[i], &rng, &a) < 0 ||
+		    dropout_view(&items.f[i], &rng, &b) < 0 || add_pair(&p, a, b) < 0) {
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			goto out;
+		}
+	}
+	if (!r->o->quiet)
+		fprintf(stderr, "%s: encoder: %zu query-item pairs (%zu to items "
+			"not in the catalog left out), %zu item pairs\n",
+			os_cli_program(), queries, skipped, p.n - queries);
+	if (os_encoder_train(&r->enc, p.a, p.b, p.n, &r->o->enc, epoch_report, r) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto out;
+	}
+	if (os_catalog_begin(r->cat, err) < 0)
+		goto out;
+	if (os_encoder_store(&r->enc, r->cat, err) < 0 ||
+	    os_catalog_commit(r->cat, err) < 0) {
+		os_catalog_rollback(r->cat);
+		goto out;
+	}
+	status = OS_EXIT_OK;
+out:
+	for (size_t i = 0; i < p.n; i++) {
+		free(p.a[i].id); /* query copies and item views */
+		if (i >= queries)
+			free(p.b[i].id); /* item views; query pairs share items */
+	}
+	free(p.a);
+	free(p.b);
+	for (size_t i = 0; i < items.ids.count; i++)
+		free(items.f[i].id);
+	free(items.f);
+	os_strmap_release(&items.ids);
+	os_tokens_release(&items.t);
+	return status;
+}
+
 static int type_count(void *ctx, const char *type, long count)
 {
 	cJSON *types = ctx;
 
 	return !cJSON_AddNumberToObject(types, type, (double)count);
+}
+
+/* The catalog's encoder, when --emit asks for embeddings. */
+static int load_encoder(struct run *r, struct os_error *err)
+{
+	int rc;
+
+	if (!(r->o->emit & EMIT_EMBEDDING))
+		return 0;
+	rc = os_encoder_load(&r->enc, r->cat, err);
+	if (rc == 0)
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "the catalog has no encoder: train one with "
+			     "--train-encoder first");
+	return rc > 0 ? 0 : -1;
 }
 
 static int run_summary(struct run *r, struct os_error *err)
@@ -1123,8 +1545,9 @@ int main(int argc, char **argv)
 	r.o = &o;
 	r.start = os_cli_now();
 	os_parallel_set_threads(o.threads);
+	os_matmul_single_threaded();
 	os_vocab_init(&r.vocab);
-	writable = o.mode == MODE_INGEST;
+	writable = o.mode == MODE_INGEST || o.mode == MODE_TRAIN_ENCODER;
 	created = writable && access(o.catalog, F_OK) != 0;
 	if (os_catalog_open(&r.cat, o.catalog,
 			    writable ? 0 : OS_CATALOG_READ_ONLY, &err) < 0) {
@@ -1148,16 +1571,24 @@ int main(int argc, char **argv)
 		break;
 	case MODE_QUERIES:
 		if (os_vocab_load(&r.vocab, r.cat, &err) < 0 ||
-		    start_dict(&r, &err) < 0 || finish_dict(&r, &err) < 0)
+		    load_encoder(&r, &err) < 0 || start_dict(&r, &err) < 0 ||
+		    finish_dict(&r, &err) < 0)
 			status = err.status;
 		else
 			status = run_queries(&r, &err);
 		break;
 	case MODE_INGEST:
-		if (os_vocab_load(&r.vocab, r.cat, &err) < 0)
+		if (os_vocab_load(&r.vocab, r.cat, &err) < 0 ||
+		    load_encoder(&r, &err) < 0)
 			status = err.status;
 		else
 			status = run_ingest(&r, &err);
+		break;
+	case MODE_TRAIN_ENCODER:
+		if (os_vocab_load(&r.vocab, r.cat, &err) < 0)
+			status = err.status;
+		else
+			status = run_train_encoder(&r, &err);
 		break;
 	}
 	/* The output is kept when the run finished, also after records
@@ -1183,6 +1614,7 @@ out:
 	if (created && status != OS_EXIT_OK && !r.stored)
 		remove_catalog(o.catalog);
 	os_vocab_release(&r.vocab);
+	os_encoder_release(&r.enc);
 	free(o.keyword_files);
 	if (os_cli_close_stdout(status == OS_EXIT_OK) < 0 &&
 	    status == OS_EXIT_OK)

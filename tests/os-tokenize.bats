@@ -16,7 +16,7 @@ count() { sqlite3 "$1" "$2"; }
 	[ "$output" -eq 600 ]
 	[ "$(count shop.db 'SELECT count(*) FROM items')" -eq 600 ]
 	[ "$(count shop.db 'PRAGMA journal_mode')" = wal ]
-	[ "$(count shop.db 'PRAGMA user_version')" -eq 3 ]
+	[ "$(count shop.db 'PRAGMA user_version')" -eq 4 ]
 	[ "$(count shop.db "SELECT value FROM meta WHERE key = 'normalization'")" = nfkc-casefold-fold-accents ]
 	run os-tokenize -C shop.db --summary
 	[[ "$output" == *'"items":600'* ]]
@@ -141,7 +141,7 @@ count() { sqlite3 "$1" "$2"; }
 	sqlite3 new.db 'PRAGMA user_version = 99'
 	run os-tokenize -q -C new.db --summary
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"catalog 'new.db' has schema version 99, newer than this program's 3"* ]]
+	[[ "$output" == *"catalog 'new.db' has schema version 99, newer than this program's 4"* ]]
 	echo "not sqlite" >junk.db
 	run os-tokenize -q -C junk.db --summary
 	[ "$status" -eq 1 ]
@@ -227,4 +227,42 @@ count() { sqlite3 "$1" "$2"; }
 		[ "$status" -eq 2 ]
 		[[ "$output" == *"invalid --emit value '$bad'"* ]]
 	done
+}
+
+@test "the built-in encoder: trained, stored, and vectors emitted" {
+	os-tokenize -q -C shop.db "$SAMPLE/items.jsonl" >/dev/null
+	run os-tokenize -q -C shop.db --emit embedding --queries "$SAMPLE/queries.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the catalog has no encoder: train one with --train-encoder first"* ]]
+	run os-tokenize -C shop.db --train-encoder "$SAMPLE/queries.jsonl" --encoder-dim 16 \
+		--encoder-epochs 3 --encoder-buckets 4096
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"encoder: "*" query-item pairs"*"600 item pairs"* ]]
+	[[ "$output" == *"encoder epoch 3 of 3, loss "* ]]
+	[ "$(sqlite3 shop.db "SELECT value FROM meta WHERE key = 'encoder_dim'")" -eq 16 ]
+	[ "$(sqlite3 shop.db "SELECT length(data) FROM blobs WHERE name = 'encoder'")" -gt 0 ]
+	os-tokenize -q -C shop.db --no-mine --emit embedding "$SAMPLE/items.jsonl" >items.emb
+	os-tokenize -q -C shop.db --queries --emit embedding "$SAMPLE/queries.jsonl" >queries.emb
+	# unit vectors of 16 floats; most queries find a relevant item first
+	python3 - <<'PY'
+import json, math
+items = [json.loads(l) for l in open("items.emb")]
+queries = [json.loads(l) for l in open("queries.emb")]
+assert all(len(r["embedding"]) == 16 for r in items + queries)
+assert all(abs(math.sqrt(sum(x * x for x in r["embedding"])) - 1) < 1e-5 for r in items + queries)
+hits = 0
+for q in queries:
+    best = max(items, key=lambda i: sum(a * b for a, b in zip(i["embedding"], q["embedding"])))
+    hits += best["id"] in q["relevant"]
+assert hits >= len(queries) * 0.6, hits
+PY
+	# the same seed gives the same encoder
+	cp shop.db again.db
+	os-tokenize -q -C again.db --train-encoder "$SAMPLE/queries.jsonl" --encoder-dim 16 \
+		--encoder-epochs 3 --encoder-buckets 4096
+	[ "$(sqlite3 shop.db "SELECT hex(data) FROM blobs" | md5sum)" = "$(sqlite3 again.db "SELECT hex(data) FROM blobs" | md5sum)" ]
+	# KHQE: the item vector moves with --fusion
+	a=$(head -n 1 "$SAMPLE/items.jsonl" | os-tokenize -q -C shop.db --no-mine --emit embedding --fusion 1)
+	b=$(head -n 1 "$SAMPLE/items.jsonl" | os-tokenize -q -C shop.db --no-mine --emit embedding --fusion 0.2)
+	[ "$a" != "$b" ]
 }

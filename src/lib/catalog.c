@@ -65,6 +65,12 @@ static const char *const migrations[OS_CATALOG_SCHEMA] = {
 	"  PRIMARY KEY (level, code)"
 	") STRICT, WITHOUT ROWID;"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: large values (the encoder's table) by name */
+	"CREATE TABLE blobs ("
+	"  name TEXT PRIMARY KEY,"
+	"  data BLOB NOT NULL"
+	") STRICT;"
+	"PRAGMA user_version = 4;",
 };
 
 enum stmt {
@@ -96,6 +102,8 @@ enum stmt {
 	ST_CODEBOOKS_CLEAR,
 	ST_CODEBOOK_ADD,
 	ST_CODEBOOKS_EACH,
+	ST_BLOB_SET,
+	ST_BLOB_GET,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -152,6 +160,9 @@ static const char *const sql[ST_COUNT_] = {
 			    "VALUES (?1, ?2, ?3)",
 	[ST_CODEBOOKS_EACH] = "SELECT level, code, centroid FROM codebooks "
 			      "ORDER BY level, code",
+	[ST_BLOB_SET] = "INSERT INTO blobs (name, data) VALUES (?1, ?2) "
+			"ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+	[ST_BLOB_GET] = "SELECT data FROM blobs WHERE name = ?1",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -777,4 +788,42 @@ int os_catalog_codebooks_each(struct os_catalog *c,
 	struct codebooks_ctx cc = {fn, ctx};
 
 	return st ? each_row(c, st, codebook_row, &cc, err) : -1;
+}
+
+int os_catalog_blob_set(struct os_catalog *c, const char *name,
+			const void *data, size_t bytes, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_BLOB_SET, err);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, name);
+	sqlite3_bind_blob64(st, 2, data, bytes, SQLITE_STATIC);
+	return run(c, st, err);
+}
+
+void *os_catalog_blob_get(struct os_catalog *c, const char *name,
+			  size_t *bytes, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_BLOB_GET, err);
+	void *copy = NULL;
+	int rc;
+
+	os_error_clear(err);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*bytes = (size_t)sqlite3_column_bytes(st, 0);
+		copy = malloc(*bytes + 1);
+		if (copy)
+			memcpy(copy, sqlite3_column_blob(st, 0), *bytes);
+		else
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	} else if (rc != SQLITE_DONE) {
+		db_error(c, err);
+	}
+	sqlite3_reset(st);
+	return copy;
 }

@@ -17,7 +17,7 @@
 
 #include "error.h"
 
-#define OS_CATALOG_SCHEMA 3
+#define OS_CATALOG_SCHEMA 4
 
 enum { OS_CATALOG_READ_ONLY = 1 };
 
@@ -117,6 +117,14 @@ int os_catalog_codebooks_each(struct os_catalog *c,
 			      int (*fn)(void *ctx, int level, long code,
 					const void *centroid, size_t bytes),
 			      void *ctx, struct os_error *err);
+
+/* Stores a large value under `name`, replacing it. */
+int os_catalog_blob_set(struct os_catalog *c, const char *name,
+			const void *data, size_t bytes, struct os_error *err);
+/* A malloc'd copy of the value stored under `name` and its size, or NULL
+ * when there is none (err->status 0) or on error. */
+void *os_catalog_blob_get(struct os_catalog *c, const char *name,
+			  size_t *bytes, struct os_error *err);
 
 /* A 64-bit fingerprint (16 hex digits) of the items' ids and text. */
 int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],
