@@ -386,23 +386,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'v':
 			o->verbose = 1;
 			break;
-		case 'h':
-			help();
-			return 1;
-		case 'V':
-			os_cli_version(stdout);
-			return 1;
-		case ':':
-			os_cli_warn("option '%s' requires an argument",
-				    argv[optind - 1]);
-			return -1;
 		default:
-			if (optopt)
-				os_cli_warn("invalid option -- '%c'", optopt);
-			else
-				os_cli_warn("unrecognized option '%s'",
-					    argv[optind - 1]);
-			return -1;
+			return os_cli_standard_option(c, argv, help) > 0 ? 1 : -1;
 		}
 	}
 	if (!o->catalog || !*o->catalog) {

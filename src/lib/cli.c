@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,29 @@ void os_cli_version(FILE *out)
 		"License MIT: this is free software; you are free to change "
 		"and redistribute it.\n",
 		program_name, PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+int os_cli_standard_option(int c, char *const *argv, void (*help)(void))
+{
+	switch (c) {
+	case 'h':
+		help();
+		return 1;
+	case 'V':
+		os_cli_version(stdout);
+		return 1;
+	case ':':
+		os_cli_warn("option '%s' requires an argument", argv[optind - 1]);
+		return -1;
+	case '?':
+		if (optopt)
+			os_cli_warn("invalid option -- '%c'", optopt);
+		else
+			os_cli_warn("unrecognized option '%s'", argv[optind - 1]);
+		return -1;
+	default:
+		return 0;
+	}
 }
 
 int os_cli_parse_long(const char *option, const char *arg, long min, long max,

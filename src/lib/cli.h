@@ -25,6 +25,12 @@ void os_cli_try_help(void);
 /* `prog (onesearch) VERSION` and the licence line, to `out`. */
 void os_cli_version(FILE *out);
 
+/* The getopt_long() results every program handles alike (optstring
+ * starting with ':'): 'h' calls help(), 'V' prints the version, ':' and
+ * '?' report the bad option. Returns 1 after help or version (exit 0), -1
+ * after a usage error, 0 when c is none of these. */
+int os_cli_standard_option(int c, char *const *argv, void (*help)(void));
+
 /* Option values. Each returns 0, or -1 after printing `prog: invalid
  * OPTION value 'ARG'` (a usage error). */
 int os_cli_parse_long(const char *option, const char *arg, long min, long max,
