@@ -32,6 +32,7 @@ struct options {
 	struct os_kmeans_opts km;
 	int assign, normalize, balance, quiet, verbose;
 	const char *training_option; /* the last one given, for --assign */
+	const char *queries; /* --with-queries */
 	long max_line, threads;
 	char **inputs;
 	size_t ninputs;
@@ -45,6 +46,7 @@ enum {
 	OPT_NO_NORMALIZE,
 	OPT_NO_BALANCE,
 	OPT_ASSIGN,
+	OPT_WITH_QUERIES,
 	OPT_SEED,
 	OPT_THREADS,
 	OPT_MAX_LINE,
@@ -59,6 +61,7 @@ static const struct option long_options[] = {
 	{"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
 	{"no-balance", no_argument, NULL, OPT_NO_BALANCE},
 	{"assign", no_argument, NULL, OPT_ASSIGN},
+	{"with-queries", required_argument, NULL, OPT_WITH_QUERIES},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"max-line", required_argument, NULL, OPT_MAX_LINE},
@@ -93,6 +96,9 @@ With no FILE, or when FILE is -, read standard input.\n\
       --no-normalize       use the vectors as they are, not scaled to length 1\n\
       --no-balance         assign the last level to the nearest code, not\n\
                            balanced within each parent\n\
+      --with-queries=FILE  cluster the query vectors of FILE (records with\n\
+                           \"embedding\") with the items into one codebook;\n\
+                           only items get SIDs\n\
       --assign             keep the catalog's codebooks and SIDs; give SIDs to\n\
                            the items read that have none\n\
       --seed=N             seed of the k-means draws (default 1)\n\
@@ -189,6 +195,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_ASSIGN:
 			o->assign = 1;
 			break;
+		case OPT_WITH_QUERIES:
+			o->training_option = "--with-queries";
+			o->queries = optarg;
+			break;
 		case OPT_SEED:
 			o->training_option = "--seed";
 			if (os_cli_parse_long("--seed", optarg, 0, 1L << 62, &v) < 0)
@@ -277,34 +287,58 @@ static int map_item(void *ctx, const struct os_item *item)
 }
 
 /* Checks one record and appends it; returns 0, or -1 with err. */
-static int add_item(struct items *it, cJSON *obj, struct id_map *map,
-		    size_t want_dim, long line, struct os_error *err)
+/* Appends the record's "embedding" as row `row` of *x (capacity *cap), of
+ * *dim values (set from the first row when 0). Returns 0 or -1 with err. */
+static int add_embedding(const cJSON *obj, float **x, size_t *cap, size_t row,
+			 size_t *dim, struct os_error *err)
 {
 	const cJSON *emb = cJSON_GetObjectItemCaseSensitive(obj, "embedding");
 	const cJSON *v;
-	char id[OS_RECORD_ID_MAX];
-	size_t dim = 0, k = 0;
-	long i;
-	cJSON **objs;
-	long *seqs;
-	float *x;
+	size_t n = 0, k = 0;
+	float *grown;
 
-	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "id"), "id", id,
-			  sizeof id, err))
-		return -1;
-	if (!cJSON_IsArray(emb) || !(dim = (size_t)cJSON_GetArraySize(emb))) {
+	if (!cJSON_IsArray(emb) || !(n = (size_t)cJSON_GetArraySize(emb))) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "field 'embedding' must be a non-empty array of numbers");
 		return -1;
 	}
-	if (it->n == 0 && !want_dim)
-		it->dim = dim;
-	else if (dim != (want_dim ? want_dim : it->dim)) {
+	if (!*dim)
+		*dim = n;
+	if (n != *dim) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
-			     "embedding has %zu values, expected %zu", dim,
-			     want_dim ? want_dim : it->dim);
+			     "embedding has %zu values, expected %zu", n, *dim);
 		return -1;
 	}
+	if (!(grown = os_grow(*x, cap, (row + 1) * n, sizeof *grown, 1024 * n))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	*x = grown;
+	cJSON_ArrayForEach(v, emb)
+	{
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+		    fabs(v->valuedouble) > 3.4e38) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "embedding value %zu is not a finite number",
+				     k + 1);
+			return -1;
+		}
+		grown[row * n + k++] = (float)v->valuedouble;
+	}
+	return 0;
+}
+
+static int add_item(struct items *it, cJSON *obj, struct id_map *map,
+		    size_t want_dim, long line, struct os_error *err)
+{
+	char id[OS_RECORD_ID_MAX];
+	long i;
+	cJSON **objs;
+	long *seqs;
+
+	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "id"), "id", id,
+			  sizeof id, err))
+		return -1;
 	if (want_dim)
 		it->dim = want_dim;
 	if ((i = os_strmap_find(&map->ids, id, strlen(id))) < 0) {
@@ -320,6 +354,8 @@ static int add_item(struct items *it, cJSON *obj, struct id_map *map,
 			     map->line[i]);
 		return -1;
 	}
+	if (add_embedding(obj, &it->x, &it->x_cap, it->n, &it->dim, err) < 0)
+		return -1;
 	map->line[i] = line;
 	if (!(objs = os_grow(it->obj, &it->obj_cap, it->n + 1, sizeof *objs, 1024)))
 		goto oom;
@@ -327,20 +363,6 @@ static int add_item(struct items *it, cJSON *obj, struct id_map *map,
 	if (!(seqs = os_grow(it->seq, &it->seq_cap, it->n + 1, sizeof *seqs, 1024)))
 		goto oom;
 	it->seq = seqs;
-	if (!(x = os_grow(it->x, &it->x_cap, (it->n + 1) * dim, sizeof *x, 1024 * dim)))
-		goto oom;
-	it->x = x;
-	cJSON_ArrayForEach(v, emb)
-	{
-		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-		    fabs(v->valuedouble) > 3.4e38) {
-			os_error_set(err, OS_EXIT_BAD_INPUT,
-				     "embedding value %zu is not a finite number",
-				     k + 1);
-			return -1;
-		}
-		x[it->n * dim + k++] = (float)v->valuedouble;
-	}
 	it->seq[it->n] = map->seq[i];
 	it->obj[it->n++] = obj;
 	return 0;
@@ -691,6 +713,36 @@ static void report(const struct options *o, const struct os_rq *rq,
 		    n, 100 * rep->icr, rep->largest_bucket, seconds);
 }
 
+/* Appends the vectors of the --with-queries file after the items' rows
+ * of *x; returns how many, or -1 with err. */
+static long read_queries(const struct options *o, float **x, size_t *cap,
+			 size_t items, size_t dim, struct os_error *err)
+{
+	char *paths[1] = {(char *)o->queries};
+	struct os_jsonl_reader *r = os_jsonl_reader_new(paths, 1, (size_t)o->max_line);
+	size_t n = 0;
+	cJSON *obj;
+	int rc;
+
+	if (!r) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_jsonl_reader_next(r, &obj, err)) > 0) {
+		rc = add_embedding(obj, x, cap, items + n, &dim, err);
+		cJSON_Delete(obj);
+		if (rc < 0) {
+			if (err->status == OS_EXIT_BAD_INPUT)
+				os_error_locate(err, os_jsonl_reader_where(r),
+						os_jsonl_reader_line(r));
+			break;
+		}
+		n++;
+	}
+	os_jsonl_reader_free(r);
+	return rc < 0 ? -1 : (long)n;
+}
+
 static int run_train(struct options *o, struct os_catalog *cat,
 		     struct items *it, struct os_output *out, struct os_error *err)
 {
@@ -699,6 +751,7 @@ static int run_train(struct options *o, struct os_catalog *cat,
 	uint32_t *codes = NULL, *extra = NULL;
 	char **sids = NULL;
 	double start = os_cli_now();
+	long queries = 0;
 	int rc = -1;
 
 	os_rq_init(&rq);
@@ -717,16 +770,25 @@ static int run_train(struct options *o, struct os_catalog *cat,
 				     o->k[l], l + 1, it->n);
 			return -1;
 		}
-	codes = malloc(it->n * o->levels * sizeof *codes);
+	if (o->queries) {
+		if ((queries = read_queries(o, &it->x, &it->x_cap, it->n, it->dim, err)) < 0)
+			return -1;
+		if (o->normalize)
+			normalize_rows(it->x + it->n * it->dim, (size_t)queries, it->dim);
+	}
+	codes = malloc((it->n + (size_t)queries) * o->levels * sizeof *codes);
 	extra = malloc(it->n * sizeof *extra);
 	if (!codes || !extra ||
-	    os_rq_train(&rq, it->x, it->n, it->dim, o->k, o->levels, o->balance,
-			&o->km, codes, &rep, progress, o) < 0 ||
+	    os_rq_train(&rq, it->x, it->n + (size_t)queries, it->n, it->dim, o->k,
+			o->levels, o->balance, &o->km, codes, &rep, progress, o) < 0 ||
 	    os_rq_disambiguate(codes, it->n, o->levels, extra) < 0 ||
 	    !(sids = sid_texts(codes, extra, it->n, o->levels))) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		goto out;
 	}
+	if (queries && !o->quiet)
+		os_cli_warn("codebooks trained on %zu items and %ld queries", it->n,
+			    queries);
 	report(o, &rq, &rep, it->n, os_cli_now() - start);
 	if (store_training(o, cat, &rq, it, sids, err) < 0 ||
 	    write_records(out, it, sids, err) < 0)

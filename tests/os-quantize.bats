@@ -180,3 +180,21 @@ with open("vec.jsonl") as f, open("both.jsonl", "w") as o:
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"1 item read: quantizing needs at least 2"* ]]
 }
+
+@test "--with-queries clusters query vectors with the items; only items get SIDs" {
+	make_clusters 60 3 6 1 0
+	os-tokenize -q -C shop.db items.jsonl >/dev/null
+	mv vec.jsonl items.vec.jsonl
+	make_clusters 30 3 6 9 100 # same centers, other points: the "queries"
+	run os-quantize -C shop.db --levels 3,2 --with-queries vec.jsonl items.vec.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"codebooks trained on 60 items and 30 queries"* ]]
+	[[ "$output" == *"level 1: 3 codes, 3 used"* ]]
+	[ "$(sqlite3 shop.db 'SELECT count(*) FROM sids')" -eq 60 ]
+	{ head -n 2 vec.jsonl; echo '{"qid":"x","embedding":[1,2]}'; } >bad.jsonl
+	run os-quantize -C shop.db --levels 3 --with-queries bad.jsonl items.vec.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"bad.jsonl:3: embedding has 2 values, expected 6"* ]]
+	run os-quantize -C shop.db --assign --with-queries vec.jsonl items.vec.jsonl
+	[ "$status" -eq 2 ]
+}

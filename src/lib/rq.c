@@ -173,8 +173,8 @@ static int level_codes(const float *r, size_t n, size_t d,
 	return 0;
 }
 
-int os_rq_train(struct os_rq *rq, const float *x, size_t n, size_t d,
-		const size_t *k, size_t levels, int balance,
+int os_rq_train(struct os_rq *rq, const float *x, size_t n, size_t items,
+		size_t d, const size_t *k, size_t levels, int balance,
 		const struct os_kmeans_opts *base, uint32_t *codes,
 		struct os_rq_report *report,
 		void (*progress)(void *ctx, size_t level), void *ctx)
@@ -199,14 +199,20 @@ int os_rq_train(struct os_rq *rq, const float *x, size_t n, size_t d,
 		rq->codebook[l] = malloc(k[l] * d * sizeof *rq->codebook[l]);
 		if (!rq->codebook[l] || os_kmeans_train(r, n, d, &o, rq->codebook[l]) < 0)
 			goto out;
-		if (balance && l + 1 == levels && levels > 1 ? balanced_last(r, n, d, rq->codebook[l],
-								    k[l], codes, levels)
-						  : level_codes(r, n, d, rq->codebook[l],
-								k[l], codes, levels, l))
+		if (balance && l + 1 == levels && levels > 1) {
+			/* balanced over the items; other points take the nearest */
+			if (balanced_last(r, items, d, rq->codebook[l], k[l], codes,
+					  levels) < 0 ||
+			    level_codes(r + items * d, n - items, d, rq->codebook[l],
+					k[l], codes + items * levels, levels, l) < 0)
+				goto out;
+		} else if (level_codes(r, n, d, rq->codebook[l], k[l], codes,
+				       levels, l) < 0) {
 			goto out;
+		}
 		subtract(r, n, d, rq->codebook[l], codes, levels, l);
 	}
-	rc = report ? os_rq_measure(rq, x, n, codes, report) : 0;
+	rc = report ? os_rq_measure(rq, x, items, codes, report) : 0;
 out:
 	free(r);
 	return rc;

@@ -35,14 +35,17 @@ struct os_rq_report {
 void os_rq_init(struct os_rq *rq);
 void os_rq_release(struct os_rq *rq);
 
-/* Trains `levels` levels of k[l] codes on x (n x d) and writes each item's
- * codes to codes[i * levels + l]; with `balance` the last level is assigned
- * in a balanced way within each parent, else to the nearest code. `base`
+/* Trains `levels` levels of k[l] codes on x (n x d) and writes each row's
+ * codes to codes[i * levels + l]. The first `items` rows are the items:
+ * the others (queries, clustered with them into one codebook) only train.
+ * With `balance` the items' last level is assigned in a balanced way within
+ * each parent, else to the nearest code. The report covers the items.
+ * `base`
  * gives iterations, tolerance, sample size and seed (level l uses seed +
  * l). `progress`, when given, is called before each level. Returns 0, or
  * -1 when out of memory. */
-int os_rq_train(struct os_rq *rq, const float *x, size_t n, size_t d,
-		const size_t *k, size_t levels, int balance,
+int os_rq_train(struct os_rq *rq, const float *x, size_t n, size_t items,
+		size_t d, const size_t *k, size_t levels, int balance,
 		const struct os_kmeans_opts *base, uint32_t *codes,
 		struct os_rq_report *report,
 		void (*progress)(void *ctx, size_t level), void *ctx);

@@ -113,11 +113,11 @@ static void test_rq(void)
 
 	os_kmeans_opts_default(&o, 0);
 	os_rq_init(&rq);
-	ok(os_rq_train(&rq, x, n, d, k, levels, 0, &o, codes, &rep, NULL, NULL) == 0,
+	ok(os_rq_train(&rq, x, n, n, d, k, levels, 0, &o, codes, &rep, NULL, NULL) == 0,
 	   "trains without balancing");
 	ok(rep.error[0] > rep.error[1] && rep.error[1] > rep.error[2],
 	   "the error falls with each level");
-	ok(os_rq_train(&rq, x, n, d, k, levels, 1, &o, codes, &rep, NULL, NULL) == 0,
+	ok(os_rq_train(&rq, x, n, n, d, k, levels, 1, &o, codes, &rep, NULL, NULL) == 0,
 	   "trains with the last level balanced");
 	printf("# errors %g %g %g\n", rep.error[0], rep.error[1], rep.error[2]);
 	/* the last level is balanced, which trades error for unique SIDs */
