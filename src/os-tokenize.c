@@ -1203,6 +1203,7 @@ static int item_feature_row(void *ctx, const struct os_item *item)
 		return 1;
 	}
 	it->f = f;
+	f[i] = (struct os_features){NULL, 0};
 	if (os_encoder_text_features(&it->r->enc, &it->r->vocab, &it->t, &f[i]) < 0) {
 		it->failed = 1;
 		return 1;
@@ -1289,31 +1290,24 @@ static int query_pairs(struct run *r, struct item_features *items,
 			const char *key = rel ? os_record_id(v, "relevant", id, sizeof id, err)
 					      : v->string;
 			long i = key ? os_strmap_find(&items->ids, key, strlen(key)) : -1;
-			struct os_features copy = {malloc((qf.n + 1) * sizeof *copy.id), qf.n};
 
 			if (!rel && (!cJSON_IsNumber(v) || v->valuedouble < 1))
 				continue;
 			if (i < 0) {
 				(*skipped)++;
-				free(copy.id);
 				continue;
 			}
-			if (!copy.id || add_pair(p, (memcpy(copy.id, qf.id, qf.n * sizeof *qf.id), copy),
-						 items->f[i]) < 0) {
-				free(copy.id);
-				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-				rc = -1;
-				break;
-			}
-			for (long k = 1; k < r->o->query_repeat; k++) {
-				struct os_features more = {malloc((qf.n + 1) * sizeof *more.id), qf.n};
+			/* each pair owns a copy of the query's features */
+			for (long k = 0; k < r->o->query_repeat && rc >= 0; k++) {
+				struct os_features copy = {malloc((qf.n + 1) * sizeof *copy.id),
+							   qf.n};
 
-				if (!more.id || add_pair(p, (memcpy(more.id, qf.id, qf.n * sizeof *qf.id), more),
-							 items->f[i]) < 0) {
-					free(more.id);
+				if (copy.id)
+					memcpy(copy.id, qf.id, qf.n * sizeof *qf.id);
+				if (!copy.id || add_pair(p, copy, items->f[i]) < 0) {
+					free(copy.id);
 					os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 					rc = -1;
-					break;
 				}
 			}
 			if (rc < 0)
