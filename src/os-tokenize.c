@@ -615,7 +615,9 @@ static int annotate_record(const struct run *r, cJSON *obj,
 		    os_json_set(obj, "keywords",
 				os_keyword_hits_json(&r->dict, t, hits, (size_t)n)) < 0)
 			return -1;
+		/* a record that brings its own vector keeps it */
 		if ((emit & EMIT_EMBEDDING) &&
+		    !cJSON_GetObjectItemCaseSensitive(obj, "embedding") &&
 		    embed_record(r, obj, t, hits, r->o->mode == MODE_INGEST ? (size_t)n : 0) < 0)
 			return -1;
 	}

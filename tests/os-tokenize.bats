@@ -265,4 +265,7 @@ PY
 	a=$(head -n 1 "$SAMPLE/items.jsonl" | os-tokenize -q -C shop.db --no-mine --emit embedding --fusion 1)
 	b=$(head -n 1 "$SAMPLE/items.jsonl" | os-tokenize -q -C shop.db --no-mine --emit embedding --fusion 0.2)
 	[ "$a" != "$b" ]
+	# a record's own vector is kept as it is
+	run bash -c "echo '{\"id\":\"x1\",\"title\":\"Steel Pipe\",\"embedding\":[0.5,1]}' | os-tokenize -q -C shop.db --no-mine --emit embedding"
+	[[ "$output" == *'"embedding":[0.5,1]}' ]]
 }
