@@ -84,10 +84,7 @@ static const struct option long_options[] = {
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"max-line", required_argument, NULL, OPT_MAX_LINE},
 	{"output", required_argument, NULL, 'o'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
+	OS_CLI_STANDARD_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -126,12 +123,9 @@ os-search JSON lines or TREC run files; judgments are query records with\n\
   -o, --output=FILE        write to FILE (whole or not at all)\n\
   -q, --quiet              no report on standard error\n\
   -v, --verbose            report what was read on standard error\n\
-  -h, --help               display this help and exit\n\
-  -V, --version            output version information and exit\n\
-\n\
-Exit status: 0 success, 1 runtime failure, 2 usage error, 3 bad input.\n\
-See os-eval(1) for the formulas.\n",
+",
 	      stdout);
+	os_cli_help_tail("os-eval(1) for the formulas");
 }
 
 static int by_long(const void *a, const void *b)

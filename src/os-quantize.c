@@ -66,10 +66,7 @@ static const struct option long_options[] = {
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"max-line", required_argument, NULL, OPT_MAX_LINE},
 	{"output", required_argument, NULL, 'o'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
+	OS_CLI_STANDARD_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -107,12 +104,9 @@ With no FILE, or when FILE is -, read standard input.\n\
   -o, --output=FILE        write records to FILE (whole or not at all)\n\
   -q, --quiet              no progress or report on standard error\n\
   -v, --verbose            report each level's training as it goes\n\
-  -h, --help               display this help and exit\n\
-  -V, --version            output version information and exit\n\
-\n\
-Exit status: 0 success, 1 runtime failure, 2 usage error, 3 bad input.\n\
-See os-quantize(1).\n",
+",
 	      stdout);
+	os_cli_help_tail("os-quantize(1)");
 }
 
 static int parse_levels(const char *arg, struct options *o)

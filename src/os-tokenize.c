@@ -125,10 +125,7 @@ static const struct option long_options[] = {
 	{"encoder-lr", required_argument, NULL, OPT_ENCODER_LR},
 	{"encoder-query-repeat", required_argument, NULL, OPT_ENCODER_QUERY_REPEAT},
 	{"fusion", required_argument, NULL, OPT_FUSION},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
+	OS_CLI_STANDARD_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -183,12 +180,9 @@ compressed (gzip, xz, zstd, bzip2) or a tar of JSONL members.\n\
       --threads=N          threads for text analysis (default: all cores)\n\
   -q, --quiet              no progress or report on standard error\n\
   -v, --verbose            report each phase on standard error\n\
-  -h, --help               display this help and exit\n\
-  -V, --version            output version information and exit\n\
-\n\
-Exit status: 0 success, 1 runtime failure, 2 usage error, 3 bad input.\n\
-See os-tokenize(1), onesearch(7) and os-catalog(5).\n",
+",
 	      stdout);
+	os_cli_help_tail("os-tokenize(1), onesearch(7) and os-catalog(5)");
 }
 
 static int parse_emit(const char *arg, unsigned *out)

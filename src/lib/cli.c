@@ -67,6 +67,17 @@ void os_cli_version(FILE *out)
 		program_name, PACKAGE_NAME, PACKAGE_VERSION);
 }
 
+void os_cli_help_tail(const char *see)
+{
+	printf("  -h, --help               display this help and exit\n"
+	       "  -V, --version            output version information and exit\n"
+	       "\n"
+	       "Exit status: 0 success, 1 runtime failure, 2 usage error, 3 bad "
+	       "input.\n"
+	       "See %s.\n",
+	       see);
+}
+
 int os_cli_standard_option(int c, char *const *argv, void (*help)(void))
 {
 	switch (c) {

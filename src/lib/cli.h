@@ -8,9 +8,18 @@
 #ifndef OS_CLI_H
 #define OS_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "error.h"
+
+/* The long options of every program's table, before its terminating
+ * entry: -q, -v, -h, -V. */
+#define OS_CLI_STANDARD_LONG_OPTIONS                                         \
+	{"quiet", no_argument, NULL, 'q'},                                   \
+		{"verbose", no_argument, NULL, 'v'},                         \
+		{"help", no_argument, NULL, 'h'},                            \
+		{"version", no_argument, NULL, 'V'}
 
 /* Remembers the program name (the basename of argv0); call first. */
 void os_cli_init(const char *argv0);
@@ -22,6 +31,10 @@ void os_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void os_cli_report(const struct os_error *err);
 /* The usage-error tail: `Try 'prog --help' for more information.` */
 void os_cli_try_help(void);
+/* The end of every --help text: -h, -V, the exit statuses and the
+ * manual pages `see` names. */
+void os_cli_help_tail(const char *see);
+
 /* `prog (onesearch) VERSION` and the licence line, to `out`. */
 void os_cli_version(FILE *out);
 
