@@ -201,12 +201,13 @@ static void flush(struct state *s)
 {
 	struct os_tokens *t = s->t;
 	size_t off = s->word_start, len = t->text_len - off;
-	const char *w = t->text + off;
+	const char *w;
 	size_t num;
 	const char *unit;
 
 	if (len == 0 || s->failed)
-		return;
+		return; /* t->text may still be NULL: no pointer arithmetic on it */
+	w = t->text + off;
 	num = number_prefix(w, len);
 	if (num == len) {
 		push_token(s, off, len, OS_TOKEN_NUMBER);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* fuzz-evaldata: libFuzzer harness for os-eval's inputs: the bytes are read
+ * as judgments and as a run (TREC or JSONL, compressed or not), and the run
+ * is ordered both ways. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lib/evaldata.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	char path[64];
+	int fd = memfd_create("input", 0);
+	struct os_qrels q;
+	struct os_qrels_opts o = {size & 1 ? 2.0 : NAN, 1 << 16};
+	struct os_run run;
+	struct os_error err;
+
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+		return 0;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	os_qrels_init(&q);
+	os_qrels_load(&q, path, &o, &err);
+	os_qrels_release(&q);
+	os_run_init(&run);
+	if (os_run_load(&run, path, 1 << 16, &err) == 0) {
+		os_run_order(&run, 0, 10);
+		os_run_order(&run, 1, 10);
+	}
+	os_run_release(&run);
+	close(fd);
+	return 0;
+}
