@@ -137,27 +137,9 @@ static int by_long(const void *a, const void *b)
 
 static int parse_cutoffs(const char *arg, struct options *o)
 {
-	const char *p = arg;
-
-	o->ncut = 0;
-	for (;;) {
-		char *end;
-		long k;
-
-		errno = 0;
-		k = strtol(p, &end, 10);
-		if (errno || end == p || (*end && *end != ',') || k < 1 ||
-		    k > 1000000 || o->ncut == MAX_CUTOFFS) {
-			os_cli_warn("invalid --cutoffs value '%s' (up to %d "
-				    "integers from 1 to 1000000, comma-separated)",
-				    arg, MAX_CUTOFFS);
-			return -1;
-		}
-		o->cutoffs[o->ncut++] = k;
-		if (!*end)
-			break;
-		p = end + 1;
-	}
+	if (os_cli_parse_list("--cutoffs", arg, 1, 1000000, "integers",
+			      o->cutoffs, MAX_CUTOFFS, &o->ncut) < 0)
+		return -1;
 	qsort(o->cutoffs, o->ncut, sizeof *o->cutoffs, by_long);
 	for (size_t i = 1; i < o->ncut; i++)
 		if (o->cutoffs[i] == o->cutoffs[i - 1]) {
@@ -406,17 +388,8 @@ static char *query_key(const char *text)
 	char *key = NULL;
 
 	os_tokens_init(&t);
-	if (os_analyze(&t, text, 0, &err) == 0 && (key = malloc(t.text_len + 1))) {
-		size_t len = 0;
-
-		for (size_t i = 0; i < t.n; i++) {
-			if (i)
-				key[len++] = ' ';
-			memcpy(key + len, os_token_text(&t, i), t.v[i].len);
-			len += t.v[i].len;
-		}
-		key[len] = '\0';
-	}
+	if (os_analyze(&t, text, 0, &err) == 0 && (key = malloc(t.text_len + 1)))
+		os_tokens_join(&t, 0, t.n, key, t.text_len + 1);
 	os_tokens_release(&t);
 	return key;
 }

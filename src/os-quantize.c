@@ -111,27 +111,14 @@ With no FILE, or when FILE is -, read standard input.\n\
 
 static int parse_levels(const char *arg, struct options *o)
 {
-	const char *p = arg;
+	long k[OS_RQ_MAX_LEVELS];
 
-	o->levels = 0;
-	for (;;) {
-		char *end;
-		long k;
-
-		errno = 0;
-		k = strtol(p, &end, 10);
-		if (errno || end == p || (*end && *end != ',') || k < 2 ||
-		    k > 65536 || o->levels == OS_RQ_MAX_LEVELS) {
-			os_cli_warn("invalid --levels value '%s' (up to %d "
-				    "counts from 2 to 65536, comma-separated)",
-				    arg, OS_RQ_MAX_LEVELS);
-			return -1;
-		}
-		o->k[o->levels++] = (size_t)k;
-		if (!*end)
-			return 0;
-		p = end + 1;
-	}
+	if (os_cli_parse_list("--levels", arg, 2, 65536, "counts", k,
+			      OS_RQ_MAX_LEVELS, &o->levels) < 0)
+		return -1;
+	for (size_t l = 0; l < o->levels; l++)
+		o->k[l] = (size_t)k[l];
+	return 0;
 }
 
 /* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */

@@ -118,6 +118,32 @@ int os_cli_parse_long(const char *option, const char *arg, long min, long max,
 	return 0;
 }
 
+int os_cli_parse_list(const char *option, const char *arg, long min, long max,
+		      const char *what, long *out, size_t max_n, size_t *n)
+{
+	const char *p = arg;
+
+	*n = 0;
+	for (;;) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (errno || end == p || (*end && *end != ',') || v < min ||
+		    v > max || *n == max_n) {
+			os_cli_warn("invalid %s value '%s' (up to %zu %s from %ld "
+				    "to %ld, comma-separated)",
+				    option, arg, max_n, what, min, max);
+			return -1;
+		}
+		out[(*n)++] = v;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 int os_cli_parse_double(const char *option, const char *arg, double min,
 			double max, double *out)
 {

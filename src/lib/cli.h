@@ -51,6 +51,12 @@ int os_cli_parse_long(const char *option, const char *arg, long min, long max,
 int os_cli_parse_double(const char *option, const char *arg, double min,
 			double max, double *out);
 
+/* A comma-separated list of at most `max_n` integers from min to max, into
+ * out[0..*n). Returns 0, or -1 after printing `prog: invalid OPTION value
+ * 'ARG' (up to MAX_N WHAT from MIN to MAX, comma-separated)`. */
+int os_cli_parse_list(const char *option, const char *arg, long min, long max,
+		      const char *what, long *out, size_t max_n, size_t *n);
+
 /* Flushes and closes stdout; on a write error (disk full, closed pipe)
  * returns -1, after printing `prog: write error: ...` when `report` is
  * set (main() passes 0 when it already reported a failure). */

@@ -42,7 +42,7 @@ char *os_dict_canonical(const struct os_dict *d, const char *text,
 {
 	unsigned flags = d->norm_flags;
 	struct os_tokens t;
-	size_t nlen, len = 0;
+	size_t nlen, len;
 	char *norm = os_normalize(text, strlen(text), flags, &nlen, err);
 	char *phrase;
 
@@ -62,13 +62,7 @@ char *os_dict_canonical(const struct os_dict *d, const char *text,
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return NULL;
 	}
-	for (size_t i = 0; i < t.n; i++) {
-		if (i)
-			phrase[len++] = ' ';
-		memcpy(phrase + len, os_token_text(&t, i), t.v[i].len);
-		len += t.v[i].len;
-	}
-	phrase[len] = '\0';
+	len = os_tokens_join(&t, 0, t.n, phrase, t.text_len + 1);
 	os_tokens_release(&t);
 	if (len == 0) {
 		free(phrase);
@@ -375,20 +369,8 @@ const char *os_keyword_hit_text(const struct os_dict *d,
 				const struct os_keyword_hit *hit, char *buf,
 				size_t size)
 {
-	size_t len = 0;
-
 	if (hit->keyword >= 0)
 		return d->kw[hit->keyword].text;
-	for (uint32_t i = 0; i < hit->len; i++) {
-		const struct os_token *tok = &t->v[hit->start + i];
-
-		if (len + tok->len + 2 > size)
-			break;
-		if (i)
-			buf[len++] = ' ';
-		memcpy(buf + len, t->text + tok->offset, tok->len);
-		len += tok->len;
-	}
-	buf[len] = '\0';
+	os_tokens_join(t, hit->start, hit->start + hit->len, buf, size);
 	return buf;
 }

@@ -78,26 +78,6 @@ static int is_plain_word(const struct os_tokens *t, size_t i)
 	return 1;
 }
 
-/* Joins tokens [from, to) with spaces into buf. */
-static size_t join(const struct os_tokens *t, size_t from, size_t to,
-		   char *buf, size_t size)
-{
-	size_t len = 0;
-
-	for (size_t i = from; i < to; i++) {
-		size_t n = t->v[i].len;
-
-		if (len + n + 2 > size)
-			break;
-		if (i > from)
-			buf[len++] = ' ';
-		memcpy(buf + len, os_token_text(t, i), n);
-		len += n;
-	}
-	buf[len] = '\0';
-	return len;
-}
-
 struct mine {
 	const struct os_mine_opts *o;
 	const struct os_vocab *v;
@@ -138,7 +118,7 @@ static int count_brand_prefixes(struct mine *m)
 	char buf[512];
 
 	for (size_t k = 0; k < 3 && k < m->t.n && is_plain_word(&m->t, k); k++) {
-		size_t len = join(&m->t, 0, k + 1, buf, sizeof buf);
+		size_t len = os_tokens_join(&m->t, 0, k + 1, buf, sizeof buf);
 
 		if ((ids[k] = counter_add(&m->prefix[k], buf, len)) < 0)
 			return -1;
@@ -162,12 +142,12 @@ static int count_head_and_color(struct mine *m, const char *norm)
 	if (os_tokenize(&m->t, norm, cut) < 0)
 		return -1;
 	if (m->t.n >= 2 && is_plain_word(&m->t, m->t.n - 1)) {
-		size_t n = m->t.n, len = join(&m->t, n - 1, n, buf, sizeof buf);
+		size_t n = m->t.n, len = os_tokens_join(&m->t, n - 1, n, buf, sizeof buf);
 
 		if (counter_add(&m->product, buf, len) < 0)
 			return -1;
 		if (n >= 3 && is_plain_word(&m->t, n - 2)) {
-			len = join(&m->t, n - 2, n, buf, sizeof buf);
+			len = os_tokens_join(&m->t, n - 2, n, buf, sizeof buf);
 			if (counter_add(&m->product, buf, len) < 0)
 				return -1;
 		}
@@ -184,7 +164,7 @@ static int count_head_and_color(struct mine *m, const char *norm)
 		for (size_t i = 0; i < m->t.n; i++)
 			plain = plain && is_plain_word(&m->t, i);
 		if (plain && m->t.n >= 1 && m->t.n <= 3) {
-			size_t len = join(&m->t, 0, m->t.n, buf, sizeof buf);
+			size_t len = os_tokens_join(&m->t, 0, m->t.n, buf, sizeof buf);
 
 			if (counter_add(&m->color, buf, len) < 0)
 				return -1;

@@ -35,6 +35,25 @@ static const struct {
 /* Abbreviations other than units that keep their dot. */
 static const char *const dotted_words[] = {"no", "dia", "pk", "ct", "pc"};
 
+size_t os_tokens_join(const struct os_tokens *t, size_t from, size_t to,
+		      char *buf, size_t size)
+{
+	size_t len = 0;
+
+	for (size_t i = from; i < to; i++) {
+		size_t n = t->v[i].len;
+
+		if (len + n + 2 > size)
+			break;
+		if (i > from)
+			buf[len++] = ' ';
+		memcpy(buf + len, os_token_text(t, i), n);
+		len += n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 const char *os_unit_canonical(const char *word, size_t len)
 {
 	for (size_t i = 0; i < sizeof units / sizeof *units; i++)

@@ -49,6 +49,12 @@ static inline const char *os_token_text(const struct os_tokens *t, size_t i)
 	return t->text + t->v[i].offset;
 }
 
+/* Writes tokens [from, to) joined by single spaces to buf (NUL-terminated;
+ * tokens that do not fit are left out; t->text_len + 1 bytes hold all) and
+ * returns the length. */
+size_t os_tokens_join(const struct os_tokens *t, size_t from, size_t to,
+		      char *buf, size_t size);
+
 /* The canonical form of a unit word ("in", "in.", "inch" -> "in."), or NULL
  * when `word` is not a unit. */
 const char *os_unit_canonical(const char *word, size_t len);
