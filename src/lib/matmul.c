@@ -19,6 +19,62 @@ void os_matmul_single_threaded(void)
 #endif
 }
 
+void os_matmul_set_threads(long n)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+	if (n > 0)
+		openblas_set_num_threads((int)n);
+#else
+	(void)n;
+#endif
+}
+
+#define AT(x, ld, trans, r, c) ((trans) ? (x)[(c) * (ld) + (r)] : (x)[(r) * (ld) + (c)])
+
+void os_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+	     float alpha, const float *a, size_t lda, const float *b,
+	     size_t ldb, float beta, float *c, size_t ldc)
+{
+#ifdef OS_HAVE_CBLAS
+	cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+		    trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+		    alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+#else
+	/* row i of C accumulated over p, so the inner loop runs along a row
+	 * of B when B is not transposed */
+	for (size_t i = 0; i < m; i++) {
+		float *ci = c + i * ldc;
+
+		for (size_t j = 0; j < n; j++)
+			ci[j] = beta == 0 ? 0 : beta * ci[j];
+		for (size_t p = 0; p < k; p++) {
+			float aip = alpha * AT(a, lda, trans_a, i, p);
+
+			if (aip == 0)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				ci[j] += aip * AT(b, ldb, trans_b, p, j);
+		}
+	}
+#endif
+}
+
+void os_gemm_naive(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+		   float alpha, const float *a, size_t lda, const float *b,
+		   size_t ldb, float beta, float *c, size_t ldc)
+{
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < n; j++) {
+			double sum = 0;
+
+			for (size_t p = 0; p < k; p++)
+				sum += (double)AT(a, lda, trans_a, i, p) *
+				       (double)AT(b, ldb, trans_b, p, j);
+			c[i * ldc + j] = (float)(alpha * sum +
+						 (beta == 0 ? 0 : beta * (double)c[i * ldc + j]));
+		}
+}
+
 void os_matmul_abt(float *c, const float *a, const float *b, size_t m,
 		   size_t n, size_t k)
 {

@@ -16,6 +16,19 @@ void os_matmul_abt(float *c, const float *a, const float *b, size_t m,
 void os_matmul_abt_naive(float *c, const float *a, const float *b, size_t m,
 			 size_t n, size_t k);
 
+/* The general product, as BLAS gives it: C = alpha * op(A) op(B) + beta * C
+ * with op(X) = X or X^T (trans_* nonzero), op(A) (m x k), op(B) (k x n),
+ * row-major with leading dimensions lda, ldb, ldc. The model's layers and
+ * their backward passes are made of it. */
+void os_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+	     float alpha, const float *a, size_t lda, const float *b,
+	     size_t ldb, float beta, float *c, size_t ldc);
+
+/* The same with one loop per element, in double: the reference. */
+void os_gemm_naive(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+		   float alpha, const float *a, size_t lda, const float *b,
+		   size_t ldb, float beta, float *c, size_t ldc);
+
 /* The name of the kernel in use ("openblas", "cblas", "none"). */
 const char *os_matmul_backend(void);
 
@@ -23,5 +36,9 @@ const char *os_matmul_backend(void);
  * OpenMP loops, each calling os_matmul_abt() on its own block, own the
  * cores. Call once before the first product. */
 void os_matmul_single_threaded(void);
+
+/* Lets the BLAS use `n` threads in products called outside the suite's
+ * parallel regions (n <= 0: leaves its default). */
+void os_matmul_set_threads(long n);
 
 #endif

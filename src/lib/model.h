@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* model.h: the SID generator, a decoder-only transformer (pre-LN, GELU,
+ * learned positions, causal multi-head attention, dropout) that reads
+ *   [BOS] (user tokens [USER]) query tokens [SEP] (keywords [THINK]) s1 .. sL
+ * and predicts each SID code from what comes before it, with one output
+ * vocabulary per SID level.
+ *
+ * Input rows of `wte`: the special tokens, then one row per catalog
+ * vocabulary id (words the model was not trained with share row "unknown",
+ * id 0), then the codes of every level. A word's embedding also gets the
+ * mean of its hashed character n-gram rows (`wng`), so unknown words and
+ * typos land near the words they resemble.
+ *
+ * Layout as in llm.c: one block of parameters with a struct of named
+ * pointers into it, the same for gradients, AdamW moments and activations;
+ * the tensor list lives in one X-macro table below, from which the struct,
+ * the sizes and the names in the model file are made. The model owns all
+ * its blocks; os_model_release() frees them. */
+#ifndef OS_MODEL_H
+#define OS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn.h"
+
+#define OS_MODEL_MAX_LEVELS 8
+
+/* The special tokens, rows 0..3 of wte. */
+enum { OS_TOKEN_BOS, OS_TOKEN_SEP, OS_TOKEN_THINK, OS_TOKEN_USER,
+       OS_TOKEN_SPECIALS };
+
+struct os_model_config {
+	size_t words;   /* catalog vocabulary ids 0..words-1 (0: unknown) */
+	size_t buckets; /* hashed n-gram rows */
+	size_t levels;  /* SID length */
+	size_t codes[OS_MODEL_MAX_LEVELS]; /* codes of each level */
+	size_t dim, layers, heads, ff, context;
+};
+
+/* X(name, rows, cols, decayed): every parameter tensor, in file order.
+ * Sizes are written in terms of `cfg` (a const struct os_model_config *);
+ * decayed tensors get AdamW's weight decay (matrices, not biases, norms or
+ * embeddings of positions). */
+#define OS_MODEL_PARAMS(X)                                                   \
+	X(wte, os_model_input_rows(cfg), cfg->dim, 1)                        \
+	X(wpe, cfg->context, cfg->dim, 0)                                    \
+	X(wng, cfg->buckets, cfg->dim, 1)                                    \
+	X(ln1w, cfg->layers, cfg->dim, 0)                                    \
+	X(ln1b, cfg->layers, cfg->dim, 0)                                    \
+	X(qkvw, cfg->layers, 3 * cfg->dim * cfg->dim, 1)                     \
+	X(qkvb, cfg->layers, 3 * cfg->dim, 0)                                \
+	X(attprojw, cfg->layers, cfg->dim * cfg->dim, 1)                     \
+	X(attprojb, cfg->layers, cfg->dim, 0)                                \
+	X(ln2w, cfg->layers, cfg->dim, 0)                                    \
+	X(ln2b, cfg->layers, cfg->dim, 0)                                    \
+	X(fcw, cfg->layers, cfg->ff * cfg->dim, 1)                           \
+	X(fcb, cfg->layers, cfg->ff, 0)                                      \
+	X(fcprojw, cfg->layers, cfg->dim * cfg->ff, 1)                       \
+	X(fcprojb, cfg->layers, cfg->dim, 0)                                 \
+	X(lnfw, 1, cfg->dim, 0)                                              \
+	X(lnfb, 1, cfg->dim, 0)                                              \
+	X(headw, os_model_output_rows(cfg), cfg->dim, 1)                     \
+	X(headb, os_model_output_rows(cfg), 1, 0)
+
+struct os_model_tensors {
+#define OS_MODEL_FIELD(name, rows, cols, decayed) os_real *name;
+	OS_MODEL_PARAMS(OS_MODEL_FIELD)
+#undef OS_MODEL_FIELD
+};
+
+/* X(name, size): the activations kept from forward for backward, sized
+ * for `n` tokens, `m` targets and `k` logits (the sum over targets of
+ * their level's codes); in terms of `cfg`. */
+#define OS_MODEL_ACTS(X)                                                     \
+	X(encoded, n * cfg->dim)                                             \
+	X(emb_mask, n * cfg->dim)                                            \
+	X(ln1, cfg->layers * n * cfg->dim)                                   \
+	X(ln1_mean, cfg->layers * n)                                         \
+	X(ln1_rstd, cfg->layers * n)                                         \
+	X(qkv, cfg->layers * n * 3 * cfg->dim)                               \
+	X(atty, cfg->layers * n * cfg->dim)                                  \
+	X(att, cfg->layers * n * cfg->heads * cfg->context)                  \
+	X(attproj, cfg->layers * n * cfg->dim)                               \
+	X(att_mask, cfg->layers * n * cfg->dim)                              \
+	X(residual2, cfg->layers * n * cfg->dim)                             \
+	X(ln2, cfg->layers * n * cfg->dim)                                   \
+	X(ln2_mean, cfg->layers * n)                                         \
+	X(ln2_rstd, cfg->layers * n)                                         \
+	X(fch, cfg->layers * n * cfg->ff)                                    \
+	X(fch_gelu, cfg->layers * n * cfg->ff)                               \
+	X(fcproj, cfg->layers * n * cfg->dim)                                \
+	X(fc_mask, cfg->layers * n * cfg->dim)                               \
+	X(residual3, cfg->layers * n * cfg->dim)                             \
+	X(lnf, n * cfg->dim)                                                 \
+	X(lnf_mean, n)                                                       \
+	X(lnf_rstd, n)                                                       \
+	X(gathered, m * cfg->dim)                                            \
+	X(logits, k)                                                         \
+	X(probs, k)                                                          \
+	X(losses, m)
+
+struct os_model_acts {
+#define OS_MODEL_FIELD(name, size) os_real *name;
+	OS_MODEL_ACTS(OS_MODEL_FIELD)
+#undef OS_MODEL_FIELD
+};
+
+/* A batch: sequences packed token after token, and the SID codes to
+ * predict. Targets are ordered by level (all of level 0 first, ...), so
+ * that each level's logits are one matrix product. The caller owns the
+ * arrays. */
+struct os_model_batch {
+	size_t n;                /* tokens */
+	const uint32_t *ids;     /* (N) rows of wte */
+	const uint32_t *pos;     /* (N) position in its sequence */
+	const uint32_t *seg;     /* (N) index of its sequence's first token */
+	const uint32_t *ngram_off; /* (N+1) into ngram */
+	const uint32_t *ngram;   /* n-gram rows of the words */
+	size_t m;                /* targets */
+	const uint32_t *target_at;   /* (M) token whose output predicts it */
+	const uint32_t *target_code; /* (M) code within its level */
+	const os_real *target_weight; /* (M) weight of its loss term */
+	size_t level_targets[OS_MODEL_MAX_LEVELS]; /* targets of each level */
+};
+
+struct os_model {
+	struct os_model_config cfg;
+	char fingerprint[17];    /* of the catalog codebooks, "" if none */
+	size_t nparams;
+	os_real *params;         /* one block, nparams values */
+	struct os_model_tensors w;
+	os_real *grads;          /* same shape, NULL until needed */
+	struct os_model_tensors g;
+	os_real *adam_m, *adam_v; /* AdamW moments, NULL until needed */
+	struct os_model_acts a, da; /* activations and their gradients */
+	os_real *acts, *dacts;
+	size_t acts_n, acts_m, acts_k; /* capacity of the activation blocks */
+	double dropout;          /* of the last forward pass */
+	double loss;             /* weighted loss of the last forward pass */
+};
+
+size_t os_model_input_rows(const struct os_model_config *cfg);
+size_t os_model_output_rows(const struct os_model_config *cfg);
+/* The first row of level `level` in wte (input) and headw (output). */
+size_t os_model_sid_row(const struct os_model_config *cfg, size_t level);
+size_t os_model_code_offset(const struct os_model_config *cfg, size_t level);
+/* wte's row of a catalog vocabulary id (unknown words: id 0). */
+uint32_t os_model_word_row(const struct os_model_config *cfg, long word_id);
+
+/* Checks a configuration; returns NULL or what is wrong with it. */
+const char *os_model_config_check(const struct os_model_config *cfg);
+
+/* Allocates the parameters and initializes them (normal(0, 0.02), output
+ * projections scaled down by the depth as in GPT-2, norms at 1). Returns 0
+ * or -1 (memory). */
+int os_model_init(struct os_model *m, const struct os_model_config *cfg,
+		  uint64_t seed);
+/* Allocates the parameters only (zeros), for a loader. */
+int os_model_alloc(struct os_model *m, const struct os_model_config *cfg);
+void os_model_release(struct os_model *m);
+
+/* The number of values of the parameter tensors and their names, in file
+ * order; os_model_tensor() gives tensor i of a block laid out like params. */
+size_t os_model_tensor_count(void);
+const char *os_model_tensor_name(size_t i);
+os_real *os_model_tensor(const struct os_model *m, os_real *block, size_t i,
+			 size_t *rows, size_t *cols);
+
+/* Runs the batch forward with dropout probability `dropout` (masks drawn
+ * from `seed`) and returns the weighted loss over the targets. Returns a
+ * negative value when memory runs out. */
+double os_model_forward(struct os_model *m, const struct os_model_batch *b,
+			double dropout, uint64_t seed);
+/* Adds the gradient of the last forward pass's loss to the gradients
+ * (allocated on first use; os_model_zero_grad() clears them). Returns 0 or
+ * -1 (memory). */
+int os_model_backward(struct os_model *m, const struct os_model_batch *b);
+void os_model_zero_grad(struct os_model *m);
+
+/* Scales the gradients so their global norm is at most max_norm (> 0);
+ * returns the norm before. */
+double os_model_clip_grad(struct os_model *m, double max_norm);
+
+struct os_adamw {
+	double lr, beta1, beta2, eps, weight_decay;
+	long step; /* steps taken, 1 after the first */
+};
+
+/* One AdamW step with the current gradients. Returns 0 or -1 (memory). */
+int os_model_adamw(struct os_model *m, struct os_adamw *opt);
+
+/* The learning rate at `step` of `total`: linear warmup, then cosine
+ * decay to `min_ratio` of the peak. */
+double os_lr_schedule(double peak, long step, long warmup, long total,
+		      double min_ratio);
+
+#endif

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/* test-nn: every backward pass of the model's kernels, and of the whole
+ * model with dropout, against central finite differences. This program is
+ * built with OS_NN_DOUBLE, so the kernels run in double and the
+ * differences are exact to many digits; the float products (BLAS and the
+ * plain kernel) are checked against the naive reference here too. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/matmul.h"
+#include "lib/model.h"
+#include "lib/nn.h"
+#include "lib/rng.h"
+#include "tap.h"
+
+static struct os_rng rng;
+
+static os_real *randoms(size_t n, double scale)
+{
+	os_real *x = malloc(n * sizeof *x);
+
+	for (size_t i = 0; i < n; i++)
+		x[i] = (os_real)(scale * os_rng_normal(&rng));
+	return x;
+}
+
+static os_real *zeros(size_t n)
+{
+	return calloc(n, sizeof(os_real));
+}
+
+/* sum(out * r): a loss whose gradient with respect to out is r. */
+static double dot(const os_real *out, const os_real *r, size_t n)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += out[i] * r[i];
+	return s;
+}
+
+/* The largest difference between the analytic gradient `grad` of x and
+ * central differences of loss(), relative to the largest gradient value
+ * (tiny entries carry the differences' rounding noise, about 1e-10). */
+static double worst_error(os_real *x, const os_real *grad, size_t n,
+			  double (*loss)(void))
+{
+	double worst = 0, h = 1e-6, scale = 1e-12;
+
+	for (size_t i = 0; i < n; i++)
+		scale = fmax(scale, fabs(grad[i]));
+	for (size_t i = 0; i < n; i++) {
+		os_real keep = x[i];
+		double up, down;
+
+		x[i] = keep + h;
+		up = loss();
+		x[i] = keep - h;
+		down = loss();
+		x[i] = keep;
+		worst = fmax(worst, fabs((up - down) / (2 * h) - grad[i]) / scale);
+	}
+	return worst;
+}
+
+static void check(const char *what, double err)
+{
+	char name[128];
+
+	snprintf(name, sizeof name, "%s backward agrees with finite differences", what);
+	printf("# %s: largest relative difference %.3g\n", what, err);
+	ok(err < 1e-6, name);
+}
+
+/* Two sequences packed: tokens 0..3 and 4..8. */
+enum { N = 9, C = 8, NH = 2, T = 6, IC = 5, OC = 7 };
+static const uint32_t seg[N] = {0, 0, 0, 0, 4, 4, 4, 4, 4};
+
+static os_real *inp, *w, *bias, *r, *out, *aux1, *aux2;
+
+static double layernorm_loss(void)
+{
+	os_nn_layernorm_forward(out, aux1, aux2, inp, w, bias, N, C);
+	return dot(out, r, N * C);
+}
+
+static void test_layernorm(void)
+{
+	os_real *dinp = zeros(N * C), *dw = zeros(C), *db = zeros(C);
+
+	inp = randoms(N * C, 1);
+	w = randoms(C, 1);
+	bias = randoms(C, 1);
+	r = randoms(N * C, 1);
+	out = zeros(N * C);
+	aux1 = zeros(N);
+	aux2 = zeros(N);
+	layernorm_loss();
+	os_nn_layernorm_backward(dinp, dw, db, r, inp, w, aux1, aux2, N, C);
+	check("layernorm input", worst_error(inp, dinp, N * C, layernorm_loss));
+	check("layernorm weight", worst_error(w, dw, C, layernorm_loss));
+	check("layernorm bias", worst_error(bias, db, C, layernorm_loss));
+	free(dinp), free(dw), free(db), free(inp), free(w), free(bias), free(r);
+	free(out), free(aux1), free(aux2);
+}
+
+static double linear_loss(void)
+{
+	os_nn_linear_forward(out, inp, w, bias, N, IC, OC);
+	return dot(out, r, N * OC);
+}
+
+static void test_linear(void)
+{
+	os_real *dinp = zeros(N * IC), *dw = zeros(OC * IC), *db = zeros(OC);
+
+	inp = randoms(N * IC, 1);
+	w = randoms(OC * IC, 1);
+	bias = randoms(OC, 1);
+	r = randoms(N * OC, 1);
+	out = zeros(N * OC);
+	os_nn_linear_backward(dinp, dw, db, r, inp, w, N, IC, OC);
+	check("linear input", worst_error(inp, dinp, N * IC, linear_loss));
+	check("linear weight", worst_error(w, dw, OC * IC, linear_loss));
+	check("linear bias", worst_error(bias, db, OC, linear_loss));
+	free(dinp), free(dw), free(db), free(inp), free(w), free(bias), free(r);
+	free(out);
+}
+
+static double attention_loss(void)
+{
+	os_nn_attention_forward(out, aux1, inp, seg, N, C, NH, T);
+	return dot(out, r, N * C);
+}
+
+static void test_attention(void)
+{
+	os_real *dqkv = zeros(N * 3 * C);
+	int causal = 1;
+
+	inp = randoms(N * 3 * C, 1);
+	r = randoms(N * C, 1);
+	out = zeros(N * C);
+	aux1 = zeros(N * NH * T);
+	attention_loss();
+	os_nn_attention_backward(dqkv, r, inp, aux1, seg, N, C, NH, T);
+	check("attention", worst_error(inp, dqkv, N * 3 * C, attention_loss));
+	/* token 5 must not see tokens 6.. nor the first sequence */
+	for (size_t i = 0; i < N; i++)
+		for (size_t h = 0; h < NH; h++)
+			for (size_t j = 0; j < T; j++)
+				if (aux1[(i * NH + h) * T + j] != 0 && j > i - seg[i])
+					causal = 0;
+	ok(causal, "attention sees only earlier tokens of its own sequence");
+	free(dqkv), free(inp), free(r), free(out), free(aux1);
+}
+
+static double gelu_loss(void)
+{
+	os_nn_gelu_forward(out, inp, N * C);
+	return dot(out, r, N * C);
+}
+
+static void test_gelu(void)
+{
+	os_real *dinp = zeros(N * C);
+
+	inp = randoms(N * C, 2);
+	r = randoms(N * C, 1);
+	out = zeros(N * C);
+	os_nn_gelu_backward(dinp, inp, r, N * C);
+	check("gelu", worst_error(inp, dinp, N * C, gelu_loss));
+	free(dinp), free(inp), free(r), free(out);
+}
+
+static uint32_t *targets;
+
+static double xent_loss(void)
+{
+	double s = 0;
+
+	os_nn_softmax_xent_forward(aux1, aux2, inp, targets, N, OC);
+	for (size_t i = 0; i < N; i++)
+		s += r[i] * aux1[i];
+	return s;
+}
+
+static void test_softmax_xent(void)
+{
+	os_real *dlogits = zeros(N * OC);
+	uint32_t t[N];
+
+	for (size_t i = 0; i < N; i++)
+		t[i] = (uint32_t)(i * 3 % OC);
+	targets = t;
+	inp = randoms(N * OC, 2);
+	r = randoms(N, 1);
+	aux1 = zeros(N);
+	aux2 = zeros(N * OC);
+	xent_loss();
+	os_nn_softmax_xent_backward(dlogits, r, aux2, targets, N, OC);
+	check("softmax cross-entropy", worst_error(inp, dlogits, N * OC, xent_loss));
+	free(dlogits), free(inp), free(r), free(aux1), free(aux2);
+}
+
+static const uint32_t ids[N] = {0, 2, 3, 1, 0, 4, 5, 6, 1};
+static const uint32_t pos[N] = {0, 1, 2, 3, 0, 1, 2, 3, 4};
+static const uint32_t ngram_off[N + 1] = {0, 0, 2, 5, 5, 5, 6, 6, 8, 8};
+static const uint32_t ngram[8] = {0, 1, 2, 1, 3, 2, 0, 3};
+static os_real *wte, *wpe, *wng;
+
+static double embed_loss(void)
+{
+	os_nn_embed_forward(out, ids, pos, ngram_off, ngram, wte, wpe, wng, N, C);
+	return dot(out, r, N * C);
+}
+
+static void test_embed(void)
+{
+	os_real *dte = zeros(7 * C), *dpe = zeros(T * C), *dng = zeros(4 * C);
+
+	wte = randoms(7 * C, 1);
+	wpe = randoms(T * C, 1);
+	wng = randoms(4 * C, 1);
+	r = randoms(N * C, 1);
+	out = zeros(N * C);
+	os_nn_embed_backward(dte, dpe, dng, r, ids, pos, ngram_off, ngram, N, C);
+	check("embedding words", worst_error(wte, dte, 7 * C, embed_loss));
+	check("embedding positions", worst_error(wpe, dpe, T * C, embed_loss));
+	check("embedding n-grams", worst_error(wng, dng, 4 * C, embed_loss));
+	free(dte), free(dpe), free(dng), free(wte), free(wpe), free(wng), free(r);
+	free(out);
+}
+
+/* The whole model: two sequences "BOS w w SEP s1 s2", three levels. */
+static struct os_model model;
+static struct os_model_batch batch;
+static double model_dropout;
+
+static double model_loss(void)
+{
+	return os_model_forward(&model, &batch, model_dropout, 11);
+}
+
+static void test_model(double dropout)
+{
+	struct os_model_config cfg = {.words = 5, .buckets = 4, .levels = 3,
+				      .codes = {3, 4, 2}, .dim = 8, .layers = 2,
+				      .heads = 2, .ff = 12, .context = 8};
+	static uint32_t mids[12], mpos[12], mseg[12], off[13], grams[4] = {1, 3, 0, 2};
+	static uint32_t at[6] = {3, 9, 4, 10, 5, 11}, code[6] = {2, 0, 1, 3, 1, 0};
+	static os_real weight[6];
+	char name[64];
+	double err;
+
+	os_model_init(&model, &cfg, 5);
+	for (size_t s = 0; s < 2; s++) {
+		size_t b = 6 * s;
+
+		mids[b] = OS_TOKEN_BOS;
+		mids[b + 1] = os_model_word_row(&cfg, 1 + (long)s);
+		mids[b + 2] = os_model_word_row(&cfg, 9); /* unknown */
+		mids[b + 3] = OS_TOKEN_SEP;
+		mids[b + 4] = (uint32_t)(os_model_sid_row(&cfg, 0) + code[s]);
+		mids[b + 5] = (uint32_t)(os_model_sid_row(&cfg, 1) + code[2 + s]);
+		for (size_t i = 0; i < 6; i++) {
+			mpos[b + i] = (uint32_t)i;
+			mseg[b + i] = (uint32_t)b;
+		}
+	}
+	for (size_t i = 0; i < 12; i++)
+		off[i + 1] = off[i] + (i == 1 || i == 7 ? 2 : 0);
+	for (size_t i = 0; i < 6; i++)
+		weight[i] = (os_real)(0.1 + 0.05 * (double)i);
+	batch = (struct os_model_batch){.n = 12, .ids = mids, .pos = mpos,
+					.seg = mseg, .ngram_off = off,
+					.ngram = grams, .m = 6, .target_at = at,
+					.target_code = code,
+					.target_weight = weight,
+					.level_targets = {2, 2, 2}};
+	model_dropout = dropout;
+	model_loss();
+	os_model_zero_grad(&model);
+	os_model_backward(&model, &batch);
+	err = worst_error(model.params, model.grads, model.nparams, model_loss);
+	snprintf(name, sizeof name, "whole model (dropout %g)", dropout);
+	check(name, err);
+	os_model_release(&model);
+}
+
+/* A short training run on the batch of test_model(): the loss must fall. */
+static void test_training(void)
+{
+	struct os_model_config cfg = {.words = 5, .buckets = 4, .levels = 3,
+				      .codes = {3, 4, 2}, .dim = 8, .layers = 2,
+				      .heads = 2, .ff = 12, .context = 8};
+	struct os_adamw opt = {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999,
+			       .eps = 1e-8, .weight_decay = 0.01};
+	double first, last = 0;
+
+	os_model_init(&model, &cfg, 5);
+	first = os_model_forward(&model, &batch, 0, 1);
+	for (int step = 0; step < 50; step++) {
+		last = os_model_forward(&model, &batch, 0.1, (uint64_t)step);
+		os_model_zero_grad(&model);
+		os_model_backward(&model, &batch);
+		os_model_clip_grad(&model, 1.0);
+		os_model_adamw(&model, &opt);
+	}
+	last = os_model_forward(&model, &batch, 0, 1);
+	printf("# loss %g -> %g\n", first, last);
+	ok(last < first * 0.2, "fifty AdamW steps fit the toy batch");
+	os_model_release(&model);
+}
+
+/* BLAS (or the plain kernel) against the naive product, all transposes. */
+static void test_gemm(void)
+{
+	enum { M = 37, K = 29, NN = 41 };
+	float a[M * K], b[K * NN], c1[M * NN], c2[M * NN];
+	double worst = 0;
+
+	for (size_t i = 0; i < M * K; i++)
+		a[i] = (float)os_rng_normal(&rng);
+	for (size_t i = 0; i < K * NN; i++)
+		b[i] = (float)os_rng_normal(&rng);
+	for (int ta = 0; ta < 2; ta++)
+		for (int tb = 0; tb < 2; tb++) {
+			size_t lda = ta ? M : K, ldb = tb ? K : NN;
+
+			for (size_t i = 0; i < M * NN; i++)
+				c1[i] = c2[i] = (float)i * 0.01f;
+			os_gemm(ta, tb, M, NN, K, 0.5f, a, lda, b, ldb, 1.0f, c1, NN);
+			os_gemm_naive(ta, tb, M, NN, K, 0.5f, a, lda, b, ldb, 1.0f, c2, NN);
+			for (size_t i = 0; i < M * NN; i++)
+				worst = fmax(worst, fabs((double)c1[i] - c2[i]));
+		}
+	printf("# largest difference %g (%s)\n", worst, os_matmul_backend());
+	ok(worst < 1e-4, "os_gemm agrees with the naive product for every transpose");
+}
+
+static void test_schedule(void)
+{
+	ok(fabs(os_lr_schedule(1, 0, 10, 100, 0.1) - 0.1) < 1e-12,
+	   "warmup starts at peak / warmup");
+	ok(fabs(os_lr_schedule(1, 9, 10, 100, 0.1) - 1) < 1e-12,
+	   "warmup ends at the peak");
+	ok(fabs(os_lr_schedule(1, 55, 10, 100, 0.1) - 0.55) < 1e-12,
+	   "halfway through the decay: the middle of peak and floor");
+	ok(fabs(os_lr_schedule(1, 100, 10, 100, 0.1) - 0.1) < 1e-12,
+	   "the decay ends at the floor");
+}
+
+int main(void)
+{
+	os_rng_seed(&rng, 42);
+	test_layernorm();
+	test_linear();
+	test_attention();
+	test_gelu();
+	test_softmax_xent();
+	test_embed();
+	test_model(0);
+	test_model(0.25);
+	test_training();
+	test_gemm();
+	test_schedule();
+	return tap_done();
+}
