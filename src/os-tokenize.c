@@ -443,8 +443,8 @@ static void report(const struct run *r, const char *fmt, ...)
  * for a new catalog. Returns an exit status. */
 static int settings(struct run *r, int writable, struct os_error *err)
 {
-	const char *wanted = r->o->keep_accents ? "nfkc-casefold"
-						: "nfkc-casefold-fold-accents";
+	const char *wanted = r->o->keep_accents ? OS_NORM_NAME_KEEP_ACCENTS
+						: OS_NORM_NAME_FOLD_ACCENTS;
 	char *norm = os_catalog_meta_get(r->cat, "normalization", err);
 	char *buckets;
 	char text[32];
@@ -472,9 +472,7 @@ static int settings(struct run *r, int writable, struct os_error *err)
 	if (status == OS_EXIT_OK) {
 		const char *n = norm ? norm : wanted;
 
-		r->norm_flags = strcmp(n, "nfkc-casefold") == 0
-					? OS_NORM_KEEP_ACCENTS
-					: 0;
+		r->norm_flags = os_norm_flags_of(n);
 		r->buckets = buckets ? (uint32_t)atol(buckets)
 			     : r->o->ngram_buckets
 				     ? (uint32_t)r->o->ngram_buckets

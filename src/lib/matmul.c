@@ -7,6 +7,9 @@
 #ifdef OS_HAVE_CBLAS
 #include <cblas.h>
 #endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
 void openblas_set_num_threads(int n); /* not in every cblas.h */
@@ -19,21 +22,12 @@ void os_matmul_single_threaded(void)
 #endif
 }
 
-void os_matmul_set_threads(long n)
-{
-#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
-	if (n > 0)
-		openblas_set_num_threads((int)n);
-#else
-	(void)n;
-#endif
-}
 
 #define AT(x, ld, trans, r, c) ((trans) ? (x)[(c) * (ld) + (r)] : (x)[(r) * (ld) + (c)])
 
-void os_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-	     float alpha, const float *a, size_t lda, const float *b,
-	     size_t ldb, float beta, float *c, size_t ldc)
+static void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+		       float alpha, const float *a, size_t lda, const float *b,
+		       size_t ldb, float beta, float *c, size_t ldc)
 {
 #ifdef OS_HAVE_CBLAS
 	cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
@@ -57,6 +51,35 @@ void os_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 		}
 	}
 #endif
+}
+
+/* Rows of C in blocks, one a thread, each block a single-threaded BLAS
+ * call: OpenMP owns the cores (see os_matmul_single_threaded()), and a
+ * product called inside a parallel region runs on its caller's thread. */
+void os_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+	     float alpha, const float *a, size_t lda, const float *b,
+	     size_t ldb, float beta, float *c, size_t ldc)
+{
+	int threads = 1;
+
+#ifdef _OPENMP
+	if (!omp_in_parallel() && (double)m * (double)n * (double)k > 1e6)
+		threads = omp_get_max_threads();
+#endif
+	if (threads <= 1 || m < 2 * (size_t)threads) {
+		gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+			   c, ldc);
+		return;
+	}
+#pragma omp parallel for num_threads(threads) schedule(static)
+	for (int t = 0; t < threads; t++) {
+		size_t i0 = m * (size_t)t / (size_t)threads;
+		size_t i1 = m * (size_t)(t + 1) / (size_t)threads;
+		const float *at = trans_a ? a + i0 : a + i0 * lda;
+
+		gemm_block(trans_a, trans_b, i1 - i0, n, k, alpha, at, lda, b, ldb,
+			   beta, c + i0 * ldc, ldc);
+	}
 }
 
 void os_gemm_naive(int trans_a, int trans_b, size_t m, size_t n, size_t k,

@@ -19,7 +19,8 @@ void os_matmul_abt_naive(float *c, const float *a, const float *b, size_t m,
 /* The general product, as BLAS gives it: C = alpha * op(A) op(B) + beta * C
  * with op(X) = X or X^T (trans_* nonzero), op(A) (m x k), op(B) (k x n),
  * row-major with leading dimensions lda, ldb, ldc. The model's layers and
- * their backward passes are made of it. */
+ * their backward passes are made of it. Large products split C's rows
+ * over the OpenMP threads. */
 void os_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 	     float alpha, const float *a, size_t lda, const float *b,
 	     size_t ldb, float beta, float *c, size_t ldc);
@@ -36,9 +37,5 @@ const char *os_matmul_backend(void);
  * OpenMP loops, each calling os_matmul_abt() on its own block, own the
  * cores. Call once before the first product. */
 void os_matmul_single_threaded(void);
-
-/* Lets the BLAS use `n` threads in products called outside the suite's
- * parallel regions (n <= 0: leaves its default). */
-void os_matmul_set_threads(long n);
 
 #endif

@@ -12,7 +12,7 @@
 
 size_t os_model_input_rows(const struct os_model_config *cfg)
 {
-	return OS_TOKEN_SPECIALS + cfg->words + os_model_output_rows(cfg);
+	return OS_MODEL_SPECIALS + cfg->words + os_model_output_rows(cfg);
 }
 
 size_t os_model_output_rows(const struct os_model_config *cfg)
@@ -35,14 +35,14 @@ size_t os_model_code_offset(const struct os_model_config *cfg, size_t level)
 
 size_t os_model_sid_row(const struct os_model_config *cfg, size_t level)
 {
-	return OS_TOKEN_SPECIALS + cfg->words + os_model_code_offset(cfg, level);
+	return OS_MODEL_SPECIALS + cfg->words + os_model_code_offset(cfg, level);
 }
 
 uint32_t os_model_word_row(const struct os_model_config *cfg, long word_id)
 {
 	if (word_id < 0 || (size_t)word_id >= cfg->words)
 		word_id = 0;
-	return (uint32_t)(OS_TOKEN_SPECIALS + (size_t)word_id);
+	return (uint32_t)(OS_MODEL_SPECIALS + (size_t)word_id);
 }
 
 const char *os_model_config_check(const struct os_model_config *cfg)

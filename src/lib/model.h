@@ -27,8 +27,8 @@
 #define OS_MODEL_MAX_LEVELS 8
 
 /* The special tokens, rows 0..3 of wte. */
-enum { OS_TOKEN_BOS, OS_TOKEN_SEP, OS_TOKEN_THINK, OS_TOKEN_USER,
-       OS_TOKEN_SPECIALS };
+enum { OS_MODEL_BOS, OS_MODEL_SEP, OS_MODEL_THINK, OS_MODEL_USER,
+       OS_MODEL_SPECIALS };
 
 struct os_model_config {
 	size_t words;   /* catalog vocabulary ids 0..words-1 (0: unknown) */

@@ -15,6 +15,18 @@
 
 enum { OS_NORM_KEEP_ACCENTS = 1 };
 
+/* The names of the normalizations in the catalog's meta table
+ * ("normalization"), and back. */
+#define OS_NORM_NAME_KEEP_ACCENTS "nfkc-casefold"
+#define OS_NORM_NAME_FOLD_ACCENTS "nfkc-casefold-fold-accents"
+
+static inline unsigned os_norm_flags_of(const char *name)
+{
+	return name && __builtin_strcmp(name, OS_NORM_NAME_KEEP_ACCENTS) == 0
+		       ? OS_NORM_KEEP_ACCENTS
+		       : 0;
+}
+
 /* Returns the normalized text (malloc'd, NUL-terminated; the caller frees
  * it) and its length in *out_len, or NULL with err: status 3 for invalid
  * UTF-8, 1 when out of memory. */

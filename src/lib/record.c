@@ -135,3 +135,50 @@ const char *os_record_query(const cJSON *obj, struct os_error *err)
 	}
 	return q->valuestring;
 }
+
+int os_record_relevant(const cJSON *obj, double min_grade,
+		       int (*fn)(void *ctx, const char *id), void *ctx,
+		       struct os_error *err)
+{
+	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "relevant");
+	const cJSON *graded = cJSON_GetObjectItemCaseSensitive(obj, "graded");
+	const cJSON *v;
+	int rc;
+
+	if (rel && !cJSON_IsArray(rel)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'relevant' must be an array of item ids");
+		return -1;
+	}
+	if (graded && !cJSON_IsObject(graded)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'graded' must be an object of grades");
+		return -1;
+	}
+	cJSON_ArrayForEach(v, graded)
+	{
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+		    v->valuedouble < 0) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "grade of '%s' must be a number >= 0", v->string);
+			return -1;
+		}
+		if (isnan(min_grade) ? !rel && v->valuedouble >= 1
+				     : v->valuedouble >= min_grade)
+			if ((rc = fn(ctx, v->string)) != 0)
+				return rc;
+	}
+	cJSON_ArrayForEach(v, rel)
+	{
+		char id[OS_RECORD_ID_MAX];
+
+		if (!os_record_id(v, "relevant", id, sizeof id, err))
+			return -1;
+		if (!isnan(min_grade) && graded &&
+		    cJSON_GetObjectItemCaseSensitive(graded, id))
+			continue; /* its grade decided above */
+		if ((isnan(min_grade) || 1 >= min_grade) && (rc = fn(ctx, id)) != 0)
+			return rc;
+	}
+	return 0;
+}

@@ -20,6 +20,16 @@ int os_record_item(const cJSON *obj, struct os_item *item, char **owned,
 /* A query record's "query" (a string); NULL with err when missing. */
 const char *os_record_query(const cJSON *obj, struct os_error *err);
 
+/* Calls fn for each item id that a query record judges relevant, with
+ * os-eval's rule: without a min_grade (NaN) the "relevant" list decides,
+ * or, when the record has none, every "graded" item with a grade of at
+ * least 1; with one, every "graded" item with a grade of at least
+ * min_grade, and a listed item without a grade counts as grade 1. Each id
+ * comes once. fn returns 0 to go on; its other values are returned. */
+int os_record_relevant(const cJSON *obj, double min_grade,
+		       int (*fn)(void *ctx, const char *id), void *ctx,
+		       struct os_error *err);
+
 /* The longest id accepted, with its NUL. */
 #define OS_RECORD_ID_MAX 1024
 

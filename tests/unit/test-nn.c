@@ -260,10 +260,10 @@ static void test_model(double dropout)
 	for (size_t s = 0; s < 2; s++) {
 		size_t b = 6 * s;
 
-		mids[b] = OS_TOKEN_BOS;
+		mids[b] = OS_MODEL_BOS;
 		mids[b + 1] = os_model_word_row(&cfg, 1 + (long)s);
 		mids[b + 2] = os_model_word_row(&cfg, 9); /* unknown */
-		mids[b + 3] = OS_TOKEN_SEP;
+		mids[b + 3] = OS_MODEL_SEP;
 		mids[b + 4] = (uint32_t)(os_model_sid_row(&cfg, 0) + code[s]);
 		mids[b + 5] = (uint32_t)(os_model_sid_row(&cfg, 1) + code[2 + s]);
 		for (size_t i = 0; i < 6; i++) {

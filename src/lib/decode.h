@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* decode.h: searching with a trained model: constrained beam search over
+ * the SID trie, so that every result is a real item.
+ *
+ * The prompt ([BOS] text [SEP]) runs through the model once and its keys
+ * and values stay in a cache; each level then feeds one token per beam,
+ * which attends to the prompt's cache and to its own beam's earlier codes.
+ * At each level a beam may only take a code that the trie allows after
+ * its prefix; the log-softmax is taken over those codes, so an item's
+ * score is the log-probability of its SID among the catalog's SIDs. A
+ * last level where every beam has one child costs no forward pass.
+ *
+ * A decoder holds one thread's caches and scratch; it borrows the model
+ * and the index, which must outlive it. */
+#ifndef OS_DECODE_H
+#define OS_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "sequence.h"
+#include "sidindex.h"
+
+struct os_hit {
+	uint32_t item;  /* index in the SID index */
+	double score;   /* log-probability */
+};
+
+/* What --explain shows: after each level, the beams kept. */
+struct os_trace_beam {
+	uint32_t node;   /* trie node of the prefix */
+	uint32_t parent; /* beam of the level before */
+	double logp;     /* of this level's code */
+	double score;    /* of the prefix */
+};
+
+struct os_trace {
+	size_t levels;
+	size_t nbeams[OS_MODEL_MAX_LEVELS];
+	struct os_trace_beam *beams[OS_MODEL_MAX_LEVELS]; /* owned */
+	/* level 1's distribution over all its codes, before the trie */
+	double *first_probs;
+	size_t first_codes;
+};
+
+void os_trace_release(struct os_trace *t);
+
+struct os_decoder {
+	const struct os_model *m;
+	const struct os_sidindex *index;
+	size_t beam;
+	/* caches: (layers, context, C) for the prompt, (layers, beam, levels,
+	 * C) for the beams' own tokens, and a copy for reordering */
+	os_real *kp, *vp, *kb, *vb, *kb2, *vb2;
+	/* scratch for `rows` tokens at once */
+	size_t rows;
+	os_real *x, *ln, *mean, *rstd, *qkv, *atty, *proj, *h, *hg, *att;
+	os_real *lnf, *logits; /* (rows, C), (rows, largest level) */
+	uint32_t *ids, *pos, *ngram_off, *ngram;
+	size_t ngram_cap;
+	/* the beams */
+	uint32_t *node, *node2;
+	double *score, *score2;
+	struct os_cand *cand;
+	size_t cand_cap;
+};
+
+/* Prepares a decoder for beams of up to `beam`. Returns 0 or -1 (memory). */
+int os_decoder_init(struct os_decoder *d, const struct os_model *m,
+		    const struct os_sidindex *index, size_t beam);
+void os_decoder_release(struct os_decoder *d);
+
+/* Searches for the text [text, text + len) of `pool` with `beam` beams
+ * (at most the decoder's) and writes up to k hits, best first, to hits;
+ * returns how many, or -1 (memory). When `trace` is not NULL it receives
+ * the beams of every level (release it). */
+long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
+		       uint32_t text, uint32_t len, size_t beam, size_t k,
+		       struct os_hit *hits, struct os_trace *trace);
+
+#endif

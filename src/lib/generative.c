@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* generative.c: the context shared by training and search (see
+ * generative.h). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "jsonl.h"
+#include "generative.h"
+#include "normalize.h"
+#include "record.h"
+
+int os_generative_load(struct os_generative *g, struct os_catalog *c,
+		       struct os_error *err)
+{
+	char *norm;
+
+	memset(g, 0, sizeof *g);
+	os_vocab_init(&g->vocab);
+	os_tokens_init(&g->tokens);
+	norm = os_catalog_meta_get(c, "normalization", err);
+	if (!norm && err->status)
+		goto fail;
+	g->norm_flags = os_norm_flags_of(norm);
+	free(norm);
+	if (os_vocab_load(&g->vocab, c, err) < 0 ||
+	    os_sidindex_load(&g->index, c, err) < 0)
+		goto fail;
+	g->words = 1;
+	for (size_t i = 0; i < g->vocab.tokens.count; i++)
+		if ((size_t)g->vocab.entries[i].id + 1 > g->words)
+			g->words = (size_t)g->vocab.entries[i].id + 1;
+	return 0;
+fail:
+	os_generative_release(g);
+	return -1;
+}
+
+void os_generative_release(struct os_generative *g)
+{
+	os_vocab_release(&g->vocab);
+	os_sidindex_release(&g->index);
+	os_tokens_release(&g->tokens);
+	memset(g, 0, sizeof *g);
+}
+
+long os_generative_text(struct os_generative *g,
+			const struct os_model_config *cfg,
+			struct os_text_pool *pool, const char *text,
+			uint32_t *start, struct os_error *err)
+{
+	long n;
+
+	if (os_analyze(&g->tokens, text, g->norm_flags, err) < 0)
+		return -1;
+	n = os_text_pool_add(pool, cfg, &g->vocab, &g->tokens,
+			     os_sequence_max_text(cfg), start);
+	if (n < 0)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return n;
+}
+
+int os_generative_check(const struct os_generative *g,
+			const struct os_model *m, const char *path,
+			struct os_error *err)
+{
+	if (strcmp(m->fingerprint, g->index.fingerprint) != 0) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: the model was trained against other codebooks "
+			     "(model %s, catalog %s); train it again on this catalog",
+			     path, *m->fingerprint ? m->fingerprint : "none",
+			     *g->index.fingerprint ? g->index.fingerprint : "none");
+		return -1;
+	}
+	if (m->cfg.levels != g->index.levels) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: the model generates SIDs of %zu levels, the catalog's have %zu",
+			     path, m->cfg.levels, g->index.levels);
+		return -1;
+	}
+	return 0;
+}
+
+/* The index numbers of one query's relevant items, without repeats. */
+struct relevant {
+	const struct os_sidindex *index;
+	long *item;
+	size_t n, cap;
+	long unknown;
+};
+
+static int collect(void *ctx, const char *id)
+{
+	struct relevant *r = ctx;
+	long idx = os_sidindex_find(r->index, id);
+
+	if (idx < 0) {
+		r->unknown++;
+		return 0;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->item[i] == idx)
+			return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		long *p = realloc(r->item, cap * sizeof *p);
+
+		if (!p)
+			return 1;
+		r->item = p;
+		r->cap = cap;
+	}
+	r->item[r->n++] = idx;
+	return 0;
+}
+
+int os_generative_queries(struct os_generative *g, char *const *paths,
+			  size_t n, size_t max_line, double min_grade,
+			  int (*fn)(void *ctx, const char *query,
+				    const long *items, size_t nitems),
+			  void *ctx, long *unknown, struct os_error *err)
+{
+	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, n, max_line);
+	struct relevant rel = {.index = &g->index};
+	cJSON *obj;
+	int rc;
+
+	if (!rd) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_jsonl_reader_next(rd, &obj, err)) > 0) {
+		const char *q = os_record_query(obj, err);
+
+		rel.n = 0;
+		rc = q ? os_record_relevant(obj, min_grade, collect, &rel, err) : -1;
+		if (rc > 0)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		if (rc == 0)
+			rc = fn(ctx, q, rel.item, rel.n);
+		cJSON_Delete(obj);
+		if (rc != 0) {
+			if (err->status == OS_EXIT_BAD_INPUT && !*err->where)
+				os_error_locate(err, os_jsonl_reader_where(rd),
+						os_jsonl_reader_line(rd));
+			rc = -1;
+			break;
+		}
+	}
+	*unknown += rel.unknown;
+	free(rel.item);
+	os_jsonl_reader_free(rd);
+	return rc < 0 ? -1 : 0;
+}

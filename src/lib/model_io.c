@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* model_io.c: models and checkpoints to and from files (see model_io.h). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_io.h"
+#include "number.h"
+
+_Static_assert(sizeof(os_real) == sizeof(float),
+	       "model files hold float32 parameters");
+
+#define FORMAT_NAME "onesearch-sid-generator"
+
+/* The configuration as settings: 2 * CONFIG_KEYS strings in `kv`, their
+ * text in `text`. */
+enum { CONFIG_KEYS = 11 };
+
+static void config_settings(const struct os_model *m, const char **kv,
+			    char text[][160])
+{
+	const struct os_model_config *c = &m->cfg;
+	static const char *const keys[CONFIG_KEYS] = {
+		"format", "words", "buckets", "levels", "codes", "dim",
+		"layers", "heads", "ff", "context", "fingerprint"};
+	size_t values[] = {c->words, c->buckets, c->levels, 0, c->dim,
+			   c->layers, c->heads, c->ff, c->context};
+
+	for (size_t i = 0; i < CONFIG_KEYS; i++)
+		kv[2 * i] = keys[i];
+	snprintf(text[0], 160, "%s", FORMAT_NAME);
+	for (size_t i = 1; i < CONFIG_KEYS - 1; i++)
+		snprintf(text[i], 160, "%zu", values[i - 1]);
+	text[4][0] = 0;
+	for (size_t l = 0; l < c->levels; l++) {
+		size_t len = strlen(text[4]);
+
+		snprintf(text[4] + len, 160 - len, "%s%zu", l ? "," : "", c->codes[l]);
+	}
+	snprintf(text[10], 160, "%s", m->fingerprint);
+	for (size_t i = 0; i < CONFIG_KEYS; i++)
+		kv[2 * i + 1] = text[i];
+}
+
+int os_model_save(const struct os_model *m, const char *path,
+		  int with_optimizer, const char *const *extra, size_t nextra,
+		  struct os_error *err)
+{
+	size_t nt = os_model_tensor_count(), copies = with_optimizer ? 3 : 1;
+	size_t nkv = CONFIG_KEYS + nextra;
+	const char **kv = malloc(2 * nkv * sizeof *kv);
+	struct os_tensor *t = calloc(nt * copies, sizeof *t);
+	char text[CONFIG_KEYS][160], (*names)[96] = malloc(nt * copies * sizeof *names);
+	int rc = -1;
+
+	if (!kv || !t || !names) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto done;
+	}
+	config_settings(m, kv, text);
+	for (size_t i = 0; i < 2 * nextra; i++)
+		kv[2 * CONFIG_KEYS + i] = extra[i];
+	for (size_t c = 0; c < copies; c++) {
+		os_real *block = c == 0 ? m->params : c == 1 ? m->adam_m : m->adam_v;
+		static const char *const prefix[] = {"", "adam_m.", "adam_v."};
+
+		for (size_t i = 0; i < nt; i++) {
+			struct os_tensor *ti = &t[c * nt + i];
+			size_t rows, cols;
+
+			ti->data = os_model_tensor(m, block, i, &rows, &cols);
+			snprintf(names[c * nt + i], sizeof *names, "%s%s", prefix[c],
+				 os_model_tensor_name(i));
+			ti->name = names[c * nt + i];
+			ti->ndims = 2;
+			ti->dims[0] = rows;
+			ti->dims[1] = cols;
+		}
+	}
+	rc = os_tensorfile_write(path, kv, nkv, t, nt * copies, err);
+done:
+	free(kv);
+	free(t);
+	free(names);
+	return rc;
+}
+
+/* Reads setting `key` as a positive integer into *v. */
+static int setting_size(const struct os_tensorfile *tf, const char *key,
+			size_t *v)
+{
+	const char *s = os_tensorfile_get(tf, key);
+	long n;
+
+	if (!s || os_parse_long(s, strlen(s), &n) < 0 || n <= 0)
+		return -1;
+	*v = (size_t)n;
+	return 0;
+}
+
+static int read_config(const struct os_tensorfile *tf,
+		       struct os_model_config *c, char fingerprint[17])
+{
+	const char *codes = os_tensorfile_get(tf, "codes");
+	const char *fp = os_tensorfile_get(tf, "fingerprint");
+	const char *format = os_tensorfile_get(tf, "format");
+
+	memset(c, 0, sizeof *c);
+	if (!format || strcmp(format, FORMAT_NAME) || !codes || !fp ||
+	    strlen(fp) > 16 || setting_size(tf, "words", &c->words) < 0 ||
+	    setting_size(tf, "buckets", &c->buckets) < 0 ||
+	    setting_size(tf, "levels", &c->levels) < 0 ||
+	    setting_size(tf, "dim", &c->dim) < 0 ||
+	    setting_size(tf, "layers", &c->layers) < 0 ||
+	    setting_size(tf, "heads", &c->heads) < 0 ||
+	    setting_size(tf, "ff", &c->ff) < 0 ||
+	    setting_size(tf, "context", &c->context) < 0 ||
+	    c->levels > OS_MODEL_MAX_LEVELS)
+		return -1;
+	for (size_t l = 0; l < c->levels; l++) {
+		char *end;
+		unsigned long k = strtoul(codes, &end, 10);
+
+		if (end == codes || k == 0 || k > (1ul << 24) ||
+		    *end != (l + 1 < c->levels ? ',' : 0))
+			return -1;
+		c->codes[l] = k;
+		codes = end + (*end == ',');
+	}
+	strcpy(fingerprint, fp);
+	return os_model_config_check(c) ? -1 : 0;
+}
+
+int os_model_load(struct os_model *m, const char *path, int with_optimizer,
+		  struct os_tensorfile *settings, struct os_error *err)
+{
+	struct os_tensorfile tf;
+	struct os_model_config cfg;
+	char fingerprint[17];
+	size_t nt = os_model_tensor_count();
+	int has_moments;
+
+	memset(m, 0, sizeof *m);
+	if (os_tensorfile_read(&tf, path, err) < 0)
+		return -1;
+	if (read_config(&tf, &cfg, fingerprint) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: not a onesearch model (missing or bad settings)", path);
+		goto fail;
+	}
+	has_moments = with_optimizer && os_tensorfile_find(&tf, "adam_m.wte");
+	if (os_model_alloc(m, &cfg) < 0 ||
+	    (has_moments && (!(m->adam_m = malloc(m->nparams * sizeof(float))) ||
+			     !(m->adam_v = malloc(m->nparams * sizeof(float)))))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto fail;
+	}
+	strcpy(m->fingerprint, fingerprint);
+	for (size_t c = 0; c < (has_moments ? 3u : 1u); c++) {
+		os_real *block = c == 0 ? m->params : c == 1 ? m->adam_m : m->adam_v;
+		static const char *const prefix[] = {"", "adam_m.", "adam_v."};
+
+		for (size_t i = 0; i < nt; i++) {
+			char name[96];
+			size_t rows, cols;
+			os_real *dst = os_model_tensor(m, block, i, &rows, &cols);
+			const struct os_tensor *t;
+
+			snprintf(name, sizeof name, "%s%s", prefix[c], os_model_tensor_name(i));
+			t = os_tensorfile_find(&tf, name);
+			if (!t || t->ndims != 2 || t->dims[0] != rows || t->dims[1] != cols) {
+				os_error_set(err, OS_EXIT_FAILURE,
+					     "%s: tensor '%s' is missing or has the wrong shape",
+					     path, name);
+				goto fail;
+			}
+			memcpy(dst, t->data, rows * cols * sizeof *dst);
+		}
+	}
+	if (settings) {
+		/* the settings outlive the file's bytes */
+		free(tf.buf);
+		tf.buf = NULL;
+		for (size_t i = 0; i < tf.ntensors; i++)
+			tf.tensors[i].data = NULL;
+		*settings = tf;
+	}
+	else
+		os_tensorfile_release(&tf);
+	return 0;
+fail:
+	os_model_release(m);
+	os_tensorfile_release(&tf);
+	return -1;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* test-decode: the SID trie, and the beam search with its key/value cache
+ * against the training forward pass: when the trie holds every code
+ * combination, an item's score must equal the log-probability that
+ * os_model_forward() gives its SID; when the beam holds every item, the
+ * probabilities of all items must sum to 1; every result must be a
+ * distinct catalog item, best first. Also the model file: a saved model
+ * loads bit for bit, and a truncated or flipped file is refused. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/decode.h"
+#include "lib/model_io.h"
+#include "lib/sequence.h"
+#include "lib/sidindex.h"
+#include "tap.h"
+
+static void test_trie(void)
+{
+	const char *ids[] = {"a", "b", "c", "d", "e"};
+	/* a 1,0,0  b 0,2,1  c 0,1,0  d 0,1,1  e 0,2,0 */
+	uint32_t codes[] = {1, 0, 0, 0, 2, 1, 0, 1, 0, 0, 1, 1, 0, 2, 0};
+	struct os_sidindex s;
+	struct os_error err;
+	uint32_t n1, n2, leaf;
+
+	ok(os_sidindex_build(&s, ids, codes, 5, 3, &err) == 0, "trie builds");
+	is_long((long)s.count[0], 2, "two codes at level 1");
+	n1 = os_trie_child(&s, 0, 0);
+	is_long((long)s.count[n1], 2, "prefix 0 has children 1 and 2");
+	n2 = os_trie_child(&s, n1, 1);
+	leaf = os_trie_child(&s, n2, 1);
+	ok(leaf != OS_TRIE_NONE && !strcmp(os_sidindex_id(&s, s.item[leaf]), "d"),
+	   "0,1,1 leads to item d");
+	ok(os_trie_child(&s, n2, 2) == OS_TRIE_NONE, "0,1,2 is no SID");
+	ok(os_trie_child(&s, 0, 3) == OS_TRIE_NONE, "code 3 is no level-1 code");
+	is_long((long)s.parent[leaf], (long)n2, "a leaf knows its parent");
+	is_long((long)s.level_codes[1], 3, "level 2 uses codes 0..2");
+	os_sidindex_release(&s);
+	codes[5] = 0; /* b becomes 0,2,0 like e */
+	ok(os_sidindex_build(&s, ids, codes, 5, 3, &err) < 0 &&
+	   strstr(err.message, "share one SID"),
+	   "two items with one SID are refused");
+}
+
+/* A random model over every SID of 3 x 4 x 2 codes: 24 items. */
+enum { K0 = 3, K1 = 4, K2 = 2, ITEMS = K0 * K1 * K2 };
+
+static void full_index(struct os_sidindex *s)
+{
+	static char names[ITEMS][8];
+	const char *ids[ITEMS];
+	uint32_t codes[ITEMS * 3];
+	struct os_error err;
+
+	for (int i = 0; i < ITEMS; i++) {
+		snprintf(names[i], sizeof names[i], "i%02d", i);
+		ids[i] = names[i];
+		codes[3 * i] = (uint32_t)(i / (K1 * K2));
+		codes[3 * i + 1] = (uint32_t)(i / K2 % K1);
+		codes[3 * i + 2] = (uint32_t)(i % K2);
+	}
+	os_sidindex_build(s, ids, codes, ITEMS, 3, &err);
+}
+
+static struct os_model_config toy_config(void)
+{
+	return (struct os_model_config){.words = 6, .buckets = 16, .levels = 3,
+					.codes = {K0, K1, K2}, .dim = 16,
+					.layers = 2, .heads = 2, .ff = 24,
+					.context = 12};
+}
+
+/* The training forward pass's log-probability of `codes` after the text. */
+static double forward_logp(struct os_model *m, const struct os_text_pool *p,
+			   uint32_t len, const uint32_t *codes)
+{
+	struct os_batch b;
+	struct os_model_batch mb;
+	struct os_example ex = {.text = 0, .len = len, .weight = 1};
+	double loss;
+
+	memcpy(ex.code, codes, 3 * sizeof *codes);
+	os_batch_init(&b);
+	os_batch_add(&b, &m->cfg, p, &ex);
+	os_batch_finish(&b, &m->cfg, &mb);
+	loss = os_model_forward(m, &mb, 0, 0);
+	os_batch_release(&b);
+	return -loss;
+}
+
+static void test_search(void)
+{
+	struct os_model_config cfg = toy_config();
+	struct os_model m;
+	struct os_sidindex s;
+	struct os_text_pool pool;
+	struct os_decoder d;
+	struct os_hit hits[ITEMS];
+	struct os_tokens t;
+	struct os_vocab vocab;
+	double worst = 0, total = 0;
+	int sorted = 1, distinct = 1;
+	uint32_t start;
+	long n;
+
+	os_model_init(&m, &cfg, 7);
+	/* larger weights than the default, so the distribution is far
+	 * from uniform */
+	for (size_t i = 0; i < m.nparams; i++)
+		m.params[i] *= 20;
+	full_index(&s);
+	os_text_pool_init(&pool);
+	os_tokens_init(&t);
+	os_vocab_init(&vocab);
+	os_tokenize(&t, "red cordless drill", 18);
+	os_text_pool_add(&pool, &cfg, &vocab, &t, 8, &start);
+	os_decoder_init(&d, &m, &s, ITEMS);
+	n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, ITEMS, ITEMS, hits, NULL);
+	is_long(n, ITEMS, "a beam as wide as the catalog returns every item");
+	for (long i = 0; i < n; i++) {
+		const uint32_t *codes = s.codes + (size_t)hits[i].item * 3;
+		double logp = forward_logp(&m, &pool, (uint32_t)t.n, codes);
+
+		worst = fmax(worst, fabs(logp - hits[i].score));
+		total += exp(hits[i].score);
+		if (i && hits[i].score > hits[i - 1].score)
+			sorted = 0;
+		for (long j = 0; j < i; j++)
+			distinct &= hits[j].item != hits[i].item;
+	}
+	printf("# largest |search - forward| %g, total probability %.9f\n", worst, total);
+	ok(worst < 1e-4, "cached search scores equal the full forward pass");
+	ok(fabs(total - 1) < 1e-6, "the items' probabilities sum to 1");
+	ok(sorted, "results come best first");
+	ok(distinct, "results are distinct items");
+	n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, 4, 3, hits, NULL);
+	is_long(n, 3, "-k smaller than the beam gives k results");
+	os_decoder_release(&d);
+	os_vocab_release(&vocab);
+	os_tokens_release(&t);
+	os_text_pool_release(&pool);
+	os_sidindex_release(&s);
+	os_model_release(&m);
+}
+
+static void test_model_file(void)
+{
+	struct os_model_config cfg = toy_config();
+	struct os_model m, back;
+	struct os_error err;
+	const char *extra[] = {"stage", "sft"};
+	char path[] = "/tmp/test-decode-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	long size;
+	unsigned char *bytes;
+
+	close(fd);
+	os_model_init(&m, &cfg, 3);
+	strcpy(m.fingerprint, "0123456789abcdef");
+	ok(os_model_save(&m, path, 0, extra, 1, &err) == 0, "a model saves");
+	ok(os_model_load(&back, path, 0, NULL, &err) == 0, "and loads");
+	ok(back.nparams == m.nparams &&
+	   memcmp(back.params, m.params, m.nparams * sizeof *m.params) == 0 &&
+	   !strcmp(back.fingerprint, m.fingerprint) &&
+	   !memcmp(&back.cfg, &m.cfg, sizeof m.cfg),
+	   "bit for bit, with its configuration and fingerprint");
+	os_model_release(&back);
+	f = fopen(path, "rb");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	bytes = malloc((size_t)size);
+	if (fread(bytes, 1, (size_t)size, f) != (size_t)size)
+		size = 0;
+	fclose(f);
+	f = fopen(path, "wb");
+	fwrite(bytes, 1, (size_t)size / 2, f);
+	fclose(f);
+	ok(os_model_load(&back, path, 0, NULL, &err) < 0 &&
+	   strstr(err.message, "truncated or corrupted"),
+	   "a truncated model is refused");
+	bytes[size / 3] ^= 0x10;
+	f = fopen(path, "wb");
+	fwrite(bytes, 1, (size_t)size, f);
+	fclose(f);
+	ok(os_model_load(&back, path, 0, NULL, &err) < 0 &&
+	   strstr(err.message, "truncated or corrupted"),
+	   "a model with a flipped bit is refused");
+	printf("# %s\n", err.message);
+	free(bytes);
+	unlink(path);
+	os_model_release(&m);
+}
+
+int main(void)
+{
+	test_trie();
+	test_search();
+	test_model_file();
+	return tap_done();
+}
