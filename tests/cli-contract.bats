@@ -6,7 +6,8 @@
 
 load helper
 
-# os-quantize needs items in its catalog, and --assign a quantizer there.
+# os-quantize needs items in its catalog, and --assign a quantizer there;
+# os-distill SIDs, and os-search a model trained on them.
 setup_file() {
 	export PATH="$(os_make_wrappers):$PATH"
 	unset OS_CATALOG
@@ -14,7 +15,11 @@ setup_file() {
 		os-tokenize -q -C "$BATS_FILE_TMPDIR/quantize.db" >/dev/null
 	printf '%s\n' '{"id":"1","embedding":[1,0]}' '{"id":"2","embedding":[0,1]}' |
 		os-quantize -q -C "$BATS_FILE_TMPDIR/quantize.db" --levels 2 >/dev/null
+	os-distill -q -C "$BATS_FILE_TMPDIR/quantize.db" $TINY_MODEL \
+		-o "$BATS_FILE_TMPDIR/model.osm" </dev/null
 }
+
+TINY_MODEL="--steps 2 --layers 1 --dim 8 --heads 2 --ff 8 --buckets 64"
 
 # The arguments a program needs to run on records from stdin.
 args_for() {
@@ -22,6 +27,8 @@ args_for() {
 	os-tokenize) echo "-C $BATS_TEST_TMPDIR/contract.db" ;;
 	os-quantize) echo "-C $BATS_FILE_TMPDIR/quantize.db --assign" ;;
 	os-eval) echo "--qrels $FIXTURES/eval/qrels.txt" ;;
+	os-distill) echo "-C $BATS_FILE_TMPDIR/quantize.db $TINY_MODEL -o $BATS_TEST_TMPDIR/m.osm" ;;
+	os-search) echo "-C $BATS_FILE_TMPDIR/quantize.db -m $BATS_FILE_TMPDIR/model.osm" ;;
 	*) echo "" ;;
 	esac
 }
@@ -32,6 +39,8 @@ record_for() {
 	os-tokenize) echo '{"id":"1","title":"Behr Premium 1 gal. Deck Stain"}' ;;
 	os-quantize) echo '{"id":"1","embedding":[1,0]}' ;;
 	os-eval) echo '{"qid":"q1","results":[{"id":"d1","score":1}]}' ;;
+	os-distill) echo '{"query":"one","relevant":["1"]}' ;;
+	os-search) echo '{"qid":"q1","query":"one"}' ;;
 	esac
 }
 
@@ -85,6 +94,12 @@ record_for() {
 
 @test "output to /dev/full exits 1" {
 	for p in $(os_program_names); do
+		if [ "$p" = os-distill ]; then # its output is the model file
+			run bash -c "echo '$(record_for "$p")' | $p $(args_for "$p") -q -o /dev/full"
+			[ "$status" -eq 1 ]
+			[[ "$output" == *"$p: cannot write '/dev/full': No space left on device"* ]]
+			continue
+		fi
 		run bash -c "echo '$(record_for "$p")' | $p $(args_for "$p") -q >/dev/full"
 		[ "$status" -eq 1 ]
 		[[ "$output" == *"$p: write error: No space left on device"* ]]

@@ -2,17 +2,20 @@
 /* catalog.c: the SQLite catalog (see catalog.h and os-catalog(5)).
  *
  * The catalog owns its prepared statements (one per entry of `sql`,
- * prepared on first use and finalized at close). */
+ * prepared on first use and finalized at close) and the buffer in which
+ * os_catalog_bm25 writes its query (freed at close). */
 #include "config.h"
 
 #include "catalog.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hash.h"
 
 /* Migrations: migrations[v] takes a catalog from schema v to v + 1 and
@@ -71,6 +74,31 @@ static const char *const migrations[OS_CATALOG_SCHEMA] = {
 	"  data BLOB NOT NULL"
 	") STRICT;"
 	"PRAGMA user_version = 4;",
+	/* 4 -> 5: a BM25 full-text index of the titles, an FTS5 table whose
+	 * text stays in items (external content), kept in step by triggers.
+	 * os_catalog_item_upsert's INSERT ... ON CONFLICT DO UPDATE fires the
+	 * update trigger for an item that exists, the insert trigger for a
+	 * new one. 'rebuild' indexes the items already there. */
+	"CREATE VIRTUAL TABLE items_fts USING fts5("
+	"  title,"
+	"  content = 'items',"
+	"  content_rowid = 'seq',"
+	"  tokenize = 'porter unicode61 remove_diacritics 2'"
+	");"
+	"CREATE TRIGGER items_fts_after_insert AFTER INSERT ON items BEGIN"
+	"  INSERT INTO items_fts (rowid, title) VALUES (new.seq, new.title);"
+	"END;"
+	"CREATE TRIGGER items_fts_after_delete AFTER DELETE ON items BEGIN"
+	"  INSERT INTO items_fts (items_fts, rowid, title)"
+	"  VALUES ('delete', old.seq, old.title);"
+	"END;"
+	"CREATE TRIGGER items_fts_after_update AFTER UPDATE ON items BEGIN"
+	"  INSERT INTO items_fts (items_fts, rowid, title)"
+	"  VALUES ('delete', old.seq, old.title);"
+	"  INSERT INTO items_fts (rowid, title) VALUES (new.seq, new.title);"
+	"END;"
+	"INSERT INTO items_fts (items_fts) VALUES ('rebuild');"
+	"PRAGMA user_version = 5;",
 };
 
 enum stmt {
@@ -104,6 +132,7 @@ enum stmt {
 	ST_CODEBOOKS_EACH,
 	ST_BLOB_SET,
 	ST_BLOB_GET,
+	ST_BM25,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -163,6 +192,15 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_BLOB_SET] = "INSERT INTO blobs (name, data) VALUES (?1, ?2) "
 			"ON CONFLICT (name) DO UPDATE SET data = excluded.data",
 	[ST_BLOB_GET] = "SELECT data FROM blobs WHERE name = ?1",
+	/* The best ?2 first, then their ids: joining items only for those
+	 * is faster when a common term matches many titles. Ties go in seq
+	 * order, so that a run is the same every time. */
+	[ST_BM25] = "SELECT hits.seq, items.id, -hits.bm25 FROM ("
+		    "  SELECT rowid AS seq, bm25(items_fts) AS bm25"
+		    "  FROM items_fts WHERE items_fts MATCH ?1"
+		    "  ORDER BY bm25(items_fts), rowid LIMIT ?2"
+		    ") AS hits JOIN items ON items.seq = hits.seq "
+		    "ORDER BY hits.bm25, hits.seq",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -172,6 +210,8 @@ struct os_catalog {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[ST_COUNT_];
+	char *match; /* os_catalog_bm25's query, reused from call to call */
+	size_t match_cap;
 };
 
 static int db_error(struct os_catalog *c, struct os_error *err)
@@ -309,10 +349,19 @@ int os_catalog_open(struct os_catalog **out, const char *path, unsigned flags,
 		os_catalog_close(c);
 		return -1;
 	}
+	if (ro && version == 0) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "'%s' is not an onesearch catalog (schema version 0)",
+			     path);
+		os_catalog_close(c);
+		return -1;
+	}
 	if (ro && version < OS_CATALOG_SCHEMA) {
 		os_error_set(err, OS_EXIT_FAILURE,
-			     "'%s' is not an onesearch catalog (schema version %d)",
-			     path, version);
+			     "catalog '%s' has schema version %d, older than this "
+			     "program's %d; a program that writes to it (such as "
+			     "os-tokenize -C FILE </dev/null) upgrades it",
+			     path, version, OS_CATALOG_SCHEMA);
 		os_catalog_close(c);
 		return -1;
 	}
@@ -342,6 +391,7 @@ void os_catalog_close(struct os_catalog *c)
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(c->stmt[i]);
 	sqlite3_close(c->db);
+	free(c->match);
 	free(c->path);
 	free(c);
 }
@@ -826,4 +876,82 @@ void *os_catalog_blob_get(struct os_catalog *c, const char *name,
 	}
 	sqlite3_reset(st);
 	return copy;
+}
+
+struct bm25_ctx {
+	int (*fn)(void *ctx, long seq, const char *id, double score);
+	void *ctx;
+};
+
+static int bm25_row(sqlite3_stmt *st, void *p)
+{
+	struct bm25_ctx *bc = p;
+
+	return bc->fn(bc->ctx, (long)sqlite3_column_int64(st, 0),
+		      column_text(st, 1), sqlite3_column_double(st, 2));
+}
+
+/* Writes into c->match the FTS5 query that matches any of `terms`: each
+ * a string in double quotes (a quote in it doubled), joined by " OR ".
+ * Returns its length, or -1. */
+static long bm25_query(struct os_catalog *c, const char *const *terms,
+		       size_t nterms, struct os_error *err)
+{
+	size_t need = 1, n = 0;
+	char *q;
+
+	for (size_t i = 0; i < nterms; i++) {
+		need += (i ? 4 : 0) + 2;
+		for (const char *s = terms[i]; *s; s++)
+			need += *s == '"' ? 2 : 1;
+	}
+	if (need > INT_MAX) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "catalog '%s': a query of %zu bytes is too long",
+			     c->path, need);
+		return -1;
+	}
+	q = os_grow(c->match, &c->match_cap, need, 1, 256);
+	if (!q) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	c->match = q;
+	for (size_t i = 0; i < nterms; i++) {
+		if (i) {
+			memcpy(q + n, " OR ", 4);
+			n += 4;
+		}
+		q[n++] = '"';
+		for (const char *s = terms[i]; *s; s++) {
+			if (*s == '"')
+				q[n++] = '"';
+			q[n++] = *s;
+		}
+		q[n++] = '"';
+	}
+	q[n] = '\0';
+	return (long)n;
+}
+
+int os_catalog_bm25(struct os_catalog *c, const char *const *terms,
+		    size_t nterms, size_t k,
+		    int (*fn)(void *ctx, long seq, const char *id,
+			      double score),
+		    void *ctx, struct os_error *err)
+{
+	struct bm25_ctx bc = {fn, ctx};
+	sqlite3_stmt *st;
+	long n;
+
+	if (nterms == 0 || k == 0)
+		return 0;
+	/* reset first: the statement may still hold the buffer's old text */
+	if (!(st = stmt(c, ST_BM25, err)) ||
+	    (n = bm25_query(c, terms, nterms, err)) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, c->match, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(
+		st, 2, (uint64_t)k > INT64_MAX ? INT64_MAX : (sqlite3_int64)k);
+	return each_row(c, st, bm25_row, &bc, err);
 }

@@ -17,7 +17,7 @@
 
 #include "error.h"
 
-#define OS_CATALOG_SCHEMA 4
+#define OS_CATALOG_SCHEMA 5
 
 enum { OS_CATALOG_READ_ONLY = 1 };
 
@@ -125,6 +125,22 @@ int os_catalog_blob_set(struct os_catalog *c, const char *name,
  * when there is none (err->status 0) or on error. */
 void *os_catalog_blob_get(struct os_catalog *c, const char *name,
 			  size_t *bytes, struct os_error *err);
+
+/* Ranks the items by the BM25 score of their titles for a query that
+ * any of `terms` matches, and calls fn for the best `k`, best first (ties
+ * in seq order), with the item's seq, its id and its score, -bm25() of
+ * SQLite's FTS5 (larger is better). Titles and terms are tokenized as
+ * os-catalog(5) says of items_fts: case and accents folded, English words
+ * stemmed ("drills" finds "drill"); a term of several tokens matches them
+ * as a phrase, a term of none matches nothing. Any text is a term: it is
+ * quoted, never read as FTS5 query syntax. No terms, or k 0, give no
+ * calls. Returns 0, -1 on error, or the first non-zero value fn returns,
+ * which stops the ranking; fn must not call os_catalog_bm25 itself. */
+int os_catalog_bm25(struct os_catalog *c, const char *const *terms,
+		    size_t nterms, size_t k,
+		    int (*fn)(void *ctx, long seq, const char *id,
+			      double score),
+		    void *ctx, struct os_error *err);
 
 /* A 64-bit fingerprint (16 hex digits) of the items' ids and text. */
 int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],

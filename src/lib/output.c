@@ -15,10 +15,27 @@ int os_output_open(struct os_output *o, const char *path, struct os_error *err)
 {
 	mode_t mask;
 	int fd;
+	struct stat st;
 
 	memset(o, 0, sizeof *o);
 	if (!path || strcmp(path, "-") == 0) {
 		o->f = stdout;
+		return 0;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (!(o->f = fopen(path, "w"))) {
+			os_error_set(err, OS_EXIT_FAILURE, "cannot write '%s': %s", path,
+				     strerror(errno));
+			return -1;
+		}
+		o->direct = 1;
+		o->path = strdup(path);
+		if (!o->path) {
+			fclose(o->f);
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			memset(o, 0, sizeof *o);
+			return -1;
+		}
 		return 0;
 	}
 	o->path = strdup(path);
@@ -55,6 +72,17 @@ int os_output_commit(struct os_output *o, struct os_error *err)
 {
 	int failed;
 
+	if (o->direct) {
+		failed = fflush(o->f) != 0 || ferror(o->f);
+		if (fclose(o->f) != 0)
+			failed = 1;
+		if (failed)
+			os_error_set(err, OS_EXIT_FAILURE, "cannot write '%s': %s",
+				     o->path, strerror(errno));
+		free(o->path);
+		memset(o, 0, sizeof *o);
+		return failed ? -1 : 0;
+	}
 	if (!o->tmp)
 		return 0; /* stdout: os_cli_close_stdout() flushes and checks */
 	failed = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
@@ -78,6 +106,12 @@ int os_output_commit(struct os_output *o, struct os_error *err)
 
 void os_output_abort(struct os_output *o)
 {
+	if (o->direct) {
+		fclose(o->f);
+		free(o->path);
+		memset(o, 0, sizeof *o);
+		return;
+	}
 	if (!o->tmp)
 		return;
 	if (o->f)

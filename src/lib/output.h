@@ -4,7 +4,8 @@
  * the umask) that os_output_commit() renames into place; os_output_abort()
  * or a killed process leaves the old file, if any, untouched. With no path
  * or "-" the output is stdout, which os_cli_close_stdout() flushes and
- * checks. */
+ * checks. A path that exists and is not a regular file (a device such as
+ * /dev/null, a FIFO) is written directly: it cannot be replaced. */
 #ifndef OS_OUTPUT_H
 #define OS_OUTPUT_H
 
@@ -16,6 +17,7 @@ struct os_output {
 	FILE *f;    /* where to write */
 	char *path; /* final name, or NULL for stdout */
 	char *tmp;  /* temporary name, or NULL */
+	int direct; /* writing to `path` itself, not a regular file */
 };
 
 int os_output_open(struct os_output *o, const char *path, struct os_error *err);

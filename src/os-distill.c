@@ -1,0 +1,967 @@
+/* SPDX-License-Identifier: MIT */
+/* os-distill: trains the generative model that turns a query into the SID
+ * of the right item (see os-distill(1)). Options, data, the training loop,
+ * checkpoints and progress; the model is in libonesearch (model.c, nn.c). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/catalog.h"
+#include "lib/cli.h"
+#include "lib/generative.h"
+#include "lib/hash.h"
+#include "lib/jsonl.h"
+#include "lib/matmul.h"
+#include "lib/model_io.h"
+#include "lib/parallel.h"
+#include "lib/record.h"
+#include "lib/rng.h"
+#include "lib/validate.h"
+
+/* What decides the model and its training: compared on --resume. */
+struct plan {
+	struct os_model_config cfg;
+	long epochs, steps, batch, warmup, item_repeat, query_repeat;
+	double lr, min_lr, weight_decay, dropout, clip, min_grade;
+	uint64_t seed;
+};
+
+struct options {
+	const char *catalog, *output, *stage, *log, *checkpoint, *valid;
+	struct plan plan;
+	long threads, max_line, checkpoint_every, valid_every, log_every, beam;
+	int resume, quiet, verbose;
+	char **inputs;
+	size_t ninputs;
+};
+
+enum {
+	OPT_STAGE = 256,
+	OPT_LAYERS,
+	OPT_DIM,
+	OPT_HEADS,
+	OPT_FF,
+	OPT_CONTEXT,
+	OPT_BUCKETS,
+	OPT_EPOCHS,
+	OPT_STEPS,
+	OPT_BATCH,
+	OPT_LR,
+	OPT_MIN_LR,
+	OPT_WARMUP,
+	OPT_WEIGHT_DECAY,
+	OPT_DROPOUT,
+	OPT_CLIP,
+	OPT_ITEM_REPEAT,
+	OPT_QUERY_REPEAT,
+	OPT_MIN_GRADE,
+	OPT_LOG,
+	OPT_LOG_EVERY,
+	OPT_CHECKPOINT,
+	OPT_CHECKPOINT_EVERY,
+	OPT_RESUME,
+	OPT_VALID,
+	OPT_VALID_EVERY,
+	OPT_BEAM,
+	OPT_SEED,
+	OPT_THREADS,
+	OPT_MAX_LINE,
+};
+
+static const struct option long_options[] = {
+    {"catalog", required_argument, NULL, 'C'},
+    {"output", required_argument, NULL, 'o'},
+    {"stage", required_argument, NULL, OPT_STAGE},
+    {"layers", required_argument, NULL, OPT_LAYERS},
+    {"dim", required_argument, NULL, OPT_DIM},
+    {"heads", required_argument, NULL, OPT_HEADS},
+    {"ff", required_argument, NULL, OPT_FF},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"buckets", required_argument, NULL, OPT_BUCKETS},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"steps", required_argument, NULL, OPT_STEPS},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"min-lr", required_argument, NULL, OPT_MIN_LR},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
+    {"dropout", required_argument, NULL, OPT_DROPOUT},
+    {"clip", required_argument, NULL, OPT_CLIP},
+    {"item-repeat", required_argument, NULL, OPT_ITEM_REPEAT},
+    {"query-repeat", required_argument, NULL, OPT_QUERY_REPEAT},
+    {"min-grade", required_argument, NULL, OPT_MIN_GRADE},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"log-every", required_argument, NULL, OPT_LOG_EVERY},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"valid", required_argument, NULL, OPT_VALID},
+    {"valid-every", required_argument, NULL, OPT_VALID_EVERY},
+    {"beam", required_argument, NULL, OPT_BEAM},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    OS_CLI_STANDARD_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+static void help(void)
+{
+	printf("Usage: %s -C CATALOG -o MODEL [OPTION]... [FILE]...\n",
+	       os_cli_program());
+	fputs("\
+Train the generative model: a transformer that reads a query and writes\n\
+the semantic ID of the item it wants. Every catalog item's title is an\n\
+example of its own SID; every query record of the FILEs (\"query\", with\n\
+\"relevant\" and/or \"graded\") is an example of each relevant item's SID.\n\
+With no FILE, or when FILE is -, read standard input (from /dev/null the\n\
+model learns the titles alone).\n\
+\n\
+  -C, --catalog=FILE        the catalog, with SIDs (default: $OS_CATALOG)\n\
+  -o, --output=MODEL        write the model to MODEL (whole or not at all)\n\
+      --stage=sft           the training stage: sft (cross-entropy on the\n\
+                            SID codes)\n\
+Model:\n\
+      --layers=N            transformer blocks (default 4)\n\
+      --dim=N               width (default 256)\n\
+      --heads=N             attention heads (default 4)\n\
+      --ff=N                width of the feed-forward layer (default 1024)\n\
+      --context=N           longest sequence in tokens (default 32)\n\
+      --buckets=N           hashed character n-gram rows (default 65536)\n\
+Training:\n\
+      --epochs=N            passes over the examples (default 10)\n\
+      --steps=N             stop after N steps instead\n\
+      --batch=N             examples a step (default 256)\n\
+      --lr=X                peak learning rate of AdamW (default 0.001)\n\
+      --min-lr=X            learning rate at the end of the cosine decay,\n\
+                            as a share of the peak (default 0.1)\n\
+      --warmup=N            steps of linear warmup (default 100)\n\
+      --weight-decay=X      AdamW's decay of the weight matrices (default 0.01)\n\
+      --dropout=X           dropout probability (default 0.1)\n\
+      --clip=X              clip the gradient's norm to X (default 1)\n\
+      --item-repeat=N       title examples an item gives per epoch (default 1;\n\
+                            0: queries only)\n\
+      --query-repeat=N      times each query example comes per epoch\n\
+                            (default 1)\n\
+      --min-grade=G         a \"graded\" item with a grade of at least G is\n\
+                            relevant (default: the \"relevant\" list decides)\n\
+      --seed=N              seed of initialization, order and dropout\n\
+                            (default 1)\n\
+      --threads=N           threads (default: all cores)\n\
+Progress and checkpoints:\n\
+      --log=FILE            append metrics as JSON lines to FILE\n\
+      --log-every=N         steps between log lines (default 10)\n\
+      --checkpoint=FILE     where checkpoints go (default: MODEL.ckpt)\n\
+      --checkpoint-every=N  steps between checkpoints (default 500; 0: only\n\
+                            on interrupt)\n\
+      --resume              continue from the checkpoint, exactly where it\n\
+                            stopped\n\
+      --valid=FILE          measure Recall@10 and MRR@10 on these queries\n\
+      --valid-every=N       steps between measurements (default: each epoch)\n\
+      --beam=N              beams of the measurement's search (default 20)\n\
+      --max-line=BYTES      longest input line accepted (default 67108864)\n\
+  -q, --quiet               no progress or report on standard error\n\
+  -v, --verbose             a progress line every --log-every steps\n\
+",
+	      stdout);
+	os_cli_help_tail("os-distill(1), os-search(1)");
+}
+
+static void plan_default(struct plan *p)
+{
+	memset(p, 0, sizeof *p);
+	p->cfg.layers = 4;
+	p->cfg.dim = 256;
+	p->cfg.heads = 4;
+	p->cfg.ff = 1024;
+	p->cfg.context = 32;
+	p->cfg.buckets = 65536;
+	p->epochs = 10;
+	p->batch = 256;
+	p->warmup = 100;
+	p->item_repeat = 1;
+	p->query_repeat = 1;
+	p->lr = 1e-3;
+	p->min_lr = 0.1;
+	p->weight_decay = 0.01;
+	p->dropout = 0.1;
+	p->clip = 1;
+	p->min_grade = NAN;
+	p->seed = 1;
+}
+
+static int size_option(const char *name, const char *arg, long min, long max,
+		       size_t *out)
+{
+	long v;
+
+	if (os_cli_parse_long(name, arg, min, max, &v) < 0)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	struct plan *p = &o->plan;
+	int c, rc = 0;
+	long v;
+
+	memset(o, 0, sizeof *o);
+	plan_default(p);
+	o->catalog = getenv("OS_CATALOG");
+	o->stage = "sft";
+	o->max_line = (long)OS_MAX_LINE_DEFAULT;
+	o->checkpoint_every = 500;
+	o->log_every = 10;
+	o->beam = 20;
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, ":C:o:qvhV",
+					   long_options, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			o->catalog = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_STAGE:
+			o->stage = optarg;
+			break;
+		case OPT_LAYERS:
+			rc = size_option("--layers", optarg, 1, 64,
+					 &p->cfg.layers);
+			break;
+		case OPT_DIM:
+			rc = size_option("--dim", optarg, 4, 8192, &p->cfg.dim);
+			break;
+		case OPT_HEADS:
+			rc = size_option("--heads", optarg, 1, 256,
+					 &p->cfg.heads);
+			break;
+		case OPT_FF:
+			rc = size_option("--ff", optarg, 4, 65536, &p->cfg.ff);
+			break;
+		case OPT_CONTEXT:
+			rc = size_option("--context", optarg, 4,
+					 OS_NN_MAX_CONTEXT, &p->cfg.context);
+			break;
+		case OPT_BUCKETS:
+			rc = size_option("--buckets", optarg, 1, 1L << 24,
+					 &p->cfg.buckets);
+			break;
+		case OPT_EPOCHS:
+			rc = os_cli_parse_long("--epochs", optarg, 1, 100000,
+					       &p->epochs);
+			break;
+		case OPT_STEPS:
+			rc = os_cli_parse_long("--steps", optarg, 1, 1L << 40,
+					       &p->steps);
+			break;
+		case OPT_BATCH:
+			rc = os_cli_parse_long("--batch", optarg, 1, 1L << 20,
+					       &p->batch);
+			break;
+		case OPT_LR:
+			rc = os_cli_parse_double("--lr", optarg, 0, 10, &p->lr);
+			break;
+		case OPT_MIN_LR:
+			rc = os_cli_parse_double("--min-lr", optarg, 0, 1,
+						 &p->min_lr);
+			break;
+		case OPT_WARMUP:
+			rc = os_cli_parse_long("--warmup", optarg, 0, 1L << 40,
+					       &p->warmup);
+			break;
+		case OPT_WEIGHT_DECAY:
+			rc = os_cli_parse_double("--weight-decay", optarg, 0, 1,
+						 &p->weight_decay);
+			break;
+		case OPT_DROPOUT:
+			rc = os_cli_parse_double("--dropout", optarg, 0, 0.9,
+						 &p->dropout);
+			break;
+		case OPT_CLIP:
+			rc = os_cli_parse_double("--clip", optarg, 1e-6, 1e6,
+						 &p->clip);
+			break;
+		case OPT_ITEM_REPEAT:
+			rc = os_cli_parse_long("--item-repeat", optarg, 0, 1000,
+					       &p->item_repeat);
+			break;
+		case OPT_QUERY_REPEAT:
+			rc = os_cli_parse_long("--query-repeat", optarg, 0,
+					       1000, &p->query_repeat);
+			break;
+		case OPT_MIN_GRADE:
+			rc = os_cli_parse_double("--min-grade", optarg, 0, 1e9,
+						 &p->min_grade);
+			break;
+		case OPT_LOG:
+			o->log = optarg;
+			break;
+		case OPT_LOG_EVERY:
+			rc = os_cli_parse_long("--log-every", optarg, 1,
+					       1L << 40, &o->log_every);
+			break;
+		case OPT_CHECKPOINT:
+			o->checkpoint = optarg;
+			break;
+		case OPT_CHECKPOINT_EVERY:
+			rc = os_cli_parse_long("--checkpoint-every", optarg, 0,
+					       1L << 40, &o->checkpoint_every);
+			break;
+		case OPT_RESUME:
+			o->resume = 1;
+			break;
+		case OPT_VALID:
+			o->valid = optarg;
+			break;
+		case OPT_VALID_EVERY:
+			rc = os_cli_parse_long("--valid-every", optarg, 1,
+					       1L << 40, &o->valid_every);
+			break;
+		case OPT_BEAM:
+			rc = os_cli_parse_long("--beam", optarg, 1, 4096,
+					       &o->beam);
+			break;
+		case OPT_SEED:
+			rc = os_cli_parse_long("--seed", optarg, 0, 1L << 62,
+					       &v);
+			p->seed = (uint64_t)v;
+			break;
+		case OPT_THREADS:
+			rc = os_cli_parse_long("--threads", optarg, 1, 1024,
+					       &o->threads);
+			break;
+		case OPT_MAX_LINE:
+			rc = os_cli_parse_long("--max-line", optarg, 16,
+					       1L << 40, &o->max_line);
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		default:
+			return os_cli_standard_option(c, argv, help) > 0 ? 1
+									 : -1;
+		}
+	}
+	if (rc < 0)
+		return -1;
+	if (!o->catalog || !*o->catalog) {
+		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
+		return -1;
+	}
+	if (!o->output) {
+		os_cli_warn("no model file: give -o MODEL");
+		return -1;
+	}
+	if (strcmp(o->stage, "sft") != 0) {
+		os_cli_warn("unknown --stage '%s' (known: sft)", o->stage);
+		return -1;
+	}
+	if (p->cfg.dim % p->cfg.heads) {
+		os_cli_warn("--dim (%zu) must be a multiple of --heads (%zu)",
+			    p->cfg.dim, p->cfg.heads);
+		return -1;
+	}
+	o->inputs = argv + optind;
+	o->ninputs = (size_t)(argc - optind);
+	return 0;
+}
+
+/* ---- the examples ---- */
+
+struct data {
+	struct os_text_pool pool;
+	struct os_example *ex;
+	size_t nex, cap;
+	size_t items, queries,
+	    pairs;    /* titles, query records, query examples */
+	long unknown; /* relevant ids not in the catalog */
+	uint64_t
+	    fingerprint; /* of the examples, to refuse a resume on others */
+};
+
+static int add_example(struct data *d, const struct os_sidindex *s,
+		       uint32_t text, uint32_t len, long item, long repeat)
+{
+	struct os_example e = {.text = text, .len = len, .weight = 1};
+
+	for (size_t l = 0; l < s->levels; l++)
+		e.code[l] = s->codes[(size_t)item * s->levels + l];
+	for (long r = 0; r < repeat; r++) {
+		if (d->nex == d->cap) {
+			size_t cap = d->cap ? 2 * d->cap : 4096;
+			struct os_example *ex =
+			    realloc(d->ex, cap * sizeof *ex);
+
+			if (!ex)
+				return -1;
+			d->ex = ex;
+			d->cap = cap;
+		}
+		d->ex[d->nex++] = e;
+	}
+	return 0;
+}
+
+struct item_ctx {
+	struct os_generative *g;
+	const struct plan *plan;
+	struct data *d;
+	struct os_error *err;
+};
+
+static int add_item(void *ctx, const struct os_item *item)
+{
+	struct item_ctx *ic = ctx;
+	long idx = os_sidindex_find(&ic->g->index, item->id), n;
+	uint32_t start;
+
+	if (idx < 0)
+		return 0; /* an item without a SID yet */
+	n = os_generative_text(ic->g, &ic->plan->cfg, &ic->d->pool, item->title,
+			       &start, ic->err);
+	if (n < 0)
+		return -1;
+	ic->d->items++;
+	return add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
+			   ic->plan->item_repeat) < 0
+		   ? 1
+		   : 0;
+}
+
+struct query_ctx {
+	struct os_generative *g;
+	const struct plan *plan;
+	struct data *d;
+	struct os_error *err;
+};
+
+static int add_query(void *ctx, const char *query, const long *items,
+		     size_t nitems)
+{
+	struct query_ctx *qc = ctx;
+	uint32_t start;
+	long n;
+
+	if (nitems == 0)
+		return 0;
+	n = os_generative_text(qc->g, &qc->plan->cfg, &qc->d->pool, query,
+			       &start, qc->err);
+	if (n < 0)
+		return -1;
+	qc->d->queries++;
+	for (size_t i = 0; i < nitems; i++) {
+		if (add_example(qc->d, &qc->g->index, start, (uint32_t)n,
+				items[i], qc->plan->query_repeat) < 0) {
+			os_error_set(qc->err, OS_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+		qc->d->pairs++;
+	}
+	return 0;
+}
+
+static int load_data(const struct options *o, struct os_catalog *cat,
+		     struct os_generative *g, struct data *d,
+		     struct os_error *err)
+{
+	struct item_ctx ic = {g, &o->plan, d, err};
+	struct query_ctx qc = {g, &o->plan, d, err};
+	int rc;
+
+	if (o->plan.item_repeat > 0) {
+		rc = os_catalog_items_each(cat, add_item, &ic, err);
+		if (rc > 0)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		if (rc)
+			return -1;
+	}
+	if (os_generative_queries(g, o->inputs, o->ninputs, (size_t)o->max_line,
+				  o->plan.min_grade, add_query, &qc,
+				  &d->unknown, err) < 0)
+		return -1;
+	if (d->nex == 0) {
+		os_error_set(
+		    err, OS_EXIT_BAD_INPUT,
+		    "no training examples (no item with a SID, no query "
+		    "with a relevant catalog item)");
+		return -1;
+	}
+	d->fingerprint = OS_FNV_OFFSET;
+	for (size_t i = 0; i < d->nex; i++) {
+		const struct os_example *e = &d->ex[i];
+
+		d->fingerprint =
+		    os_hash_bytes(d->fingerprint, e->code, sizeof e->code);
+		d->fingerprint =
+		    os_hash_bytes(d->fingerprint, d->pool.row + e->text,
+				  e->len * sizeof *d->pool.row);
+	}
+	return 0;
+}
+
+/* ---- the plan as settings of the model file ---- */
+
+enum { PLAN_KEYS = 16 };
+
+static void plan_settings(const struct plan *p, const struct data *d, long step,
+			  const char **kv, char text[][64])
+{
+	static const char *const keys[PLAN_KEYS] = {
+	    "stage",	    "epochs",  "steps",
+	    "batch",	    "warmup",  "item_repeat",
+	    "query_repeat", "lr",      "min_lr",
+	    "weight_decay", "dropout", "clip",
+	    "min_grade",    "seed",    "data_fingerprint",
+	    "step"};
+
+	snprintf(text[0], 64, "sft");
+	snprintf(text[1], 64, "%ld", p->epochs);
+	snprintf(text[2], 64, "%ld", p->steps);
+	snprintf(text[3], 64, "%ld", p->batch);
+	snprintf(text[4], 64, "%ld", p->warmup);
+	snprintf(text[5], 64, "%ld", p->item_repeat);
+	snprintf(text[6], 64, "%ld", p->query_repeat);
+	snprintf(text[7], 64, "%.17g", p->lr);
+	snprintf(text[8], 64, "%.17g", p->min_lr);
+	snprintf(text[9], 64, "%.17g", p->weight_decay);
+	snprintf(text[10], 64, "%.17g", p->dropout);
+	snprintf(text[11], 64, "%.17g", p->clip);
+	snprintf(text[12], 64, "%.17g", p->min_grade);
+	snprintf(text[13], 64, "%llu", (unsigned long long)p->seed);
+	snprintf(text[14], 64, "%016llx", (unsigned long long)d->fingerprint);
+	snprintf(text[15], 64, "%ld", step);
+	for (size_t i = 0; i < PLAN_KEYS; i++) {
+		kv[2 * i] = keys[i];
+		kv[2 * i + 1] = text[i];
+	}
+}
+
+/* ---- training ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct trainer {
+	const struct options *o;
+	const struct plan *p;
+	struct os_generative *g;
+	struct data *d;
+	struct os_model m;
+	struct os_adamw opt;
+	struct os_batch batch;
+	uint32_t *order;  /* this epoch's order of the examples */
+	long order_epoch; /* the epoch `order` is for, -1: none */
+	long step, total, steps_per_epoch;
+	const char *checkpoint;
+	FILE *log;
+	struct os_validator *valid;
+	double started, last_progress, loss_sum, window_start;
+	long window_steps, window_examples;
+	int tty;
+};
+
+/* The order of the examples in `epoch`: a Fisher-Yates shuffle drawn from
+ * the seed and the epoch alone, so a resumed run sees the same order. */
+static void shuffle(struct trainer *t, long epoch)
+{
+	struct os_rng rng;
+
+	os_rng_seed(&rng, t->p->seed * 1000003u + (uint64_t)epoch);
+	for (size_t i = 0; i < t->d->nex; i++)
+		t->order[i] = (uint32_t)i;
+	for (size_t i = t->d->nex; i > 1; i--) {
+		size_t j = (size_t)os_rng_below(&rng, i);
+		uint32_t x = t->order[i - 1];
+
+		t->order[i - 1] = t->order[j];
+		t->order[j] = x;
+	}
+	t->order_epoch = epoch;
+}
+
+static int save_checkpoint(struct trainer *t, struct os_error *err)
+{
+	const char *kv[2 * PLAN_KEYS];
+	char text[PLAN_KEYS][64];
+
+	plan_settings(t->p, t->d, t->step, kv, text);
+	return os_model_save(&t->m, t->checkpoint, 1, kv, PLAN_KEYS, err);
+}
+
+static void progress(struct trainer *t, double loss, int force)
+{
+	double now = os_cli_now(), rate, eta;
+	int width = 24, done;
+
+	if (t->o->quiet || (!t->tty && !force))
+		return;
+	if (!force && now - t->last_progress < 0.25)
+		return;
+	t->last_progress = now;
+	rate = t->window_examples / fmax(1e-9, now - t->window_start);
+	eta =
+	    (double)(t->total - t->step) * (double)t->p->batch / fmax(1, rate);
+	done = (int)((double)width * (double)t->step / (double)t->total);
+	fprintf(stderr,
+		"%sstep %ld/%ld [%.*s%*s] loss %.4f  %.0f ex/s  ETA %dm%02ds%s",
+		t->tty ? "\r" : "", t->step, t->total, done,
+		"========================", width - done, "", loss, rate,
+		(int)(eta / 60), (int)eta % 60, t->tty ? "  " : "\n");
+	fflush(stderr);
+}
+
+static void log_step(struct trainer *t, double loss, double lr, double norm)
+{
+	double now = os_cli_now();
+
+	if (t->log)
+		fprintf(
+		    t->log,
+		    "{\"step\":%ld,\"epoch\":%.4f,\"loss\":%.6g,\"lr\":%.6g,"
+		    "\"grad_norm\":%.6g,\"examples_per_s\":%.1f,\"elapsed\":%."
+		    "2f}\n",
+		    t->step, (double)t->step / (double)t->steps_per_epoch, loss,
+		    lr, norm,
+		    t->window_examples / fmax(1e-9, now - t->window_start),
+		    now - t->started);
+}
+
+static int run_validation(struct trainer *t, struct os_error *err)
+{
+	struct os_valid_result r;
+
+	if (os_validate(t->valid, &t->m, (size_t)t->o->beam, &r, err) < 0)
+		return -1;
+	if (t->log)
+		fprintf(t->log,
+			"{\"step\":%ld,\"valid_queries\":%zu,\"valid_recall@"
+			"10\":%.4f,"
+			"\"valid_mrr@10\":%.4f}\n",
+			t->step, r.queries, r.recall, r.mrr);
+	if (!t->o->quiet)
+		fprintf(stderr,
+			"%sstep %ld: valid Recall@10 %.4f  MRR@10 %.4f (%zu "
+			"queries)\n",
+			t->tty ? "\r" : "", t->step, r.recall, r.mrr,
+			r.queries);
+	return 0;
+}
+
+/* One step: a batch of the epoch's order, forward, backward, AdamW. */
+static int train_step(struct trainer *t, double *loss, double *lr, double *norm,
+		      struct os_error *err)
+{
+	const struct plan *p = t->p;
+	long epoch = t->step / t->steps_per_epoch;
+	size_t first =
+	    (size_t)(t->step % t->steps_per_epoch) * (size_t)p->batch;
+	size_t last = first + (size_t)p->batch;
+	struct os_model_batch mb;
+
+	if (epoch != t->order_epoch)
+		shuffle(t, epoch);
+	if (last > t->d->nex)
+		last = t->d->nex;
+	os_batch_clear(&t->batch);
+	for (size_t i = first; i < last; i++)
+		if (os_batch_add(&t->batch, &t->m.cfg, &t->d->pool,
+				 &t->d->ex[t->order[i]]) < 0)
+			goto oom;
+	if (os_batch_finish(&t->batch, &t->m.cfg, &mb) < 0)
+		goto oom;
+	*loss =
+	    os_model_forward(&t->m, &mb, p->dropout,
+			     p->seed * 0x100000001b3ULL + (uint64_t)t->step);
+	if (*loss < 0)
+		goto oom;
+	os_model_zero_grad(&t->m);
+	if (os_model_backward(&t->m, &mb) < 0)
+		goto oom;
+	*norm = os_model_clip_grad(&t->m, p->clip);
+	*lr = os_lr_schedule(p->lr, t->step, p->warmup, t->total, p->min_lr);
+	t->opt.lr = *lr;
+	if (os_model_adamw(&t->m, &t->opt) < 0)
+		goto oom;
+	t->step++;
+	t->window_steps++;
+	t->window_examples += (long)(last - first);
+	return 0;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+static int train(struct trainer *t, struct os_error *err)
+{
+	const struct options *o = t->o;
+	long valid_every = o->valid_every ? o->valid_every : t->steps_per_epoch;
+	double loss = 0, lr = 0, norm = 0;
+
+	t->started = t->window_start = os_cli_now();
+	while (t->step < t->total) {
+		if (train_step(t, &loss, &lr, &norm, err) < 0)
+			return -1;
+		if (t->step % o->log_every == 0 || t->step == t->total) {
+			log_step(t, loss, lr, norm);
+			progress(t, loss, o->verbose);
+			t->window_start = os_cli_now();
+			t->window_examples = 0;
+			t->window_steps = 0;
+		} else {
+			progress(t, loss, 0);
+		}
+		if (interrupted) {
+			if (save_checkpoint(t, err) < 0)
+				return -1;
+			if (t->tty && !o->quiet)
+				fputc('\n', stderr);
+			os_error_set(err, 130,
+				     "interrupted at step %ld of %ld; "
+				     "checkpoint saved to "
+				     "'%s' (continue with --resume)",
+				     t->step, t->total, t->checkpoint);
+			return -1;
+		}
+		if (t->valid &&
+		    (t->step % valid_every == 0 || t->step == t->total) &&
+		    run_validation(t, err) < 0)
+			return -1;
+		if (o->checkpoint_every && t->step % o->checkpoint_every == 0 &&
+		    t->step < t->total && save_checkpoint(t, err) < 0)
+			return -1;
+	}
+	if (t->tty && !o->quiet)
+		fputc('\n', stderr);
+	return 0;
+}
+
+/* Starts from the checkpoint: the model, the moments and the step; the
+ * command line's plan must be the checkpoint's. */
+static int resume(struct trainer *t, struct os_error *err)
+{
+	struct os_tensorfile settings;
+	const char *kv[2 * PLAN_KEYS];
+	char text[PLAN_KEYS][64];
+	const char *step;
+
+	if (os_model_load(&t->m, t->checkpoint, 1, &settings, err) < 0)
+		return -1;
+	plan_settings(t->p, t->d, 0, kv, text);
+	for (size_t i = 0; i + 1 < PLAN_KEYS; i++) {
+		const char *was = os_tensorfile_get(&settings, kv[2 * i]);
+
+		if (!was || strcmp(was, kv[2 * i + 1]) != 0) {
+			os_error_set(
+			    err, OS_EXIT_USAGE,
+			    "%s: the checkpoint was made with %s %s, not %s; "
+			    "give the options of the interrupted run",
+			    t->checkpoint, kv[2 * i], was ? was : "(none)",
+			    kv[2 * i + 1]);
+			os_tensorfile_release(&settings);
+			return -1;
+		}
+	}
+	if (memcmp(&t->m.cfg, &t->p->cfg, sizeof t->m.cfg) != 0) {
+		os_error_set(
+		    err, OS_EXIT_USAGE,
+		    "%s: the checkpoint's model has another shape than the "
+		    "options give",
+		    t->checkpoint);
+		os_tensorfile_release(&settings);
+		return -1;
+	}
+	step = os_tensorfile_get(&settings, "step");
+	t->step = step ? atol(step) : 0;
+	t->opt.step = t->step;
+	os_tensorfile_release(&settings);
+	if (!t->m.adam_m) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: not a checkpoint (no optimizer state)",
+			     t->checkpoint);
+		return -1;
+	}
+	return 0;
+}
+
+static void report(const struct trainer *t, const struct data *d)
+{
+	os_cli_warn("%zu examples: %zu item titles, %zu queries giving %zu "
+		    "query-item pairs%s",
+		    d->nex, d->items, d->queries, d->pairs,
+		    t->p->item_repeat > 1 || t->p->query_repeat > 1
+			? " (with repeats)"
+			: "");
+	if (d->unknown)
+		os_cli_warn(
+		    "%ld relevant ids are not catalog items with a SID: "
+		    "ignored",
+		    d->unknown);
+	os_cli_warn(
+	    "model: %zu layers, dim %zu, %zu heads, ff %zu, context %zu, "
+	    "%zu parameters; %ld steps of %ld examples (%ld a epoch)",
+	    t->m.cfg.layers, t->m.cfg.dim, t->m.cfg.heads, t->m.cfg.ff,
+	    t->m.cfg.context, t->m.nparams, t->total, t->p->batch,
+	    t->steps_per_epoch);
+}
+
+static int run(struct options *o, struct os_error *err)
+{
+	struct os_catalog *cat = NULL;
+	struct os_generative g;
+	struct data d;
+	struct trainer t;
+	struct plan *p = &o->plan;
+	char *default_ckpt = NULL;
+	int rc = -1, have_g = 0;
+
+	memset(&d, 0, sizeof d);
+	memset(&t, 0, sizeof t);
+	os_text_pool_init(&d.pool);
+	os_batch_init(&t.batch);
+	if (os_catalog_open(&cat, o->catalog, OS_CATALOG_READ_ONLY, err) < 0 ||
+	    os_generative_load(&g, cat, err) < 0)
+		goto done;
+	have_g = 1;
+	p->cfg.words = g.words;
+	p->cfg.levels = g.index.levels;
+	for (size_t l = 0; l < p->cfg.levels; l++)
+		p->cfg.codes[l] = g.index.level_codes[l];
+	if (os_model_config_check(&p->cfg)) {
+		os_error_set(err, OS_EXIT_USAGE, "%s",
+			     os_model_config_check(&p->cfg));
+		goto done;
+	}
+	if (load_data(o, cat, &g, &d, err) < 0)
+		goto done;
+	if (o->valid &&
+	    !(t.valid = os_validator_load(o->valid, (size_t)o->max_line,
+					  p->min_grade, &g, &p->cfg, err)))
+		goto done;
+	os_catalog_close(cat);
+	cat = NULL;
+	t.o = o;
+	t.p = p;
+	t.g = &g;
+	t.d = &d;
+	t.order_epoch = -1;
+	t.steps_per_epoch =
+	    (long)((d.nex + (size_t)p->batch - 1) / (size_t)p->batch);
+	t.total = p->steps ? p->steps : p->epochs * t.steps_per_epoch;
+	t.opt = (struct os_adamw){p->lr, 0.9, 0.95, 1e-8, p->weight_decay, 0};
+	t.tty = isatty(STDERR_FILENO);
+	if (!(t.order = malloc(d.nex * sizeof *t.order)))
+		goto oom;
+	if (o->checkpoint) {
+		t.checkpoint = o->checkpoint;
+	} else {
+		if (!(default_ckpt = malloc(strlen(o->output) + 6)))
+			goto oom;
+		sprintf(default_ckpt, "%s.ckpt", o->output);
+		t.checkpoint = default_ckpt;
+	}
+	if (o->resume ? resume(&t, err) < 0
+		      : os_model_init(&t.m, &p->cfg, p->seed) < 0) {
+		if (!err->status)
+			goto oom;
+		goto done;
+	}
+	strcpy(t.m.fingerprint, g.index.fingerprint);
+	if (o->log && !(t.log = fopen(o->log, "a"))) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot open '%s': %s",
+			     o->log, strerror(errno));
+		goto done;
+	}
+	if (!o->quiet)
+		report(&t, &d);
+	if (train(&t, err) < 0)
+		goto done;
+	{
+		const char *kv[2 * PLAN_KEYS];
+		char text[PLAN_KEYS][64];
+
+		plan_settings(p, &d, t.step, kv, text);
+		if (os_model_save(&t.m, o->output, 0, kv, PLAN_KEYS, err) < 0)
+			goto done;
+	}
+	/* a finished run needs its checkpoint no more */
+	if (unlink(t.checkpoint) < 0 && errno != ENOENT)
+		os_cli_warn("cannot remove '%s': %s", t.checkpoint,
+			    strerror(errno));
+	if (!o->quiet)
+		os_cli_warn("wrote '%s' after %ld steps in %.1f s", o->output,
+			    t.step, os_cli_now() - t.started);
+	rc = 0;
+	goto done;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+done:
+	if (t.log && fclose(t.log) != 0 && rc == 0) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot write '%s'", o->log);
+		rc = -1;
+	}
+	os_validator_free(t.valid);
+	os_model_release(&t.m);
+	os_batch_release(&t.batch);
+	free(t.order);
+	free(default_ckpt);
+	os_text_pool_release(&d.pool);
+	free(d.ex);
+	if (have_g)
+		os_generative_release(&g);
+	os_catalog_close(cat);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct os_error err;
+	struct sigaction sa;
+	int status;
+
+	os_cli_init(argv[0]);
+	os_error_clear(&err);
+	status = parse_options(argc, argv, &o);
+	if (status != 0) {
+		if (status < 0)
+			os_cli_try_help();
+		return status < 0		    ? OS_EXIT_USAGE
+		       : os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE
+						    : OS_EXIT_OK;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	os_parallel_set_threads(o.threads);
+	os_matmul_single_threaded();
+	run(&o, &err);
+	status = err.status;
+	if (status)
+		os_cli_report(&err);
+	if (status == OS_EXIT_USAGE)
+		os_cli_try_help();
+	if (os_cli_close_stdout(status == OS_EXIT_OK) < 0 &&
+	    status == OS_EXIT_OK)
+		status = OS_EXIT_FAILURE;
+	return status;
+}

@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: MIT */
+/* os-search: ranked items for queries, by the generative model's
+ * constrained beam search, by BM25 over the titles, or both fused (see
+ * os-search(1)). Options, reading, fusion and output; the search itself is
+ * in libonesearch (decode.c, and the catalog's full-text index). */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/analyze.h"
+#include "lib/catalog.h"
+#include "lib/cli.h"
+#include "lib/decode.h"
+#include "lib/generative.h"
+#include "lib/jsonl.h"
+#include "lib/matmul.h"
+#include "lib/model_io.h"
+#include "lib/normalize.h"
+#include "lib/output.h"
+#include "lib/parallel.h"
+#include "lib/record.h"
+
+enum fusion { FUSE_RRF, FUSE_SCORE };
+
+struct options {
+	const char *catalog, *model, *output, *query;
+	long k, beam, depth, threads, max_line;
+	int bm25, fuse, explain, quiet, verbose;
+	enum fusion fusion;
+	double rrf_k, weight_model, weight_bm25;
+	char **inputs;
+	size_t ninputs;
+};
+
+enum {
+	OPT_BEAM = 256,
+	OPT_BM25,
+	OPT_FUSE,
+	OPT_FUSION,
+	OPT_RRF_K,
+	OPT_WEIGHT_MODEL,
+	OPT_WEIGHT_BM25,
+	OPT_DEPTH,
+	OPT_EXPLAIN,
+	OPT_QUERY,
+	OPT_SEED,
+	OPT_THREADS,
+	OPT_MAX_LINE,
+};
+
+static const struct option long_options[] = {
+    {"catalog", required_argument, NULL, 'C'},
+    {"model", required_argument, NULL, 'm'},
+    {"output", required_argument, NULL, 'o'},
+    {"results", required_argument, NULL, 'k'},
+    {"beam", required_argument, NULL, OPT_BEAM},
+    {"bm25", no_argument, NULL, OPT_BM25},
+    {"fuse", required_argument, NULL, OPT_FUSE},
+    {"fusion", required_argument, NULL, OPT_FUSION},
+    {"rrf-k", required_argument, NULL, OPT_RRF_K},
+    {"weight-model", required_argument, NULL, OPT_WEIGHT_MODEL},
+    {"weight-bm25", required_argument, NULL, OPT_WEIGHT_BM25},
+    {"depth", required_argument, NULL, OPT_DEPTH},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"query", required_argument, NULL, OPT_QUERY},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    OS_CLI_STANDARD_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+static void help(void)
+{
+	printf("Usage: %s -C CATALOG -m MODEL [OPTION]... [FILE]...\n"
+	       "  or:  %s -C CATALOG --bm25 [OPTION]... [FILE]...\n",
+	       os_cli_program(), os_cli_program());
+	fputs("\
+Search the catalog for each query record (\"qid\", \"query\") of the FILEs\n\
+and write one run line a query: {\"qid\",\"query\",\"results\":[{\"id\",\n\
+\"sid\",\"score\",\"rank\"}]}, the input of os-eval. The model generates\n\
+SIDs by beam search in which every step must stay on a catalog item's\n\
+SID, so every result is a real item; its score is the log-probability of\n\
+the item's SID.\n\
+With no FILE, or when FILE is -, read standard input.\n\
+\n\
+  -C, --catalog=FILE    the catalog (default: $OS_CATALOG)\n\
+  -m, --model=FILE      the model made by os-distill\n\
+  -k, --results=N       results a query (default 10)\n\
+      --beam=N          beams of the search, at least -k (default 20)\n\
+      --bm25            rank by BM25 over the items' titles instead (no\n\
+                        model needed)\n\
+      --fuse=bm25       merge the model's list with BM25's\n\
+      --fusion=METHOD   rrf (reciprocal rank, default) or score (scores\n\
+                        scaled to 0..1 in each list, then added)\n\
+      --rrf-k=X         the constant of reciprocal-rank fusion (default 60)\n\
+      --weight-model=X  weight of the model's list in fusion (default 1)\n\
+      --weight-bm25=X   weight of BM25's list in fusion (default 1)\n\
+      --depth=N         BM25 results fused (default 100)\n\
+      --query=TEXT      search this text (qid \"1\") instead of reading FILEs\n\
+      --explain         show, for each query, the codes each level found\n\
+                        with their probabilities, the beams, and the items'\n\
+                        titles, as text\n\
+      --seed=N          accepted for uniformity: the search draws nothing\n\
+      --threads=N       threads over queries (default: all cores)\n\
+      --max-line=BYTES  longest input line accepted (default 67108864)\n\
+  -o, --output=FILE     write to FILE (whole or not at all)\n\
+  -q, --quiet           no report on standard error\n\
+  -v, --verbose         report the time a query takes\n\
+",
+	      stdout);
+	os_cli_help_tail("os-search(1), os-distill(1), os-eval(1)");
+}
+
+/* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int c, rc = 0;
+	long v;
+
+	memset(o, 0, sizeof *o);
+	o->catalog = getenv("OS_CATALOG");
+	o->k = 10;
+	o->beam = 20;
+	o->depth = 100;
+	o->rrf_k = 60;
+	o->weight_model = 1;
+	o->weight_bm25 = 1;
+	o->max_line = (long)OS_MAX_LINE_DEFAULT;
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, ":C:m:o:k:qvhV",
+					   long_options, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			o->catalog = optarg;
+			break;
+		case 'm':
+			o->model = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'k':
+			rc = os_cli_parse_long("--results", optarg, 1, 100000,
+					       &o->k);
+			break;
+		case OPT_BEAM:
+			rc = os_cli_parse_long("--beam", optarg, 1, 100000,
+					       &o->beam);
+			break;
+		case OPT_BM25:
+			o->bm25 = 1;
+			break;
+		case OPT_FUSE:
+			if (strcmp(optarg, "bm25") != 0) {
+				os_cli_warn(
+				    "invalid --fuse value '%s' (known: bm25)",
+				    optarg);
+				return -1;
+			}
+			o->fuse = 1;
+			break;
+		case OPT_FUSION:
+			if (strcmp(optarg, "rrf") == 0)
+				o->fusion = FUSE_RRF;
+			else if (strcmp(optarg, "score") == 0)
+				o->fusion = FUSE_SCORE;
+			else {
+				os_cli_warn("invalid --fusion value '%s' (rrf "
+					    "or score)",
+					    optarg);
+				return -1;
+			}
+			break;
+		case OPT_RRF_K:
+			rc = os_cli_parse_double("--rrf-k", optarg, 0, 1e9,
+						 &o->rrf_k);
+			break;
+		case OPT_WEIGHT_MODEL:
+			rc = os_cli_parse_double("--weight-model", optarg, 0,
+						 1e9, &o->weight_model);
+			break;
+		case OPT_WEIGHT_BM25:
+			rc = os_cli_parse_double("--weight-bm25", optarg, 0,
+						 1e9, &o->weight_bm25);
+			break;
+		case OPT_DEPTH:
+			rc = os_cli_parse_long("--depth", optarg, 1, 100000,
+					       &o->depth);
+			break;
+		case OPT_EXPLAIN:
+			o->explain = 1;
+			break;
+		case OPT_QUERY:
+			o->query = optarg;
+			break;
+		case OPT_SEED:
+			rc = os_cli_parse_long("--seed", optarg, 0, 1L << 62,
+					       &v);
+			break;
+		case OPT_THREADS:
+			rc = os_cli_parse_long("--threads", optarg, 1, 1024,
+					       &o->threads);
+			break;
+		case OPT_MAX_LINE:
+			rc = os_cli_parse_long("--max-line", optarg, 16,
+					       1L << 40, &o->max_line);
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		default:
+			return os_cli_standard_option(c, argv, help) > 0 ? 1
+									 : -1;
+		}
+	}
+	if (rc < 0)
+		return -1;
+	if (!o->catalog || !*o->catalog) {
+		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
+		return -1;
+	}
+	if (o->bm25 && (o->fuse || o->model)) {
+		os_cli_warn("--bm25 ranks by BM25 alone; for both give -m "
+			    "MODEL --fuse bm25");
+		return -1;
+	}
+	if (!o->bm25 && !o->model) {
+		os_cli_warn("no model: give -m MODEL (or --bm25)");
+		return -1;
+	}
+	if (!o->bm25 && o->k > o->beam) {
+		os_cli_warn("-k (%ld) cannot exceed --beam (%ld)", o->k,
+			    o->beam);
+		return -1;
+	}
+	if (o->bm25 && o->explain) {
+		os_cli_warn(
+		    "--explain shows the model's search; it needs -m MODEL");
+		return -1;
+	}
+	if (o->query && optind < argc) {
+		os_cli_warn("give either --query or FILEs");
+		return -1;
+	}
+	o->inputs = argv + optind;
+	o->ninputs = (size_t)(argc - optind);
+	return 0;
+}
+
+/* ---- one result list ---- */
+
+struct result {
+	char *id;  /* owned */
+	long item; /* index in the SID index, or -1 */
+	double score;
+};
+
+struct list {
+	struct result *r;
+	size_t n, cap;
+};
+
+static void list_clear(struct list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->r[i].id);
+	l->n = 0;
+}
+
+static int list_add(struct list *l, const char *id, long item, double score)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct result *r = realloc(l->r, cap * sizeof *r);
+
+		if (!r)
+			return -1;
+		l->r = r;
+		l->cap = cap;
+	}
+	if (!(l->r[l->n].id = strdup(id)))
+		return -1;
+	l->r[l->n].item = item;
+	l->r[l->n].score = score;
+	l->n++;
+	return 0;
+}
+
+/* ---- the queries of a chunk ---- */
+
+enum { CHUNK = 512 };
+
+struct query {
+	cJSON *obj; /* the record (owns the text) */
+	const char *text;
+	uint32_t start, len; /* its tokens in the chunk's pool */
+	struct os_hit *hits; /* (beam) the model's, `nhits` of them */
+	long nhits;
+	struct os_trace trace;
+};
+
+struct search {
+	const struct options *o;
+	struct os_catalog *cat;
+	struct os_generative g;
+	int have_g;
+	struct os_model m;
+	struct os_text_pool pool;
+	struct os_decoder *dec; /* one a thread */
+	int ndec;
+	struct query q[CHUNK];
+	size_t nq;
+	struct os_strmap titles; /* --explain: item id -> index into title */
+	char **title;
+	size_t ntitle;
+	struct list model_list, bm25_list, fused;
+	struct os_tokens tokens;
+	unsigned norm_flags; /* the catalog's normalization */
+};
+
+static int load_title(void *ctx, const struct os_item *item)
+{
+	struct search *s = ctx;
+	long i = os_strmap_intern(&s->titles, item->id, strlen(item->id), NULL);
+	char **t;
+
+	if (i < 0 || !(t = realloc(s->title, (size_t)(i + 1) * sizeof *t)))
+		return 1;
+	s->title = t;
+	if ((size_t)i >= s->ntitle) {
+		s->ntitle = (size_t)i + 1;
+		t[i] = NULL;
+	}
+	free(t[i]);
+	return (t[i] = strdup(item->title)) ? 0 : 1;
+}
+
+static const char *title_of(const struct search *s, const char *id)
+{
+	long i = os_strmap_find(&s->titles, id, strlen(id));
+
+	return i < 0 || !s->title[i] ? "" : s->title[i];
+}
+
+static int setup(struct search *s, struct os_error *err)
+{
+	const struct options *o = s->o;
+
+	char *norm;
+
+	if (os_catalog_open(&s->cat, o->catalog, OS_CATALOG_READ_ONLY, err) < 0)
+		return -1;
+	norm = os_catalog_meta_get(s->cat, "normalization", err);
+	if (!norm && err->status)
+		return -1;
+	s->norm_flags = os_norm_flags_of(norm);
+	free(norm);
+	if (o->bm25)
+		return 0;
+	if (os_generative_load(&s->g, s->cat, err) < 0)
+		return -1;
+	s->have_g = 1;
+	if (os_model_load(&s->m, o->model, 0, NULL, err) < 0 ||
+	    os_generative_check(&s->g, &s->m, o->model, err) < 0)
+		return -1;
+#ifdef _OPENMP
+	s->ndec = omp_get_max_threads();
+#else
+	s->ndec = 1;
+#endif
+	if (!(s->dec = calloc((size_t)s->ndec, sizeof *s->dec)))
+		goto oom;
+	for (int t = 0; t < s->ndec; t++)
+		if (os_decoder_init(&s->dec[t], &s->m, &s->g.index,
+				    (size_t)o->beam) < 0)
+			goto oom;
+	for (size_t i = 0; i < CHUNK; i++)
+		if (!(s->q[i].hits =
+			  malloc((size_t)o->beam * sizeof *s->q[i].hits)))
+			goto oom;
+	if (o->explain) {
+		int rc = os_catalog_items_each(s->cat, load_title, s, err);
+
+		if (rc > 0)
+			goto oom;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+static void teardown(struct search *s)
+{
+	for (int t = 0; t < s->ndec; t++)
+		os_decoder_release(&s->dec[t]);
+	free(s->dec);
+	for (size_t i = 0; i < CHUNK; i++) {
+		free(s->q[i].hits);
+		cJSON_Delete(s->q[i].obj);
+		os_trace_release(&s->q[i].trace);
+	}
+	for (size_t i = 0; i < s->ntitle; i++)
+		free(s->title[i]);
+	free(s->title);
+	os_strmap_release(&s->titles);
+	list_clear(&s->model_list);
+	list_clear(&s->bm25_list);
+	list_clear(&s->fused);
+	free(s->model_list.r);
+	free(s->bm25_list.r);
+	free(s->fused.r);
+	os_tokens_release(&s->tokens);
+	os_text_pool_release(&s->pool);
+	os_model_release(&s->m);
+	if (s->have_g)
+		os_generative_release(&s->g);
+	os_catalog_close(s->cat);
+}
+
+/* The model's search of every query of the chunk, on all threads. */
+static int search_chunk(struct search *s, struct os_error *err)
+{
+	int failed = 0;
+	size_t beam = (size_t)s->o->beam, k = beam;
+
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+	for (size_t i = 0; i < s->nq; i++) {
+		int t = 0;
+		struct query *q = &s->q[i];
+
+#ifdef _OPENMP
+		t = omp_get_thread_num();
+#endif
+		q->nhits = os_decoder_search(&s->dec[t], &s->pool, q->start,
+					     q->len, beam, k, q->hits,
+					     s->o->explain ? &q->trace : NULL);
+		failed |= q->nhits < 0;
+	}
+	if (failed) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_bm25(void *ctx, long seq, const char *id, double score)
+{
+	(void)seq;
+	return list_add(ctx, id, -1, score) < 0 ? 1 : 0;
+}
+
+static int bm25(struct search *s, const char *text, struct os_error *err)
+{
+	const char **terms;
+	int rc;
+
+	list_clear(&s->bm25_list);
+	if (os_analyze(&s->tokens, text, s->norm_flags, err) < 0)
+		return -1;
+	if (!(terms = malloc((s->tokens.n + 1) * sizeof *terms))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->tokens.n; i++)
+		terms[i] = os_token_text(&s->tokens, i);
+	rc = os_catalog_bm25(s->cat, terms, s->tokens.n,
+			     (size_t)(s->o->fuse ? s->o->depth : s->o->k),
+			     add_bm25, &s->bm25_list, err);
+	free(terms);
+	if (rc > 0)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return rc ? -1 : 0;
+}
+
+/* Adds a list's contribution to the fused scores. */
+static int fuse_in(struct list *fused, const struct list *l, double weight,
+		   const struct options *o)
+{
+	double lo = INFINITY, hi = -INFINITY;
+
+	for (size_t i = 0; i < l->n; i++) {
+		lo = fmin(lo, l->r[i].score);
+		hi = fmax(hi, l->r[i].score);
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct result *r = &l->r[i];
+		double add =
+		    o->fusion == FUSE_RRF
+			? weight / (o->rrf_k + (double)(i + 1))
+			: weight * (hi > lo ? (r->score - lo) / (hi - lo) : 1);
+		size_t j;
+
+		for (j = 0; j < fused->n; j++)
+			if (strcmp(fused->r[j].id, r->id) == 0)
+				break;
+		if (j == fused->n && list_add(fused, r->id, r->item, 0) < 0)
+			return -1;
+		fused->r[j].score += add;
+		if (fused->r[j].item < 0)
+			fused->r[j].item = r->item;
+	}
+	return 0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+	const struct result *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static cJSON *sid_array(const struct search *s, long item)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	if (!a || item < 0 || !s->have_g)
+		return a;
+	for (size_t l = 0; l < s->g.index.levels; l++)
+		cJSON_AddItemToArray(
+		    a, cJSON_CreateNumber(
+			   s->g.index
+			       .codes[(size_t)item * s->g.index.levels + l]));
+	return a;
+}
+
+static int write_run(struct search *s, const struct query *q,
+		     const struct list *l, FILE *out, struct os_error *err)
+{
+	cJSON *line = cJSON_CreateObject(), *results = cJSON_CreateArray();
+	const cJSON *qid = cJSON_GetObjectItemCaseSensitive(q->obj, "qid");
+	size_t n = l->n < (size_t)s->o->k ? l->n : (size_t)s->o->k;
+	int rc = -1;
+
+	if (!line || !results)
+		goto done;
+	cJSON_AddItemToObject(line, "qid",
+			      qid ? cJSON_Duplicate(qid, 1)
+				  : cJSON_CreateString("1"));
+	cJSON_AddItemToObject(line, "query", cJSON_CreateString(q->text));
+	cJSON_AddItemToObject(line, "results", results);
+	results = NULL;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *r = cJSON_CreateObject();
+
+		if (!r)
+			goto done;
+		cJSON_AddItemToArray(
+		    cJSON_GetObjectItemCaseSensitive(line, "results"), r);
+		cJSON_AddItemToObject(r, "id", cJSON_CreateString(l->r[i].id));
+		if (!s->o->bm25)
+			cJSON_AddItemToObject(r, "sid",
+					      sid_array(s, l->r[i].item));
+		cJSON_AddItemToObject(
+		    r, "score",
+		    cJSON_CreateNumber(round(l->r[i].score * 1e6) / 1e6));
+		cJSON_AddItemToObject(r, "rank",
+				      cJSON_CreateNumber((double)(i + 1)));
+	}
+	rc = os_jsonl_write(out, line) < 0 ? -1 : 0;
+	if (rc < 0)
+		os_error_set(err, OS_EXIT_FAILURE, "write error");
+done:
+	if (rc < 0 && !err->status)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	cJSON_Delete(line);
+	cJSON_Delete(results);
+	return rc;
+}
+
+static void print_sid(FILE *out, const struct search *s, uint32_t node)
+{
+	uint32_t path[OS_SID_MAX_LEVELS];
+	size_t depth = 0;
+
+	for (; node != 0 && depth < OS_SID_MAX_LEVELS;
+	     node = s->g.index.parent[node])
+		path[depth++] = s->g.index.code[node];
+	while (depth--)
+		fprintf(out, "%u%s", path[depth], depth ? "," : "");
+}
+
+static void explain(FILE *out, struct search *s, const struct query *q,
+		    const struct list *l)
+{
+	const struct os_trace *t = &q->trace;
+	size_t show = 10;
+
+	struct os_error e;
+
+	fprintf(out, "query: %s\ntokens (? unknown to the model):", q->text);
+	if (os_analyze(&s->tokens, q->text, s->norm_flags, &e) == 0)
+		for (uint32_t i = 0; i < q->len && i < s->tokens.n; i++)
+			fprintf(out, " %s%s", os_token_text(&s->tokens, i),
+				s->pool.row[q->start + i] ==
+					os_model_word_row(&s->m.cfg, 0)
+				    ? "?"
+				    : "");
+	fputc('\n', out);
+	if (t->first_probs) {
+		uint32_t best[10];
+		size_t nb = 0;
+
+		for (size_t c = 0; c < t->first_codes; c++) {
+			size_t j = nb < show ? nb++ : show - 1;
+
+			if (j == show - 1 && nb == show &&
+			    t->first_probs[c] <= t->first_probs[best[j]])
+				continue;
+			while (j > 0 && t->first_probs[c] >
+					    t->first_probs[best[j - 1]]) {
+				best[j] = best[j - 1];
+				j--;
+			}
+			best[j] = (uint32_t)c;
+		}
+		fprintf(out, "level 1, most likely codes before the trie:\n");
+		for (size_t i = 0; i < nb; i++)
+			fprintf(out, "  %5u  p=%.4f\n", best[i],
+				t->first_probs[best[i]]);
+	}
+	for (size_t lv = 0; lv < t->levels; lv++) {
+		fprintf(out,
+			"level %zu beams (prefix, log p of the code, score):\n",
+			lv + 1);
+		for (size_t b = 0; b < t->nbeams[lv] && b < show; b++) {
+			fprintf(out, "  ");
+			print_sid(out, s, t->beams[lv][b].node);
+			fprintf(out, "  %.4f  %.4f\n", t->beams[lv][b].logp,
+				t->beams[lv][b].score);
+		}
+		if (t->nbeams[lv] > show)
+			fprintf(out, "  ... %zu more\n", t->nbeams[lv] - show);
+	}
+	fprintf(out, "results:\n");
+	for (size_t i = 0; i < l->n && i < (size_t)s->o->k; i++)
+		fprintf(out, "  %2zu  %10.4f  %-12s  %s\n", i + 1,
+			l->r[i].score, l->r[i].id, title_of(s, l->r[i].id));
+	fputc('\n', out);
+}
+
+/* Ranks, fuses and writes the chunk's queries in input order. */
+static int finish_chunk(struct search *s, FILE *out, struct os_error *err)
+{
+	const struct options *o = s->o;
+
+	for (size_t i = 0; i < s->nq; i++) {
+		struct query *q = &s->q[i];
+		const struct list *l;
+
+		list_clear(&s->model_list);
+		for (long h = 0; h < q->nhits && !o->bm25; h++)
+			if (list_add(
+				&s->model_list,
+				os_sidindex_id(&s->g.index, q->hits[h].item),
+				q->hits[h].item, q->hits[h].score) < 0)
+				goto oom;
+		if ((o->bm25 || o->fuse) && bm25(s, q->text, err) < 0)
+			return -1;
+		l = o->bm25 ? &s->bm25_list : &s->model_list;
+		if (o->fuse) {
+			list_clear(&s->fused);
+			if (fuse_in(&s->fused, &s->model_list, o->weight_model,
+				    o) < 0 ||
+			    fuse_in(&s->fused, &s->bm25_list, o->weight_bm25,
+				    o) < 0)
+				goto oom;
+			qsort(s->fused.r, s->fused.n, sizeof *s->fused.r,
+			      by_score);
+			l = &s->fused;
+		}
+		if (o->explain)
+			explain(out, s, q, l);
+		else if (write_run(s, q, l, out, err) < 0)
+			return -1;
+		cJSON_Delete(q->obj);
+		q->obj = NULL;
+		os_trace_release(&q->trace);
+	}
+	s->nq = 0;
+	os_text_pool_clear(&s->pool);
+	return 0;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+/* Takes one query record into the chunk. */
+static int take(struct search *s, cJSON *obj, struct os_error *err)
+{
+	struct query *q = &s->q[s->nq];
+	char qid[OS_RECORD_ID_MAX];
+	long n;
+
+	q->obj = obj;
+	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "qid"), "qid",
+			  qid, sizeof qid, err) ||
+	    !(q->text = os_record_query(obj, err)))
+		return -1;
+	q->len = 0;
+	q->start = 0;
+	if (s->have_g) {
+		if ((n = os_generative_text(&s->g, &s->m.cfg, &s->pool, q->text,
+					    &q->start, err)) < 0)
+			return -1;
+		q->len = (uint32_t)n;
+	}
+	s->nq++;
+	return 0;
+}
+
+static int run(struct search *s, FILE *out, struct os_error *err)
+{
+	const struct options *o = s->o;
+	struct os_jsonl_reader *rd = NULL;
+	cJSON *obj;
+	int rc;
+
+	if (o->query) {
+		obj = cJSON_CreateObject();
+		if (!obj || !cJSON_AddStringToObject(obj, "qid", "1") ||
+		    !cJSON_AddStringToObject(obj, "query", o->query)) {
+			cJSON_Delete(obj);
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+		if (take(s, obj, err) < 0)
+			return -1;
+		return (s->have_g && search_chunk(s, err) < 0)
+			   ? -1
+			   : finish_chunk(s, out, err);
+	}
+	if (!(rd = os_jsonl_reader_new(o->inputs, o->ninputs,
+				       (size_t)o->max_line))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_jsonl_reader_next(rd, &obj, err)) > 0) {
+		if (take(s, obj, err) < 0) {
+			os_error_locate(err, os_jsonl_reader_where(rd),
+					os_jsonl_reader_line(rd));
+			rc = -1;
+			break;
+		}
+		if (s->nq == CHUNK &&
+		    ((s->have_g && search_chunk(s, err) < 0) ||
+		     finish_chunk(s, out, err) < 0)) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && s->nq &&
+	    ((s->have_g && search_chunk(s, err) < 0) ||
+	     finish_chunk(s, out, err) < 0))
+		rc = -1;
+	os_jsonl_reader_free(rd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct search *s = NULL;
+	struct os_output out;
+	struct os_error err;
+	int status, have_out = 0;
+
+	os_cli_init(argv[0]);
+	os_error_clear(&err);
+	status = parse_options(argc, argv, &o);
+	if (status != 0) {
+		if (status < 0)
+			os_cli_try_help();
+		return status < 0		    ? OS_EXIT_USAGE
+		       : os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE
+						    : OS_EXIT_OK;
+	}
+	os_parallel_set_threads(o.threads);
+	os_matmul_single_threaded();
+	if (!(s = calloc(1, sizeof *s))) {
+		os_error_set(&err, OS_EXIT_FAILURE, "out of memory");
+		goto done;
+	}
+	s->o = &o;
+	os_strmap_init(&s->titles);
+	os_tokens_init(&s->tokens);
+	os_text_pool_init(&s->pool);
+	if (setup(s, &err) < 0 || os_output_open(&out, o.output, &err) < 0)
+		goto done;
+	have_out = 1;
+	if (run(s, out.f, &err) < 0)
+		goto done;
+	if (os_output_commit(&out, &err) == 0)
+		have_out = 0;
+done:
+	if (have_out)
+		os_output_abort(&out);
+	status = err.status;
+	if (status)
+		os_cli_report(&err);
+	if (s)
+		teardown(s);
+	free(s);
+	if (os_cli_close_stdout(status == OS_EXIT_OK) < 0 &&
+	    status == OS_EXIT_OK)
+		status = OS_EXIT_FAILURE;
+	return status;
+}
