@@ -10,6 +10,12 @@
 #include "model.h"
 #include "rng.h"
 
+#ifdef OS_NN_DOUBLE
+#define SQRT(x) sqrt(x)
+#else
+#define SQRT(x) sqrtf(x)
+#endif
+
 size_t os_model_input_rows(const struct os_model_config *cfg)
 {
 	return OS_MODEL_SPECIALS + cfg->words + os_model_output_rows(cfg);
@@ -514,7 +520,7 @@ int os_model_adamw(struct os_model *m, struct os_adamw *opt)
 		os_real ic1 = (os_real)(1 / c1), ic2 = (os_real)(1 / c2);
 
 		size = r * c;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
 		for (size_t j = 0; j < size; j++) {
 			os_real gj = gt[j];
 			os_real mj = b1 * mt[j] + (1 - b1) * gj;
@@ -522,8 +528,7 @@ int os_model_adamw(struct os_model *m, struct os_adamw *opt)
 
 			mt[j] = mj;
 			vt[j] = vj;
-			t[j] -= lr * ((mj * ic1) / ((os_real)sqrt(vj * ic2) + eps) +
-				      wd * t[j]);
+			t[j] -= lr * ((mj * ic1) / (SQRT(vj * ic2) + eps) + wd * t[j]);
 		}
 	}
 	return 0;

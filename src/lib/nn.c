@@ -176,13 +176,18 @@ void os_nn_linear_backward(os_real *dinp, os_real *dweight, os_real *dbias,
 	os_nn_gemm(1, 0, oc, ic, n, 1, dout, oc, inp, ic, 1, dweight, ic);
 	if (!dbias)
 		return;
+	/* columns in blocks, one a thread; each block summed row by row so
+	 * the reads run along memory */
 #pragma omp parallel for schedule(static)
-	for (size_t o = 0; o < oc; o++) {
-		os_real sum = 0;
+	for (size_t o0 = 0; o0 < oc; o0 += 64) {
+		size_t o1 = o0 + 64 < oc ? o0 + 64 : oc;
+		os_real sum[64] = {0};
 
 		for (size_t i = 0; i < n; i++)
-			sum += dout[i * oc + o];
-		dbias[o] += sum;
+			for (size_t o = o0; o < o1; o++)
+				sum[o - o0] += dout[i * oc + o];
+		for (size_t o = o0; o < o1; o++)
+			dbias[o] += sum[o - o0];
 	}
 }
 
@@ -276,27 +281,61 @@ void os_nn_attention_backward(os_real *dqkv, const os_real *dout,
 
 #define GELU_SCALE 0.7978845608028654 /* sqrt(2 / pi) */
 
+#ifdef OS_NN_DOUBLE
+#define TANH(x) tanh(x)
+#else
+#define TANH(x) os_nn_tanhf(x)
+#endif
+
+float os_nn_tanhf(float x)
+{
+	/* a rational function of odd degree 13 over even degree 6, fitted
+	 * on [-7.9, 7.9] (beyond it tanh is 1 to float precision); written
+	 * without branches or calls so that the loops using it vectorize */
+	const float clamp = 7.90531110763549805f;
+	float x2, p, q;
+
+	x = x < -clamp ? -clamp : x > clamp ? clamp : x;
+	x2 = x * x;
+	p = -2.76076847742355e-16f;
+	p = p * x2 + 2.00018790482477e-13f;
+	p = p * x2 + -8.60467152213735e-11f;
+	p = p * x2 + 5.12229709037114e-08f;
+	p = p * x2 + 1.48572235717979e-05f;
+	p = p * x2 + 6.37261928875436e-04f;
+	p = p * x2 + 4.89352455891786e-03f;
+	p *= x;
+	q = 1.19825839466702e-06f;
+	q = q * x2 + 1.18534705686654e-04f;
+	q = q * x2 + 2.26843463243900e-03f;
+	q = q * x2 + 4.89352518554385e-03f;
+	return p / q;
+}
+
 void os_nn_gelu_forward(os_real *out, const os_real *inp, size_t n)
 {
-#pragma omp parallel for schedule(static)
-	for (size_t i = 0; i < n; i++) {
-		double x = inp[i];
+	const os_real c = (os_real)GELU_SCALE, a = (os_real)0.044715;
 
-		out[i] = (os_real)(0.5 * x * (1 + tanh(GELU_SCALE * (x + 0.044715 * x * x * x))));
+#pragma omp parallel for simd schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		os_real x = inp[i];
+
+		out[i] = (os_real)0.5 * x * (1 + TANH(c * (x + a * x * x * x)));
 	}
 }
 
 void os_nn_gelu_backward(os_real *dinp, const os_real *inp,
 			 const os_real *dout, size_t n)
 {
-#pragma omp parallel for schedule(static)
-	for (size_t i = 0; i < n; i++) {
-		double x = inp[i], u = GELU_SCALE * (x + 0.044715 * x * x * x);
-		double th = tanh(u), sech2 = 1 - th * th;
-		double grad = 0.5 * (1 + th) +
-			      0.5 * x * sech2 * GELU_SCALE * (1 + 3 * 0.044715 * x * x);
+	const os_real c = (os_real)GELU_SCALE, a = (os_real)0.044715;
 
-		dinp[i] += (os_real)(grad * dout[i]);
+#pragma omp parallel for simd schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		os_real x = inp[i], th = TANH(c * (x + a * x * x * x));
+		os_real grad = (os_real)0.5 * (1 + th) +
+			       (os_real)0.5 * x * (1 - th * th) * c * (1 + 3 * a * x * x);
+
+		dinp[i] += grad * dout[i];
 	}
 }
 

@@ -76,6 +76,9 @@ void os_nn_attention_backward(os_real *dqkv, const os_real *dout,
 			      const uint32_t *seg, size_t n, size_t c,
 			      size_t nh, size_t t);
 
+/* tanh in float to within a few units in the last place, vectorizable. */
+float os_nn_tanhf(float x);
+
 /* GELU (tanh approximation), elementwise over n values. */
 void os_nn_gelu_forward(os_real *out, const os_real *inp, size_t n);
 void os_nn_gelu_backward(os_real *dinp, const os_real *inp,

@@ -342,6 +342,22 @@ static void test_gemm(void)
 	ok(worst < 1e-4, "os_gemm agrees with the naive product for every transpose");
 }
 
+/* The float tanh of GELU against libm's, over and beyond its range. */
+static void test_tanhf(void)
+{
+	double worst = 0;
+
+	for (int i = -200000; i <= 200000; i++) {
+		float x = (float)i * 5e-5f;
+
+		worst = fmax(worst, fabs((double)os_nn_tanhf(x) - tanh((double)x)));
+	}
+	worst = fmax(worst, fabs((double)os_nn_tanhf(40) - 1));
+	worst = fmax(worst, fabs((double)os_nn_tanhf(-40) + 1));
+	printf("# largest tanh difference %g\n", worst);
+	ok(worst < 1e-6, "os_nn_tanhf agrees with tanh to float precision");
+}
+
 static void test_schedule(void)
 {
 	ok(fabs(os_lr_schedule(1, 0, 10, 100, 0.1) - 0.1) < 1e-12,
@@ -367,6 +383,7 @@ int main(void)
 	test_model(0.25);
 	test_training();
 	test_gemm();
+	test_tanhf();
 	test_schedule();
 	return tap_done();
 }
