@@ -455,8 +455,11 @@ static int search_chunk(struct search *s, struct os_error *err)
 
 static int add_bm25(void *ctx, long seq, const char *id, double score)
 {
+	struct search *s = ctx;
+	long item = s->have_g ? os_sidindex_find(&s->g.index, id) : -1;
+
 	(void)seq;
-	return list_add(ctx, id, -1, score) < 0 ? 1 : 0;
+	return list_add(&s->bm25_list, id, item, score) < 0 ? 1 : 0;
 }
 
 static int bm25(struct search *s, const char *text, struct os_error *err)
@@ -475,7 +478,7 @@ static int bm25(struct search *s, const char *text, struct os_error *err)
 		terms[i] = os_token_text(&s->tokens, i);
 	rc = os_catalog_bm25(s->cat, terms, s->tokens.n,
 			     (size_t)(s->o->fuse ? s->o->depth : s->o->k),
-			     add_bm25, &s->bm25_list, err);
+			     add_bm25, s, err);
 	free(terms);
 	if (rc > 0)
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -525,7 +528,7 @@ static cJSON *sid_array(const struct search *s, long item)
 {
 	cJSON *a = cJSON_CreateArray();
 
-	if (!a || item < 0 || !s->have_g)
+	if (!a)
 		return a;
 	for (size_t l = 0; l < s->g.index.levels; l++)
 		cJSON_AddItemToArray(

@@ -1,0 +1,155 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# os-distill: a tiny shop learned to 100% Recall@1, the same model for the
+# same seed, --resume after an interrupt giving the model of an
+# uninterrupted run, refusals, bad input, the metrics log.
+
+load helper
+
+SMALL="--dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1"
+
+# The tiny shop (40 items with vectors) ingested and quantized into t.db,
+# and each title as a query for its own item in q.jsonl.
+tiny_shop() {
+	os-tokenize -q -C t.db "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C t.db --levels 4,4 >/dev/null
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(json.dumps({"qid": r["id"], "query": r["title"], "relevant": [r["id"]]}))' \
+		"$FIXTURES/tiny-shop.jsonl" >q.jsonl
+}
+
+@test "the tiny shop's titles are learned to 100% Recall@1" {
+	tiny_shop
+	run os-distill -C t.db -o t.osm $SMALL --epochs 100 </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"40 examples: 40 item titles, 0 queries"* ]]
+	[[ "$output" == *"wrote 't.osm' after 300 steps"* ]]
+	[ ! -e t.osm.ckpt ]
+	os-search -C t.db -m t.osm -k 1 q.jsonl >run.jsonl
+	run os-eval --qrels q.jsonl -k 1 run.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"recall@1":1,'* ]]
+}
+
+@test "the same seed and threads give the same model, bit for bit; another seed another" {
+	tiny_shop
+	os-distill -q -C t.db -o a.osm $SMALL --epochs 5 --dropout 0.1 q.jsonl
+	os-distill -q -C t.db -o b.osm $SMALL --epochs 5 --dropout 0.1 q.jsonl
+	os-distill -q -C t.db -o c.osm $SMALL --epochs 5 --dropout 0.1 --seed 2 q.jsonl
+	cmp a.osm b.osm
+	! cmp -s a.osm c.osm
+}
+
+@test "--resume after SIGINT ends with the model of an uninterrupted run" {
+	tiny_shop
+	args="-C t.db $SMALL --dim 64 --ff 256 --steps 400 --dropout 0.1 --checkpoint-every 5"
+	os-distill -q $args -o whole.osm q.jsonl
+	os-distill -q $args -o part.osm q.jsonl &
+	pid=$!
+	for _ in $(seq 500); do [ -e part.osm.ckpt ] && break; sleep 0.01; done
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" -eq 130 ]
+	[ -e part.osm.ckpt ]
+	[ ! -e part.osm ]
+	run os-distill $args -o part.osm --resume q.jsonl
+	[ "$status" -eq 0 ]
+	cmp whole.osm part.osm
+	[ ! -e part.osm.ckpt ]
+}
+
+@test "the interrupt message names the checkpoint and how to go on" {
+	tiny_shop
+	os-distill -C t.db $SMALL --dim 64 --ff 256 --steps 100000 -o m.osm q.jsonl 2>err &
+	pid=$!
+	for _ in $(seq 500); do grep -q examples err && break; sleep 0.01; done
+	sleep 0.2
+	kill -TERM $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" -eq 130 ]
+	grep -q "interrupted at step [0-9]* of 100000; checkpoint saved to 'm.osm.ckpt' (continue with --resume)" err
+}
+
+@test "--resume refuses a checkpoint made with other options" {
+	tiny_shop
+	os-distill -q -C t.db $SMALL --steps 20 --checkpoint-every 10 -o m.osm q.jsonl &
+	wait $!
+	os-distill -q -C t.db $SMALL --steps 40 --checkpoint-every 10 -o m.osm q.jsonl &
+	pid=$!
+	for _ in $(seq 500); do [ -e m.osm.ckpt ] && break; sleep 0.01; done
+	kill -INT $pid
+	wait $pid || true
+	[ -e m.osm.ckpt ]
+	run os-distill -C t.db $SMALL --steps 40 --lr 0.01 -o m.osm --resume q.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the checkpoint was made with lr 0.0030000000000000001, not 0.01"* ]]
+	run os-distill -C t.db $SMALL --steps 40 -o m.osm --resume --item-repeat 2 q.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"item_repeat 1, not 2"* ]]
+}
+
+@test "a bad query record exits 3 naming its line, and writes no model" {
+	tiny_shop
+	printf '%s\n' '{"query":"acme drill","relevant":["t01"]}' '{"query":3}' >bad.jsonl
+	run os-distill -C t.db -o m.osm $SMALL --steps 2 bad.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"os-distill: bad.jsonl:2: field 'query' must be a string"* ]]
+	[ ! -e m.osm ]
+	printf '%s\n' '{"query":"x","relevant":"t01"}' >bad2.jsonl
+	run os-distill -C t.db -o m.osm $SMALL --steps 2 bad2.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"bad2.jsonl:1: field 'relevant' must be an array of item ids"* ]]
+}
+
+@test "a catalog without SIDs is refused" {
+	os-tokenize -q -C plain.db "$FIXTURES/tiny-shop.jsonl" >/dev/null
+	run os-distill -C plain.db -o m.osm --steps 1 </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the catalog has no SIDs (run os-quantize first)"* ]]
+	[ ! -e m.osm ]
+}
+
+@test "relevant ids outside the catalog are counted; no example at all is an error" {
+	tiny_shop
+	printf '%s\n' '{"query":"acme drill","relevant":["nope","t01"]}' >q2.jsonl
+	run os-distill -C t.db -o m.osm $SMALL --steps 2 --item-repeat 0 q2.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 relevant ids are not catalog items with a SID: ignored"* ]]
+	run os-distill -C t.db -o m.osm $SMALL --steps 2 --item-repeat 0 </dev/null
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"no training examples"* ]]
+}
+
+@test "--log writes training metrics and validation as JSON lines" {
+	tiny_shop
+	os-distill -q -C t.db -o m.osm $SMALL --steps 30 --log-every 10 --valid q.jsonl \
+		--valid-every 15 --log log.jsonl q.jsonl
+	python3 - <<'PY'
+import json
+rows = [json.loads(l) for l in open("log.jsonl")]
+train = [r for r in rows if "loss" in r]
+valid = [r for r in rows if "valid_recall@10" in r]
+assert [r["step"] for r in train] == [10, 20, 30], rows
+for r in train:
+    assert set(r) == {"step", "epoch", "loss", "lr", "grad_norm", "examples_per_s", "elapsed"}, r
+assert train[-1]["loss"] < train[0]["loss"], train
+assert [r["step"] for r in valid] == [15, 30], valid
+assert all(r["valid_queries"] == 40 and 0 <= r["valid_recall@10"] <= 1 for r in valid), valid
+PY
+}
+
+@test "usage errors: no model path, unknown stage, dim not a multiple of heads" {
+	run os-distill -C x.db </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no model file: give -o MODEL"* ]]
+	run os-distill -C x.db -o m.osm --stage rl </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown --stage 'rl' (known: sft)"* ]]
+	run os-distill -C x.db -o m.osm --dim 30 --heads 4 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--dim (30) must be a multiple of --heads (4)"* ]]
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# os-search: every result a distinct catalog item with its SID, scores as
+# log-probabilities, the same results on any number of threads, BM25 and
+# fusion, --explain, and the refusals of a model that does not fit.
+
+load helper
+
+setup_file() {
+	export PATH="$(os_make_wrappers):$PATH"
+	unset OS_CATALOG
+	cd "$BATS_FILE_TMPDIR" || return 1
+	os-tokenize -q -C t.db "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C t.db --levels 4,4 >/dev/null
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(json.dumps({"qid": r["id"], "query": r["title"], "relevant": [r["id"]]}))' \
+		"$FIXTURES/tiny-shop.jsonl" >q.jsonl
+	os-distill -q -C t.db -o t.osm --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 \
+		--batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1 --epochs 100 </dev/null
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	cp "$BATS_FILE_TMPDIR"/{t.db,t.osm,q.jsonl} .
+}
+
+@test "every result is a distinct catalog item with its own SID, best first" {
+	run os-search -C t.db -m t.osm -k 20 --beam 20 -o run.jsonl q.jsonl
+	[ "$status" -eq 0 ]
+	sqlite3 t.db "SELECT i.id, s.sid FROM sids s JOIN items i ON i.seq = s.item" >sids.txt
+	python3 - <<'PY'
+import json, math
+sid = dict(l.rstrip("\n").split("|") for l in open("sids.txt"))
+queries = [json.loads(l) for l in open("q.jsonl")]
+runs = [json.loads(l) for l in open("run.jsonl")]
+assert [r["qid"] for r in runs] == [q["qid"] for q in queries]
+for r in runs:
+    res = r["results"]
+    assert len(res) == 20, r
+    ids = [x["id"] for x in res]
+    assert len(set(ids)) == len(ids), ids
+    for i, x in enumerate(res):
+        assert ",".join(map(str, x["sid"])) == sid[x["id"]], x
+        assert x["rank"] == i + 1 and x["score"] <= 0
+    scores = [x["score"] for x in res]
+    assert scores == sorted(scores, reverse=True)
+    assert math.fsum(math.exp(s) for s in scores) <= 1 + 1e-5
+PY
+}
+
+@test "with a beam as wide as the catalog the items' probabilities sum to 1" {
+	os-search -C t.db -m t.osm -k 40 --beam 40 --query "acme red drill" >run.jsonl
+	python3 -c '
+import json, math
+r = json.loads(open("run.jsonl").readline())
+assert len(r["results"]) == 40
+total = math.fsum(math.exp(x["score"]) for x in r["results"])
+assert abs(total - 1) < 1e-3, total'
+}
+
+@test "results do not depend on the number of threads" {
+	os-search -C t.db -m t.osm --threads 1 q.jsonl >one.jsonl
+	os-search -C t.db -m t.osm --threads 2 q.jsonl >two.jsonl
+	cmp one.jsonl two.jsonl
+}
+
+@test "a query's words find its item first, with the model and with BM25" {
+	for mode in "-m t.osm" "--bm25" "-m t.osm --fuse bm25" "-m t.osm --fuse bm25 --fusion score"; do
+		os-search -C t.db $mode -k 5 q.jsonl >run.jsonl
+		run os-eval --qrels q.jsonl -k 1 run.jsonl
+		[ "$status" -eq 0 ]
+		echo "$mode: $output"
+		python3 -c 'import json, sys; m = json.load(sys.stdin)["runs"][0]["metrics"]; assert m["recall@1"] >= 0.9, m' <<<"$output"
+	done
+}
+
+@test "--bm25 needs no model and writes no SIDs; fusion keeps only items of the two lists" {
+	os-search -C t.db --bm25 -k 3 --query "blue saw" >bm25.jsonl
+	python3 -c '
+import json
+r = json.loads(open("bm25.jsonl").readline())
+assert r["qid"] == "1" and r["query"] == "blue saw"
+assert all(set(x) == {"id", "score", "rank"} for x in r["results"]), r'
+	os-search -C t.db -m t.osm -k 20 --query "blue saw" >model.jsonl
+	os-search -C t.db --bm25 -k 100 --query "blue saw" >all.jsonl
+	os-search -C t.db -m t.osm --fuse bm25 -k 20 --query "blue saw" >fused.jsonl
+	python3 -c '
+import json
+ids = lambda f: [x["id"] for x in json.loads(open(f).readline())["results"]]
+assert set(ids("fused.jsonl")) <= set(ids("model.jsonl")) | set(ids("all.jsonl"))'
+}
+
+@test "--explain shows the levels, the beams and the titles" {
+	run os-search -C t.db -m t.osm --explain -k 3 --query "acme red drilll"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"query: acme red drilll"* ]]
+	[[ "$output" == *"tokens (? unknown to the model): acme red drilll?"* ]]
+	[[ "$output" == *"level 1, most likely codes before the trie:"* ]]
+	[[ "$output" == *"level 2 beams (prefix, log p of the code, score):"* ]]
+	[[ "$output" == *"results:"* ]]
+	[[ "$output" == *" red "* ]]
+}
+
+@test "a model trained against other codebooks is refused" {
+	cp t.db other.db
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    r["embedding"] = [-x for x in r["embedding"][::-1]]
+    print(json.dumps(r))' "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C other.db --levels 4,4 >/dev/null
+	run os-search -C other.db -m t.osm --query drill
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"os-search: t.osm: the model was trained against other codebooks"* ]]
+}
+
+@test "a truncated, a corrupted and a foreign model file are refused" {
+	head -c 5000 t.osm >cut.osm
+	run os-search -C t.db -m cut.osm --query drill
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"os-search: cut.osm: checksum mismatch: the file is truncated or corrupted"* ]]
+	python3 -c '
+import sys
+b = bytearray(open("t.osm", "rb").read())
+b[len(b) // 2] ^= 4
+open("flip.osm", "wb").write(b)'
+	run os-search -C t.db -m flip.osm --query drill
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"checksum mismatch"* ]]
+	run os-search -C t.db -m q.jsonl --query drill
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"os-search: q.jsonl: not a onesearch model (bad magic)"* ]]
+	run os-search -C t.db -m . --query drill
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"os-search: cannot read '.': Is a directory"* ]]
+	run os-search -C t.db -m missing.osm --query drill
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open 'missing.osm': No such file or directory"* ]]
+}
+
+@test "a catalog without SIDs is refused; BM25 works on it" {
+	os-tokenize -q -C plain.db "$FIXTURES/tiny-shop.jsonl" >/dev/null
+	run os-search -C plain.db -m t.osm --query drill
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the catalog has no SIDs (run os-quantize first)"* ]]
+	run os-search -C plain.db --bm25 --query drill
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"results":[{"id":'* ]]
+}
+
+@test "a bad query record exits 3 naming its line; usage errors exit 2" {
+	printf '%s\n' '{"qid":"a","query":"drill"}' '{"qid":"b"}' >bad.jsonl
+	run os-search -C t.db -m t.osm -o out.jsonl bad.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"os-search: bad.jsonl:2: missing field 'query'"* ]]
+	[ ! -e out.jsonl ]
+	run os-search -C t.db -m t.osm -k 30 --beam 20 --query x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"-k (30) cannot exceed --beam (20)"* ]]
+	run os-search -C t.db --query x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no model: give -m MODEL (or --bm25)"* ]]
+	run os-search -C t.db --bm25 -m t.osm --query x
+	[ "$status" -eq 2 ]
+}
