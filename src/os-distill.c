@@ -632,17 +632,15 @@ static void progress(struct trainer *t, double loss, int force)
 static void log_step(struct trainer *t, double loss, double lr, double norm)
 {
 	double now = os_cli_now();
+	double rate = t->window_examples / fmax(1e-9, now - t->window_start);
 
-	if (t->log)
-		fprintf(
-		    t->log,
-		    "{\"step\":%ld,\"epoch\":%.4f,\"loss\":%.6g,\"lr\":%.6g,"
-		    "\"grad_norm\":%.6g,\"examples_per_s\":%.1f,\"elapsed\":%."
-		    "2f}\n",
-		    t->step, (double)t->step / (double)t->steps_per_epoch, loss,
-		    lr, norm,
-		    t->window_examples / fmax(1e-9, now - t->window_start),
-		    now - t->started);
+	if (!t->log)
+		return;
+	fprintf(t->log, "{\"step\":%ld,\"epoch\":%.4f,\"loss\":%.6g,", t->step,
+		(double)t->step / (double)t->steps_per_epoch, loss);
+	fprintf(t->log, "\"lr\":%.6g,\"grad_norm\":%.6g,", lr, norm);
+	fprintf(t->log, "\"examples_per_s\":%.1f,\"elapsed\":%.2f}\n", rate,
+		now - t->started);
 }
 
 static int run_validation(struct trainer *t, struct os_error *err)
@@ -653,9 +651,8 @@ static int run_validation(struct trainer *t, struct os_error *err)
 		return -1;
 	if (t->log)
 		fprintf(t->log,
-			"{\"step\":%ld,\"valid_queries\":%zu,\"valid_recall@"
-			"10\":%.4f,"
-			"\"valid_mrr@10\":%.4f}\n",
+			"{\"step\":%ld,\"valid_queries\":%zu,"
+			"\"valid_recall@10\":%.4f,\"valid_mrr@10\":%.4f}\n",
 			t->step, r.queries, r.recall, r.mrr);
 	if (!t->o->quiet)
 		fprintf(stderr,
@@ -890,6 +887,8 @@ static int run(struct options *o, struct os_error *err)
 			     o->log, strerror(errno));
 		goto done;
 	}
+	if (t.log)
+		setvbuf(t.log, NULL, _IOLBF, 0); /* each line as soon as made */
 	if (!o->quiet)
 		report(&t, &d);
 	if (train(&t, err) < 0)
