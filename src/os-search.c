@@ -15,6 +15,7 @@
 #include "lib/cli.h"
 #include "lib/decode.h"
 #include "lib/generative.h"
+#include "lib/grow.h"
 #include "lib/jsonl.h"
 #include "lib/matmul.h"
 #include "lib/model_io.h"
@@ -109,7 +110,8 @@ With no FILE, or when FILE is -, read standard input.\n\
       --max-line=BYTES  longest input line accepted (default 67108864)\n\
   -o, --output=FILE     write to FILE (whole or not at all)\n\
   -q, --quiet           no report on standard error\n\
-  -v, --verbose         report the time a query takes\n\
+  -v, --verbose         report the queries a second and the latency of a\n\
+                        query (median, 99th percentile, largest)\n\
 ",
 	      stdout);
 	os_cli_help_tail("os-search(1), os-distill(1), os-eval(1)");
@@ -304,6 +306,7 @@ struct query {
 	struct os_hit *hits; /* (beam) the model's, `nhits` of them */
 	long nhits;
 	struct os_trace trace;
+	double seconds; /* its search took */
 };
 
 struct search {
@@ -323,6 +326,8 @@ struct search {
 	struct list model_list, bm25_list, fused;
 	struct os_tokens tokens;
 	unsigned norm_flags; /* the catalog's normalization */
+	double *latency;     /* -v: every query's seconds */
+	size_t nlatency, latency_cap;
 };
 
 static int load_title(void *ctx, const struct os_item *item)
@@ -419,6 +424,7 @@ static void teardown(struct search *s)
 	free(s->model_list.r);
 	free(s->bm25_list.r);
 	free(s->fused.r);
+	free(s->latency);
 	os_tokens_release(&s->tokens);
 	os_text_pool_release(&s->pool);
 	os_model_release(&s->m);
@@ -437,6 +443,7 @@ static int search_chunk(struct search *s, struct os_error *err)
 	for (size_t i = 0; i < s->nq; i++) {
 		int t = 0;
 		struct query *q = &s->q[i];
+		double t0 = os_cli_now();
 
 #ifdef _OPENMP
 		t = omp_get_thread_num();
@@ -444,6 +451,7 @@ static int search_chunk(struct search *s, struct os_error *err)
 		q->nhits = os_decoder_search(&s->dec[t], &s->pool, q->start,
 					     q->len, beam, k, q->hits,
 					     s->o->explain ? &q->trace : NULL);
+		q->seconds = os_cli_now() - t0;
 		failed |= q->nhits < 0;
 	}
 	if (failed) {
@@ -653,6 +661,40 @@ static void explain(FILE *out, struct search *s, const struct query *q,
 	fputc('\n', out);
 }
 
+static int record_latency(struct search *s, double seconds)
+{
+	double *l = os_grow(s->latency, &s->latency_cap, s->nlatency + 1,
+			    sizeof *l, 1024);
+
+	if (!l)
+		return -1;
+	s->latency = l;
+	l[s->nlatency++] = seconds;
+	return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* -v: the queries a second and the latency of one query. */
+static void report_latency(struct search *s, double wall)
+{
+	size_t n = s->nlatency;
+
+	if (n == 0)
+		return;
+	qsort(s->latency, n, sizeof *s->latency, by_value);
+	os_cli_warn("%zu queries in %.3f s (%.1f a second, threads: %d); a "
+		    "query's latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+		    n, wall, (double)n / wall, s->ndec ? s->ndec : 1,
+		    1e3 * s->latency[(n - 1) / 2], 1e3 * s->latency[(n * 99 - 1) / 100],
+		    1e3 * s->latency[n - 1]);
+}
+
 /* Ranks, fuses and writes the chunk's queries in input order. */
 static int finish_chunk(struct search *s, FILE *out, struct os_error *err)
 {
@@ -661,6 +703,7 @@ static int finish_chunk(struct search *s, FILE *out, struct os_error *err)
 	for (size_t i = 0; i < s->nq; i++) {
 		struct query *q = &s->q[i];
 		const struct list *l;
+		double t0 = os_cli_now();
 
 		list_clear(&s->model_list);
 		for (long h = 0; h < q->nhits && !o->bm25; h++)
@@ -683,6 +726,9 @@ static int finish_chunk(struct search *s, FILE *out, struct os_error *err)
 			      by_score);
 			l = &s->fused;
 		}
+		q->seconds += os_cli_now() - t0;
+		if (o->verbose && record_latency(s, q->seconds) < 0)
+			goto oom;
 		if (o->explain)
 			explain(out, s, q, l);
 		else if (write_run(s, q, l, out, err) < 0)
@@ -713,6 +759,7 @@ static int take(struct search *s, cJSON *obj, struct os_error *err)
 		return -1;
 	q->len = 0;
 	q->start = 0;
+	q->seconds = 0;
 	if (s->have_g) {
 		if ((n = os_generative_text(&s->g, &s->m.cfg, &s->pool, q->text,
 					    &q->start, err)) < 0)
@@ -778,6 +825,7 @@ int main(int argc, char **argv)
 	struct os_output out;
 	struct os_error err;
 	int status, have_out = 0;
+	double start;
 
 	os_cli_init(argv[0]);
 	os_error_clear(&err);
@@ -802,8 +850,11 @@ int main(int argc, char **argv)
 	if (setup(s, &err) < 0 || os_output_open(&out, o.output, &err) < 0)
 		goto done;
 	have_out = 1;
+	start = os_cli_now();
 	if (run(s, out.f, &err) < 0)
 		goto done;
+	if (o.verbose)
+		report_latency(s, os_cli_now() - start);
 	if (os_output_commit(&out, &err) == 0)
 		have_out = 0;
 done:
