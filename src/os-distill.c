@@ -27,7 +27,7 @@
 /* What decides the model and its training: compared on --resume. */
 struct plan {
 	struct os_model_config cfg;
-	long epochs, steps, batch, warmup, item_repeat, query_repeat;
+	long epochs, steps, batch, warmup, item_repeat, query_repeat, pseudo;
 	double lr, min_lr, weight_decay, dropout, clip, min_grade;
 	uint64_t seed;
 };
@@ -60,6 +60,7 @@ enum {
 	OPT_CLIP,
 	OPT_ITEM_REPEAT,
 	OPT_QUERY_REPEAT,
+	OPT_PSEUDO_QUERIES,
 	OPT_MIN_GRADE,
 	OPT_LOG,
 	OPT_LOG_EVERY,
@@ -95,6 +96,7 @@ static const struct option long_options[] = {
     {"clip", required_argument, NULL, OPT_CLIP},
     {"item-repeat", required_argument, NULL, OPT_ITEM_REPEAT},
     {"query-repeat", required_argument, NULL, OPT_QUERY_REPEAT},
+    {"pseudo-queries", required_argument, NULL, OPT_PSEUDO_QUERIES},
     {"min-grade", required_argument, NULL, OPT_MIN_GRADE},
     {"log", required_argument, NULL, OPT_LOG},
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
@@ -149,6 +151,9 @@ Training:\n\
                             0: queries only)\n\
       --query-repeat=N      times each query example comes per epoch\n\
                             (default 1)\n\
+      --pseudo-queries=N    pseudo-queries each item gives per epoch: 1 to 5\n\
+                            of its title's tokens drawn anew each time, in\n\
+                            their order (default 0)\n\
       --min-grade=G         a \"graded\" item with a grade of at least G is\n\
                             relevant (default: the \"relevant\" list decides)\n\
       --seed=N              seed of initialization, order and dropout\n\
@@ -300,6 +305,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_long("--query-repeat", optarg, 0,
 					       1000, &p->query_repeat);
 			break;
+		case OPT_PSEUDO_QUERIES:
+			rc = os_cli_parse_long("--pseudo-queries", optarg, 0,
+					       1000, &p->pseudo);
+			break;
 		case OPT_MIN_GRADE:
 			rc = os_cli_parse_double("--min-grade", optarg, 0, 1e9,
 						 &p->min_grade);
@@ -385,6 +394,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 struct data {
 	struct os_text_pool pool;
 	struct os_example *ex;
+	unsigned char *pseudo; /* (nex) 1: a pseudo-query drawn from its text */
 	size_t nex, cap;
 	size_t items, queries,
 	    pairs;    /* titles, query records, query examples */
@@ -394,7 +404,8 @@ struct data {
 };
 
 static int add_example(struct data *d, const struct os_sidindex *s,
-		       uint32_t text, uint32_t len, long item, long repeat)
+		       uint32_t text, uint32_t len, long item, long repeat,
+		       int pseudo)
 {
 	struct os_example e = {.text = text, .len = len, .weight = 1};
 
@@ -406,11 +417,17 @@ static int add_example(struct data *d, const struct os_sidindex *s,
 			struct os_example *ex =
 			    realloc(d->ex, cap * sizeof *ex);
 
+			unsigned char *ps;
+
 			if (!ex)
 				return -1;
 			d->ex = ex;
+			if (!(ps = realloc(d->pseudo, cap)))
+				return -1;
+			d->pseudo = ps;
 			d->cap = cap;
 		}
+		d->pseudo[d->nex] = (unsigned char)pseudo;
 		d->ex[d->nex++] = e;
 	}
 	return 0;
@@ -436,10 +453,12 @@ static int add_item(void *ctx, const struct os_item *item)
 	if (n < 0)
 		return -1;
 	ic->d->items++;
-	return add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
-			   ic->plan->item_repeat) < 0
-		   ? 1
-		   : 0;
+	if (add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
+			ic->plan->item_repeat, 0) < 0 ||
+	    add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
+			ic->plan->pseudo, 1) < 0)
+		return 1;
+	return 0;
 }
 
 struct query_ctx {
@@ -465,7 +484,7 @@ static int add_query(void *ctx, const char *query, const long *items,
 	qc->d->queries++;
 	for (size_t i = 0; i < nitems; i++) {
 		if (add_example(qc->d, &qc->g->index, start, (uint32_t)n,
-				items[i], qc->plan->query_repeat) < 0) {
+				items[i], qc->plan->query_repeat, 0) < 0) {
 			os_error_set(qc->err, OS_EXIT_FAILURE, "out of memory");
 			return -1;
 		}
@@ -482,7 +501,7 @@ static int load_data(const struct options *o, struct os_catalog *cat,
 	struct query_ctx qc = {g, &o->plan, d, err};
 	int rc;
 
-	if (o->plan.item_repeat > 0) {
+	if (o->plan.item_repeat > 0 || o->plan.pseudo > 0) {
 		rc = os_catalog_items_each(cat, add_item, &ic, err);
 		if (rc > 0)
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -515,39 +534,40 @@ static int load_data(const struct options *o, struct os_catalog *cat,
 
 /* ---- the plan as settings of the model file ---- */
 
-enum { PLAN_KEYS = 16 };
+/* The settings that decide a run, all but the last compared on --resume
+ * (the last is the step reached). */
+enum { PLAN_KEYS = 17 };
 
 static void plan_settings(const struct plan *p, const struct data *d, long step,
 			  const char **kv, char text[][64])
 {
-	static const char *const keys[PLAN_KEYS] = {
-	    "stage",	    "epochs",  "steps",
-	    "batch",	    "warmup",  "item_repeat",
-	    "query_repeat", "lr",      "min_lr",
-	    "weight_decay", "dropout", "clip",
-	    "min_grade",    "seed",    "data_fingerprint",
-	    "step"};
+	size_t n = 0;
 
-	snprintf(text[0], 64, "sft");
-	snprintf(text[1], 64, "%ld", p->epochs);
-	snprintf(text[2], 64, "%ld", p->steps);
-	snprintf(text[3], 64, "%ld", p->batch);
-	snprintf(text[4], 64, "%ld", p->warmup);
-	snprintf(text[5], 64, "%ld", p->item_repeat);
-	snprintf(text[6], 64, "%ld", p->query_repeat);
-	snprintf(text[7], 64, "%.17g", p->lr);
-	snprintf(text[8], 64, "%.17g", p->min_lr);
-	snprintf(text[9], 64, "%.17g", p->weight_decay);
-	snprintf(text[10], 64, "%.17g", p->dropout);
-	snprintf(text[11], 64, "%.17g", p->clip);
-	snprintf(text[12], 64, "%.17g", p->min_grade);
-	snprintf(text[13], 64, "%llu", (unsigned long long)p->seed);
-	snprintf(text[14], 64, "%016llx", (unsigned long long)d->fingerprint);
-	snprintf(text[15], 64, "%ld", step);
-	for (size_t i = 0; i < PLAN_KEYS; i++) {
-		kv[2 * i] = keys[i];
-		kv[2 * i + 1] = text[i];
-	}
+#define SET(key, ...)                                                        \
+	do {                                                                 \
+		kv[2 * n] = key;                                             \
+		snprintf(text[n], 64, __VA_ARGS__);                          \
+		kv[2 * n + 1] = text[n];                                     \
+		n++;                                                         \
+	} while (0)
+	SET("stage", "sft");
+	SET("epochs", "%ld", p->epochs);
+	SET("steps", "%ld", p->steps);
+	SET("batch", "%ld", p->batch);
+	SET("warmup", "%ld", p->warmup);
+	SET("item_repeat", "%ld", p->item_repeat);
+	SET("query_repeat", "%ld", p->query_repeat);
+	SET("pseudo_queries", "%ld", p->pseudo);
+	SET("lr", "%.17g", p->lr);
+	SET("min_lr", "%.17g", p->min_lr);
+	SET("weight_decay", "%.17g", p->weight_decay);
+	SET("dropout", "%.17g", p->dropout);
+	SET("clip", "%.17g", p->clip);
+	SET("min_grade", "%.17g", p->min_grade);
+	SET("seed", "%llu", (unsigned long long)p->seed);
+	SET("data_fingerprint", "%016llx", (unsigned long long)d->fingerprint);
+	SET("step", "%ld", step);
+#undef SET
 }
 
 /* ---- training ---- */
@@ -568,6 +588,7 @@ struct trainer {
 	struct os_model m;
 	struct os_adamw opt;
 	struct os_batch batch;
+	struct os_text_pool views; /* this step's pseudo-queries */
 	uint32_t *order;  /* this epoch's order of the examples */
 	long order_epoch; /* the epoch `order` is for, -1: none */
 	long step, total, steps_per_epoch;
@@ -663,7 +684,11 @@ static int run_validation(struct trainer *t, struct os_error *err)
 	return 0;
 }
 
-/* One step: a batch of the epoch's order, forward, backward, AdamW. */
+/* The longest pseudo-query drawn from a title, in tokens. */
+#define PSEUDO_MAX 5
+
+/* One step: a batch of the epoch's order (pseudo-queries drawn from the
+ * seed and the step), forward, backward, AdamW. */
 static int train_step(struct trainer *t, double *loss, double *lr, double *norm,
 		      struct os_error *err)
 {
@@ -673,16 +698,32 @@ static int train_step(struct trainer *t, double *loss, double *lr, double *norm,
 	    (size_t)(t->step % t->steps_per_epoch) * (size_t)p->batch;
 	size_t last = first + (size_t)p->batch;
 	struct os_model_batch mb;
+	struct os_rng rng;
 
 	if (epoch != t->order_epoch)
 		shuffle(t, epoch);
 	if (last > t->d->nex)
 		last = t->d->nex;
 	os_batch_clear(&t->batch);
-	for (size_t i = first; i < last; i++)
-		if (os_batch_add(&t->batch, &t->m.cfg, &t->d->pool,
-				 &t->d->ex[t->order[i]]) < 0)
+	os_text_pool_clear(&t->views);
+	os_rng_seed(&rng, p->seed * 0x9e3779b97f4a7c15ULL + (uint64_t)t->step);
+	for (size_t i = first; i < last; i++) {
+		struct os_example ex = t->d->ex[t->order[i]];
+		const struct os_text_pool *pool = &t->d->pool;
+
+		if (t->d->pseudo[t->order[i]] && ex.len > 0) {
+			uint32_t most = ex.len < PSEUDO_MAX ? ex.len : PSEUDO_MAX;
+			uint32_t k = 1 + (uint32_t)os_rng_below(&rng, most);
+
+			if (os_text_pool_sample(&t->views, pool, ex.text, ex.len, k,
+						&rng, &ex.text) < 0)
+				goto oom;
+			ex.len = k;
+			pool = &t->views;
+		}
+		if (os_batch_add(&t->batch, &t->m.cfg, pool, &ex) < 0)
 			goto oom;
+	}
 	if (os_batch_finish(&t->batch, &t->m.cfg, &mb) < 0)
 		goto oom;
 	*loss =
@@ -801,12 +842,11 @@ static int resume(struct trainer *t, struct os_error *err)
 
 static void report(const struct trainer *t, const struct data *d)
 {
-	os_cli_warn("%zu examples: %zu item titles, %zu queries giving %zu "
-		    "query-item pairs%s",
-		    d->nex, d->items, d->queries, d->pairs,
-		    t->p->item_repeat > 1 || t->p->query_repeat > 1
-			? " (with repeats)"
-			: "");
+	os_cli_warn("%zu examples an epoch: %zu titles x %ld, %zu pseudo-queries, "
+		    "%zu queries giving %zu query-item pairs x %ld",
+		    d->nex, d->items, t->p->item_repeat,
+		    d->items * (size_t)t->p->pseudo, d->queries, d->pairs,
+		    t->p->query_repeat);
 	if (d->unknown)
 		os_cli_warn(
 		    "%ld relevant ids are not catalog items with a SID: "
@@ -834,6 +874,7 @@ static int run(struct options *o, struct os_error *err)
 	memset(&t, 0, sizeof t);
 	os_text_pool_init(&d.pool);
 	os_batch_init(&t.batch);
+	os_text_pool_init(&t.views);
 	if (os_catalog_open(&cat, o->catalog, OS_CATALOG_READ_ONLY, err) < 0 ||
 	    os_generative_load(&g, cat, err) < 0)
 		goto done;
@@ -920,10 +961,12 @@ done:
 	os_validator_free(t.valid);
 	os_model_release(&t.m);
 	os_batch_release(&t.batch);
+	os_text_pool_release(&t.views);
 	free(t.order);
 	free(default_ckpt);
 	os_text_pool_release(&d.pool);
 	free(d.ex);
+	free(d.pseudo);
 	if (have_g)
 		os_generative_release(&g);
 	os_catalog_close(cat);

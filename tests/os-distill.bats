@@ -24,7 +24,7 @@ for line in open(sys.argv[1]):
 	tiny_shop
 	run os-distill -C t.db -o t.osm $SMALL --epochs 100 </dev/null
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"40 examples: 40 item titles, 0 queries"* ]]
+	[[ "$output" == *"40 examples an epoch: 40 titles x 1, 0 pseudo-queries, 0 queries"* ]]
 	[[ "$output" == *"wrote 't.osm' after 300 steps"* ]]
 	[ ! -e t.osm.ckpt ]
 	os-search -C t.db -m t.osm -k 1 q.jsonl >run.jsonl

@@ -81,6 +81,42 @@ long os_text_pool_add(struct os_text_pool *p, const struct os_model_config *cfg,
 	return (long)count;
 }
 
+int os_text_pool_sample(struct os_text_pool *dst, const struct os_text_pool *src,
+			uint32_t text, uint32_t len, uint32_t k,
+			struct os_rng *rng, uint32_t *start)
+{
+	uint32_t **arrays[] = {&dst->row, &dst->ngram_start};
+
+	if (k > len)
+		k = len;
+	if (grow_u32(arrays, 2, &dst->cap, dst->n + k + 1) < 0)
+		return -1;
+	*start = (uint32_t)dst->n;
+	/* selection sampling: token i is taken with probability
+	 * (still needed) / (still left) */
+	for (uint32_t i = 0, need = k; i < len && need > 0; i++) {
+		uint32_t t = text + i;
+		uint32_t g0 = src->ngram_start[t], g1 = src->ngram_start[t + 1];
+		uint32_t *g;
+
+		if (os_rng_below(rng, len - i) >= need)
+			continue;
+		need--;
+		g = os_grow(dst->ngram, &dst->ngram_cap, dst->nngram + (g1 - g0),
+			    sizeof *dst->ngram, 1024);
+		if (!g)
+			return -1;
+		dst->ngram = g;
+		dst->row[dst->n] = src->row[t];
+		dst->ngram_start[dst->n] = (uint32_t)dst->nngram;
+		memcpy(g + dst->nngram, src->ngram + g0, (g1 - g0) * sizeof *g);
+		dst->nngram += g1 - g0;
+		dst->n++;
+	}
+	dst->ngram_start[dst->n] = (uint32_t)dst->nngram;
+	return 0;
+}
+
 size_t os_sequence_max_text(const struct os_model_config *cfg)
 {
 	return cfg->context - cfg->levels - 1;

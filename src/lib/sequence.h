@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "rng.h"
 #include "tokenize.h"
 #include "vocab.h"
 
@@ -40,6 +41,14 @@ void os_text_pool_clear(struct os_text_pool *p);
 long os_text_pool_add(struct os_text_pool *p, const struct os_model_config *cfg,
 		      const struct os_vocab *vocab, const struct os_tokens *t,
 		      size_t max_tokens, uint32_t *start);
+
+/* Appends `k` of the `len` tokens of `src` from `text` on, chosen at random
+ * (each subset as likely) and kept in their order, to `dst`; *start
+ * receives the first. A pseudo-query made from a title. Returns 0 or -1
+ * (memory). */
+int os_text_pool_sample(struct os_text_pool *dst, const struct os_text_pool *src,
+			uint32_t text, uint32_t len, uint32_t k,
+			struct os_rng *rng, uint32_t *start);
 
 /* One training example: a text of the pool and the SID to generate. */
 struct os_example {

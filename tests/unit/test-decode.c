@@ -4,7 +4,8 @@
  * combination, an item's score must equal the log-probability that
  * os_model_forward() gives its SID; when the beam holds every item, the
  * probabilities of all items must sum to 1; every result must be a
- * distinct catalog item, best first. Also the model file: a saved model
+ * distinct catalog item, best first. Pseudo-queries drawn from a text.
+ * Also the model file: a saved model
  * loads bit for bit, and a truncated or flipped file is refused. */
 #include "config.h"
 
@@ -149,6 +150,66 @@ static void test_search(void)
 	os_model_release(&m);
 }
 
+/* Pseudo-queries: k tokens of a text, in order, every subset as likely,
+ * each token with its own n-grams. */
+static void test_sample(void)
+{
+	struct os_model_config cfg = toy_config();
+	struct os_text_pool src, dst;
+	struct os_tokens t;
+	struct os_vocab vocab;
+	struct os_rng rng;
+	uint32_t start, seen[16] = {0};
+	int ordered = 1, ngrams = 1;
+
+	os_text_pool_init(&src);
+	os_text_pool_init(&dst);
+	os_tokens_init(&t);
+	os_vocab_init(&vocab);
+	os_rng_seed(&rng, 9);
+	os_tokenize(&t, "alpha bravo charlie delta", 25);
+	os_text_pool_add(&src, &cfg, &vocab, &t, 8, &start);
+	for (int i = 0; i < 6000; i++) {
+		uint32_t at, mask = 0, prev = 0;
+
+		os_text_pool_clear(&dst);
+		os_text_pool_sample(&dst, &src, start, 4, 2, &rng, &at);
+		for (uint32_t j = 0; j < 2; j++) {
+			uint32_t g = dst.ngram_start[at + j], found = 4;
+
+			/* which source token it is: the one with these n-grams */
+			for (uint32_t s = 0; s < 4; s++)
+				if (src.ngram_start[s + 1] - src.ngram_start[s] ==
+					    dst.ngram_start[at + j + 1] - g &&
+				    !memcmp(src.ngram + src.ngram_start[s], dst.ngram + g,
+					    (dst.ngram_start[at + j + 1] - g) * sizeof *dst.ngram))
+					found = s;
+			ngrams &= found < 4;
+			ordered &= j == 0 || found > prev;
+			prev = found;
+			mask |= 1u << found;
+		}
+		seen[mask & 15]++;
+	}
+	ok(ngrams, "a sampled token keeps its own n-grams");
+	ok(ordered, "sampled tokens keep their order");
+	{
+		int fair = 1, subsets = 0;
+
+		for (int m = 0; m < 16; m++) {
+			if (__builtin_popcount((unsigned)m) != 2)
+				continue;
+			subsets++;
+			fair &= seen[m] > 850 && seen[m] < 1150;
+		}
+		ok(subsets == 6 && fair, "each of the 6 pairs of 4 tokens comes about 1000 times in 6000");
+	}
+	os_vocab_release(&vocab);
+	os_tokens_release(&t);
+	os_text_pool_release(&src);
+	os_text_pool_release(&dst);
+}
+
 static void test_model_file(void)
 {
 	struct os_model_config cfg = toy_config();
@@ -203,6 +264,7 @@ int main(void)
 {
 	test_trie();
 	test_search();
+	test_sample();
 	test_model_file();
 	return tap_done();
 }
