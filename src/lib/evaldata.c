@@ -129,8 +129,7 @@ static int judge(struct os_qrels *q, struct os_judged_query *jq,
 static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 		       const struct os_qrels_opts *o, struct os_error *err)
 {
-	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "relevant");
-	const cJSON *graded = cJSON_GetObjectItemCaseSensitive(obj, "graded");
+	const cJSON *rel, *graded;
 	const cJSON *text = cJSON_GetObjectItemCaseSensitive(obj, "query");
 	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(obj, "segment");
 	const cJSON *v;
@@ -141,16 +140,8 @@ static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "qid"), "qid",
 			  qid, sizeof qid, err))
 		return -1;
-	if (rel && !cJSON_IsArray(rel)) {
-		os_error_set(err, OS_EXIT_BAD_INPUT,
-			     "field 'relevant' must be an array of item ids");
+	if (os_record_judgments(obj, &rel, &graded, err) < 0)
 		return -1;
-	}
-	if (graded && !cJSON_IsObject(graded)) {
-		os_error_set(err, OS_EXIT_BAD_INPUT,
-			     "field 'graded' must be an object of grades");
-		return -1;
-	}
 	if ((text && !cJSON_IsString(text)) || (seg && !cJSON_IsString(seg))) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "fields 'query' and 'segment' must be strings");
@@ -167,13 +158,6 @@ static int qrels_jsonl(struct os_qrels *q, const cJSON *obj,
 	{
 		long item;
 
-		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-		    v->valuedouble < 0) {
-			os_error_set(err, OS_EXIT_BAD_INPUT,
-				     "grade of '%s' must be a number >= 0",
-				     v->string);
-			return -1;
-		}
 		if ((item = intern(&q->items, v->string, strlen(v->string), err)) < 0 ||
 		    judge(q, jq, (uint32_t)item, v->valuedouble,
 			  isnan(o->min_grade) ? (rel ? 0 : v->valuedouble >= 1)

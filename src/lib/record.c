@@ -136,26 +136,24 @@ const char *os_record_query(const cJSON *obj, struct os_error *err)
 	return q->valuestring;
 }
 
-int os_record_relevant(const cJSON *obj, double min_grade,
-		       int (*fn)(void *ctx, const char *id), void *ctx,
-		       struct os_error *err)
+int os_record_judgments(const cJSON *obj, const cJSON **relevant,
+			const cJSON **graded, struct os_error *err)
 {
-	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "relevant");
-	const cJSON *graded = cJSON_GetObjectItemCaseSensitive(obj, "graded");
 	const cJSON *v;
-	int rc;
 
-	if (rel && !cJSON_IsArray(rel)) {
+	*relevant = cJSON_GetObjectItemCaseSensitive(obj, "relevant");
+	*graded = cJSON_GetObjectItemCaseSensitive(obj, "graded");
+	if (*relevant && !cJSON_IsArray(*relevant)) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "field 'relevant' must be an array of item ids");
 		return -1;
 	}
-	if (graded && !cJSON_IsObject(graded)) {
+	if (*graded && !cJSON_IsObject(*graded)) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "field 'graded' must be an object of grades");
 		return -1;
 	}
-	cJSON_ArrayForEach(v, graded)
+	cJSON_ArrayForEach(v, *graded)
 	{
 		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
 		    v->valuedouble < 0) {
@@ -163,6 +161,21 @@ int os_record_relevant(const cJSON *obj, double min_grade,
 				     "grade of '%s' must be a number >= 0", v->string);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+int os_record_relevant(const cJSON *obj, double min_grade,
+		       int (*fn)(void *ctx, const char *id), void *ctx,
+		       struct os_error *err)
+{
+	const cJSON *rel, *graded, *v;
+	int rc;
+
+	if (os_record_judgments(obj, &rel, &graded, err) < 0)
+		return -1;
+	cJSON_ArrayForEach(v, graded)
+	{
 		if (isnan(min_grade) ? !rel && v->valuedouble >= 1
 				     : v->valuedouble >= min_grade)
 			if ((rc = fn(ctx, v->string)) != 0)

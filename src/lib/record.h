@@ -20,6 +20,13 @@ int os_record_item(const cJSON *obj, struct os_item *item, char **owned,
 /* A query record's "query" (a string); NULL with err when missing. */
 const char *os_record_query(const cJSON *obj, struct os_error *err);
 
+/* A query record's judgments: *relevant receives its "relevant" array and
+ * *graded its "graded" object (NULL when absent). Returns 0, or -1 with
+ * err (status 3) when either has the wrong type or a grade is not a
+ * finite number >= 0. */
+int os_record_judgments(const cJSON *obj, const cJSON **relevant,
+			const cJSON **graded, struct os_error *err);
+
 /* Calls fn for each item id that a query record judges relevant, with
  * os-eval's rule: without a min_grade (NaN) the "relevant" list decides,
  * or, when the record has none, every "graded" item with a grade of at
