@@ -261,10 +261,16 @@ static int reserve_acts(struct os_model *m, const struct os_model_batch *b,
 	return 0;
 }
 
-/* The mixing constant of one dropout site's mask. */
-static uint64_t site_seed(uint64_t seed, size_t site)
+/* Dropout in place at one site of the network (its number makes its
+ * mask differ from the other sites' for one seed); the mask is kept for
+ * backward. */
+static void dropout_site(os_real *x, os_real *mask, size_t n, double p,
+			 uint64_t seed, size_t site)
 {
-	return seed * 0x9e3779b97f4a7c15ULL + site;
+	if (p <= 0)
+		return;
+	os_nn_dropout_mask(mask, n, p, seed * 0x9e3779b97f4a7c15ULL + site);
+	os_nn_mul_forward(x, x, mask, n);
 }
 
 double os_model_forward(struct os_model *m, const struct os_model_batch *b,
@@ -283,10 +289,7 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 	m->dropout = dropout;
 	os_nn_embed_forward(a->encoded, b->ids, b->pos, b->ngram_off, b->ngram,
 			    w->wte, w->wpe, w->wng, n, C);
-	if (dropout > 0) {
-		os_nn_dropout_mask(a->emb_mask, nc, dropout, site_seed(seed, 0));
-		os_nn_mul_forward(a->encoded, a->encoded, a->emb_mask, nc);
-	}
+	dropout_site(a->encoded, a->emb_mask, nc, dropout, seed, 0);
 	residual = a->encoded;
 	for (size_t l = 0; l < cfg->layers; l++) {
 		os_real *ln1 = a->ln1 + l * nc, *qkv = a->qkv + l * 3 * nc;
@@ -304,12 +307,7 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 					b->seg, n, C, cfg->heads, T);
 		os_nn_linear_forward(attproj, atty, w->attprojw + l * C * C,
 				     w->attprojb + l * C, n, C, C);
-		if (dropout > 0) {
-			os_real *mask = a->att_mask + l * nc;
-
-			os_nn_dropout_mask(mask, nc, dropout, site_seed(seed, 1 + 2 * l));
-			os_nn_mul_forward(attproj, attproj, mask, nc);
-		}
+		dropout_site(attproj, a->att_mask + l * nc, nc, dropout, seed, 1 + 2 * l);
 		os_nn_residual_forward(res2, residual, attproj, nc);
 		os_nn_layernorm_forward(ln2, a->ln2_mean + l * n, a->ln2_rstd + l * n,
 					res2, w->ln2w + l * C, w->ln2b + l * C, n,
@@ -319,12 +317,7 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 		os_nn_gelu_forward(gelu, fch, n * F);
 		os_nn_linear_forward(fcproj, gelu, w->fcprojw + l * C * F,
 				     w->fcprojb + l * C, n, F, C);
-		if (dropout > 0) {
-			os_real *mask = a->fc_mask + l * nc;
-
-			os_nn_dropout_mask(mask, nc, dropout, site_seed(seed, 2 + 2 * l));
-			os_nn_mul_forward(fcproj, fcproj, mask, nc);
-		}
+		dropout_site(fcproj, a->fc_mask + l * nc, nc, dropout, seed, 2 + 2 * l);
 		os_nn_residual_forward(res3, res2, fcproj, nc);
 		residual = res3;
 	}
