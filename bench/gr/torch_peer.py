@@ -43,10 +43,24 @@ import struct
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _threads_from_argv(argv):
+    """--threads before numpy and torch are imported: Debian's torch
+    multiplies on OpenBLAS, whose own thread pool (all cores, spinning on
+    sched_yield) torch.set_num_threads() does not limit."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--threads", type=int, default=2)
+    return pre.parse_known_args(argv)[0].threads
+
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_threads_from_argv(sys.argv[1:])))
+os.environ.setdefault("OMP_NUM_THREADS", os.environ["OPENBLAS_NUM_THREADS"])
+
+# numpy and torch after the thread settings: both load OpenBLAS
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 SPECIALS = 4  # BOS, SEP, THINK, USER
 BOS, SEP = 0, 1
@@ -436,7 +450,7 @@ def train(a):
     order = np.random.default_rng(a.seed).permutation(len(exs))
     total_steps = math.ceil(len(exs) / a.batch) * a.epochs_plan
     model.train()
-    times, losses, collate_s = [], [], 0.0
+    times, losses, collate_s, slots, tokens = [], [], 0.0, 0, 0
     for step in range(a.steps):
         t0 = time.perf_counter()
         idx = order[(step * a.batch) % len(exs):][:a.batch]
@@ -457,15 +471,19 @@ def train(a):
         times.append(t2 - t0)
         if step >= a.skip:
             collate_s += t1 - t0
+            slots += batch[0].numel()
+            tokens += sum(len(exs[i][0]) + cat.levels + 1 for i in idx)
         losses.append(float(loss))
     measured = times[a.skip:]
     flops, tokens, keys = flops_per_example(exs, a.dim, a.layers, a.ff, cat.codes)
     eps = a.batch * len(measured) / sum(measured)
     print(json.dumps({
-        "dtype": a.dtype, "threads": a.threads, "examples": len(exs),
+        "torch": torch.__version__, "dtype": a.dtype, "threads": a.threads,
+        "examples": len(exs),
         "steps": a.steps, "skipped": a.skip, "batch": a.batch,
         "examples_per_s": round(eps, 2),
         "collate_share": round(collate_s / sum(measured), 4),
+        "padding_share": round(1 - tokens / slots, 4),
         "first_loss": round(losses[0], 4), "last_loss": round(losses[-1], 4),
         "flops_per_example": flops, "tokens_per_example": round(tokens, 3),
         "keys_per_token": round(keys, 3),
@@ -578,7 +596,7 @@ def search(a):
     wall = max(e for _, e, _ in out) - min(s for s, _, _ in out)
     n = len(lat)
     print(json.dumps({
-        "queries": n, "beam": a.beam, "workers": a.workers, "threads": a.threads,
+        "torch": torch.__version__, "queries": n, "beam": a.beam, "workers": a.workers, "threads": a.threads,
         "weights": "random" if a.random else "model file",
         "seconds": round(wall, 3), "qps": round(n / wall, 1),
         "p50_ms": round(1e3 * lat[(n - 1) // 2], 3),
@@ -638,12 +656,14 @@ def main():
     s.add_argument("--model", help="an os-distill model file")
     s.add_argument("--random", action="store_true", help="random weights instead")
     s.add_argument("--beam", type=int, default=20)
-    s.add_argument("-k", type=int, default=20, help="results a query (default: beam)")
+    s.add_argument("-k", type=int, help="results a query (default: --beam, as os-search)")
     s.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     s.add_argument("--repeat", type=int, default=1, help="passes over the queries")
     s.add_argument("--warmup", type=int, default=20, help="untimed queries first")
     s.add_argument("--run", help="write each query's result ids here (workers 1)")
     a = p.parse_args()
+    if a.mode == "search" and a.k is None:
+        a.k = a.beam
     if a.mode == "train":
         train(a)
     else:
