@@ -372,7 +372,7 @@ static int setup(struct search *s, struct os_error *err)
 	if (os_generative_load(&s->g, s->cat, err) < 0)
 		return -1;
 	s->have_g = 1;
-	if (os_model_load(&s->m, o->model, 0, NULL, err) < 0 ||
+	if (os_model_map(&s->m, o->model, err) < 0 ||
 	    os_generative_check(&s->g, &s->m, o->model, err) < 0)
 		return -1;
 #ifdef _OPENMP

@@ -124,19 +124,31 @@ os_real *os_model_tensor(const struct os_model *m, os_real *block, size_t i,
 	return block + off;
 }
 
-/* Points the named tensors into a block. */
-static void point_tensors(const struct os_model_config *cfg,
-			  struct os_model_tensors *t, os_real *block)
+os_real **os_model_tensor_field(struct os_model_tensors *t, size_t i)
 {
 	os_real **field[] = {
 #define OS_MODEL_PTR(name, rows, cols, decayed) &t->name,
 		OS_MODEL_PARAMS(OS_MODEL_PTR)
 #undef OS_MODEL_PTR
 	};
+
+	return field[i];
+}
+
+void os_model_tensor_shape(const struct os_model_config *cfg, size_t i,
+			   size_t *rows, size_t *cols)
+{
+	tensor_size(cfg, i, rows, cols);
+}
+
+/* Points the named tensors into a block. */
+static void point_tensors(const struct os_model_config *cfg,
+			  struct os_model_tensors *t, os_real *block)
+{
 	size_t r, c;
 
 	for (size_t i = 0; i < os_model_tensor_count(); i++) {
-		*field[i] = block;
+		*os_model_tensor_field(t, i) = block;
 		block += tensor_size(cfg, i, &r, &c);
 	}
 }
@@ -190,6 +202,8 @@ int os_model_init(struct os_model *m, const struct os_model_config *cfg,
 
 void os_model_release(struct os_model *m)
 {
+	if (m->release_file)
+		m->release_file(m->file);
 	free(m->params);
 	free(m->grads);
 	free(m->adam_m);

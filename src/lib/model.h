@@ -138,6 +138,10 @@ struct os_model {
 	size_t acts_n, acts_m, acts_k; /* capacity of the activation blocks */
 	double dropout;          /* of the last forward pass */
 	double loss;             /* weighted loss of the last forward pass */
+	/* a model used in place in a mapped file: its tensors point into
+	 * `file` (params is NULL), which release_file() frees */
+	void *file;
+	void (*release_file)(void *file);
 };
 
 size_t os_model_input_rows(const struct os_model_config *cfg);
@@ -166,6 +170,10 @@ size_t os_model_tensor_count(void);
 const char *os_model_tensor_name(size_t i);
 os_real *os_model_tensor(const struct os_model *m, os_real *block, size_t i,
 			 size_t *rows, size_t *cols);
+/* The named pointer of tensor i, and its shape. */
+os_real **os_model_tensor_field(struct os_model_tensors *t, size_t i);
+void os_model_tensor_shape(const struct os_model_config *cfg, size_t i,
+			   size_t *rows, size_t *cols);
 
 /* Runs the batch forward with dropout probability `dropout` (masks drawn
  * from `seed`) and returns the weighted loss over the targets. Returns a

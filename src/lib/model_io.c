@@ -196,3 +196,49 @@ fail:
 	os_tensorfile_release(&tf);
 	return -1;
 }
+
+static void release_mapped(void *file)
+{
+	os_tensorfile_release(file);
+	free(file);
+}
+
+int os_model_map(struct os_model *m, const char *path, struct os_error *err)
+{
+	struct os_tensorfile *tf = malloc(sizeof *tf);
+	size_t r, c;
+
+	memset(m, 0, sizeof *m);
+	if (!tf) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (os_tensorfile_map(tf, path, err) < 0) {
+		free(tf);
+		return -1;
+	}
+	m->file = tf;
+	m->release_file = release_mapped;
+	if (read_config(tf, &m->cfg, m->fingerprint) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: not a onesearch model (missing or bad settings)", path);
+		goto fail;
+	}
+	for (size_t i = 0; i < os_model_tensor_count(); i++) {
+		const struct os_tensor *t = os_tensorfile_find(tf, os_model_tensor_name(i));
+
+		os_model_tensor_shape(&m->cfg, i, &r, &c);
+		if (!t || t->ndims != 2 || t->dims[0] != r || t->dims[1] != c) {
+			os_error_set(err, OS_EXIT_FAILURE,
+				     "%s: tensor '%s' is missing or has the wrong shape",
+				     path, os_model_tensor_name(i));
+			goto fail;
+		}
+		*os_model_tensor_field(&m->w, i) = (os_real *)t->data;
+		m->nparams += r * c;
+	}
+	return 0;
+fail:
+	os_model_release(m);
+	return -1;
+}

@@ -24,4 +24,10 @@ int os_model_save(const struct os_model *m, const char *path,
 int os_model_load(struct os_model *m, const char *path, int with_optimizer,
 		  struct os_tensorfile *settings, struct os_error *err);
 
+/* Uses a model file in place, for search: the file is mapped read-only and
+ * the tensors point into it, so the weights are read from the page cache
+ * and shared by every process using the file. The model cannot be
+ * trained (params is NULL). Refuses what os_model_load() refuses. */
+int os_model_map(struct os_model *m, const char *path, struct os_error *err);
+
 #endif

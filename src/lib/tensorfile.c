@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,10 @@
 #include "hash.h"
 #include "output.h"
 #include "tensorfile.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char magic[8] = "OSMODEL";
 enum { ALIGNMENT = 64, HEADER = 24 };
@@ -205,7 +210,10 @@ void os_tensorfile_release(struct os_tensorfile *tf)
 	free(tf->keys);
 	free(tf->values);
 	free(tf->tensors);
-	free(tf->buf);
+	if (tf->mapped)
+		munmap(tf->buf, tf->size);
+	else
+		free(tf->buf);
 	memset(tf, 0, sizeof *tf);
 }
 
@@ -232,8 +240,8 @@ static int parse_tensor(struct cursor *c, struct os_tensor *t, uint64_t *offset)
 	return get_u64(c, offset);
 }
 
-int os_tensorfile_parse(struct os_tensorfile *tf, unsigned char *buf,
-			size_t size, const char *name, struct os_error *err)
+static int parse(struct os_tensorfile *tf, unsigned char *buf, size_t size,
+		 int mapped, const char *name, struct os_error *err)
 {
 	struct cursor c = {buf, buf + size};
 	uint32_t version = 0, nkv = 0, nt = 0, align = 0;
@@ -242,6 +250,7 @@ int os_tensorfile_parse(struct os_tensorfile *tf, unsigned char *buf,
 	memset(tf, 0, sizeof *tf);
 	tf->buf = buf;
 	tf->size = size;
+	tf->mapped = mapped;
 	if (size < HEADER + 8 || memcmp(buf, magic, sizeof magic) != 0)
 		return bad(tf, err, name, size < sizeof magic
 						  ? "not a onesearch model (too short)"
@@ -297,11 +306,50 @@ int os_tensorfile_parse(struct os_tensorfile *tf, unsigned char *buf,
 				return bad(tf, err, name, "tensor data out of bounds");
 			}
 			t->data = (const float *)(buf + at);
-			os_floats_le((float *)(buf + at), (size_t)(bytes / 4));
+			if (!mapped) /* a mapping is only made where this is a no-op */
+				os_floats_le((float *)(buf + at), (size_t)(bytes / 4));
 		}
 		free(offsets);
 	}
 	return 0;
+}
+
+int os_tensorfile_parse(struct os_tensorfile *tf, unsigned char *buf,
+			size_t size, const char *name, struct os_error *err)
+{
+	return parse(tf, buf, size, 0, name, err);
+}
+
+int os_tensorfile_map(struct os_tensorfile *tf, const char *path,
+		      struct os_error *err)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	void *map;
+
+	memset(tf, 0, sizeof *tf);
+	if (fd < 0) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot open '%s': %s", path,
+			     strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		/* not a regular file, or empty: the reader says what it is */
+		return os_tensorfile_read(tf, path, err);
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot map '%s': %s", path,
+			     strerror(errno));
+		return -1;
+	}
+	return parse(tf, map, (size_t)st.st_size, 1, path, err);
+#else
+	return os_tensorfile_read(tf, path, err);
+#endif
 }
 
 int os_tensorfile_read(struct os_tensorfile *tf, const char *path,

@@ -43,6 +43,7 @@ struct os_tensor {
 struct os_tensorfile {
 	unsigned char *buf; /* the whole file; owned */
 	size_t size;
+	int mapped;         /* buf is a read-only mapping of the file */
 	size_t nkv;
 	char **keys, **values; /* owned copies, NUL-terminated */
 	size_t ntensors;
@@ -53,6 +54,11 @@ struct os_tensorfile {
  * file and what is wrong with it. */
 int os_tensorfile_read(struct os_tensorfile *tf, const char *path,
 		       struct os_error *err);
+/* The same with the file mapped read-only instead of read, so that the
+ * tensors' data stays in the page cache, shared by every process that maps
+ * the file (little-endian platforms; elsewhere the file is read). */
+int os_tensorfile_map(struct os_tensorfile *tf, const char *path,
+		      struct os_error *err);
 /* Parses `size` bytes that the caller gives up (freed by release, also on
  * failure); `name` is used in messages. */
 int os_tensorfile_parse(struct os_tensorfile *tf, unsigned char *buf,

@@ -233,6 +233,20 @@ static void test_model_file(void)
 	   !memcmp(&back.cfg, &m.cfg, sizeof m.cfg),
 	   "bit for bit, with its configuration and fingerprint");
 	os_model_release(&back);
+	{
+		int same = os_model_map(&back, path, &err) == 0 && back.params == NULL;
+
+		for (size_t i = 0; same && i < os_model_tensor_count(); i++) {
+			size_t r, c;
+			const os_real *want = os_model_tensor(&m, m.params, i, &r, &c);
+
+			same = !memcmp(*os_model_tensor_field(&back.w, i), want,
+				       r * c * sizeof *want);
+		}
+		ok(same && !strcmp(back.fingerprint, m.fingerprint),
+		   "a mapped model has the same tensors, read in place");
+		os_model_release(&back);
+	}
 	f = fopen(path, "rb");
 	fseek(f, 0, SEEK_END);
 	size = ftell(f);
@@ -247,6 +261,9 @@ static void test_model_file(void)
 	ok(os_model_load(&back, path, 0, NULL, &err) < 0 &&
 	   strstr(err.message, "truncated or corrupted"),
 	   "a truncated model is refused");
+	ok(os_model_map(&back, path, &err) < 0 &&
+	   strstr(err.message, "truncated or corrupted"),
+	   "also when mapped");
 	bytes[size / 3] ^= 0x10;
 	f = fopen(path, "wb");
 	fwrite(bytes, 1, (size_t)size, f);
