@@ -48,6 +48,8 @@ void os_decoder_release(struct os_decoder *d)
 	free(d->ngram);
 	free(d->node);
 	free(d->node2);
+	free(d->slot);
+	free(d->row);
 	free(d->score);
 	free(d->score2);
 	free(d->cand);
@@ -90,12 +92,15 @@ int os_decoder_init(struct os_decoder *d, const struct os_model *m,
 	d->ngram_off = malloc((rows + 1) * sizeof *d->ngram_off);
 	d->node = malloc(beam * sizeof *d->node);
 	d->node2 = malloc(beam * sizeof *d->node2);
+	d->slot = malloc(beam * sizeof *d->slot);
+	d->row = malloc(beam * sizeof *d->row);
 	d->score = malloc(beam * sizeof *d->score);
 	d->score2 = malloc(beam * sizeof *d->score2);
 	if (!d->kp || !d->vp || !d->kb || !d->vb || !d->kb2 || !d->vb2 ||
 	    !d->x || !d->ln || !d->mean || !d->rstd || !d->qkv || !d->atty ||
 	    !d->proj || !d->h || !d->hg || !d->att || !d->lnf || !d->logits ||
 	    !d->ids || !d->pos || !d->ngram_off || !d->node || !d->node2 ||
+	    !d->slot || !d->row ||
 	    !d->score || !d->score2) {
 		os_decoder_release(d);
 		return -1;
@@ -137,9 +142,9 @@ static void attend(os_real *out, os_real *att, const os_real *q,
 
 /* Runs r tokens (d->ids, d->pos, n-grams) through the layers into d->x.
  * Prompt mode (plen == 0): token i is prompt position i and attends to
- * positions 0..i. Beam mode: token i belongs to beam i, is its code of
- * level `step`, and attends to the plen prompt positions and its beam's
- * codes 0..step. */
+ * positions 0..i. Beam mode: token i belongs to beam d->slot[i], is its
+ * code of level `step`, and attends to the plen prompt positions and its
+ * beam's codes 0..step. */
 static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 		       size_t step)
 {
@@ -161,7 +166,7 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 		os_nn_linear_forward(d->qkv, d->ln, w->qkvw + l * 3 * C * C,
 				     w->qkvb + l * 3 * C, r, C, 3 * C);
 		for (size_t i = 0; i < r; i++) {
-			size_t at = plen ? (i * V + step) * C : i * C;
+			size_t at = plen ? (d->slot[i] * V + step) * C : i * C;
 			os_real *k = plen ? kb : kp, *v = plen ? vb : vp;
 
 			memcpy(k + at, d->qkv + i * 3 * C + C, C * sizeof *k);
@@ -176,8 +181,8 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 				if (plen)
 					attend(out, d->att, q, kp + h * hs, vp + h * hs,
 					       plen, C, hs, scale,
-					       kb + i * V * C + h * hs,
-					       vb + i * V * C + h * hs, step + 1);
+					       kb + d->slot[i] * V * C + h * hs,
+					       vb + d->slot[i] * V * C + h * hs, step + 1);
 				else
 					attend(out, d->att, q, kp + h * hs, vp + h * hs,
 					       i + 1, C, hs, scale, NULL, NULL, 0);
@@ -242,7 +247,7 @@ static size_t select_best(struct os_cand *c, size_t n, size_t beam)
 }
 
 /* The candidates of every beam's allowed codes at `level`; the logits of
- * beam b are row b of d->logits, unless its node has one child. */
+ * beam b are row d->row[b] of d->logits, unless its node has one child. */
 static long candidates(struct os_decoder *d, size_t nb, size_t level)
 {
 	const struct os_sidindex *s = d->index;
@@ -251,7 +256,7 @@ static long candidates(struct os_decoder *d, size_t nb, size_t level)
 	for (size_t b = 0; b < nb; b++) {
 		uint32_t node = d->node[b], first = s->first[node];
 		size_t count = s->count[node];
-		const os_real *lg = d->logits + b * K;
+		const os_real *lg = d->logits + (size_t)d->row[b] * K;
 		double max = -INFINITY, sum = 0, lse;
 		struct os_cand *c = os_grow(d->cand, &d->cand_cap, n + count,
 					    sizeof *d->cand, 256);
@@ -393,9 +398,10 @@ long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
 		return -1;
 	d->node[0] = 0;
 	d->score[0] = 0;
+	d->row[0] = 0;
 	for (size_t level = 0;; level++) {
 		long n = candidates(d, nb, level);
-		size_t kept, single = 1;
+		size_t kept, rows;
 
 		if (n < 0)
 			return -1;
@@ -411,20 +417,26 @@ long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
 			return (long)out;
 		}
 		reorder(d, d->cand, kept, level);
+		/* feed each beam's code; before the last level only the beams
+		 * with a choice to make, since no later level needs the keys */
+		rows = 0;
 		for (size_t i = 0; i < kept; i++) {
 			d->node[i] = d->cand[i].node;
 			d->score[i] = d->cand[i].score;
-			d->ids[i] = (uint32_t)(os_model_sid_row(cfg, level) + s->code[d->node[i]]);
-			d->pos[i] = (uint32_t)plen + (uint32_t)level;
-			d->ngram_off[i + 1] = d->ngram_off[i] = 0;
-			single &= s->count[d->node[i]] == 1;
+			if (level + 2 == V && s->count[d->node[i]] == 1)
+				continue;
+			d->row[i] = (uint32_t)rows;
+			d->slot[rows] = (uint32_t)i;
+			d->ids[rows] = (uint32_t)(os_model_sid_row(cfg, level) +
+						  s->code[d->node[i]]);
+			d->pos[rows] = (uint32_t)plen + (uint32_t)level;
+			d->ngram_off[rows + 1] = d->ngram_off[rows] = 0;
+			rows++;
 		}
 		nb = kept;
-		/* the last level needs no logits when every beam has one way
-		 * to go, and no later level needs this token's keys */
-		if (single && level + 2 == V)
+		if (rows == 0)
 			continue;
-		run_layers(d, nb, (size_t)plen, level);
-		heads(d, 0, nb, level + 1);
+		run_layers(d, rows, (size_t)plen, level);
+		heads(d, 0, rows, level + 1);
 	}
 }

@@ -8,7 +8,9 @@
  * At each level a beam may only take a code that the trie allows after
  * its prefix; the log-softmax is taken over those codes, so an item's
  * score is the log-probability of its SID among the catalog's SIDs. A
- * last level where every beam has one child costs no forward pass.
+ * beam with one way to go needs no logits: at the last level (the
+ * disambiguation code, which most items do not need) only the other beams
+ * run through the model.
  *
  * A decoder holds one thread's caches and scratch; it borrows the model
  * and the index, which must outlive it. */
@@ -61,6 +63,8 @@ struct os_decoder {
 	size_t ngram_cap;
 	/* the beams */
 	uint32_t *node, *node2;
+	uint32_t *slot; /* (beam) the beam of each row fed to the model */
+	uint32_t *row;  /* (beam) each beam's row of logits */
 	double *score, *score2;
 	struct os_cand *cand;
 	size_t cand_cap;

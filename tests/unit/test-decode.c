@@ -52,21 +52,28 @@ static void test_trie(void)
 /* A random model over every SID of 3 x 4 x 2 codes: 24 items. */
 enum { K0 = 3, K1 = 4, K2 = 2, ITEMS = K0 * K1 * K2 };
 
-static void full_index(struct os_sidindex *s)
+/* Every SID, or (`every_third`) without every third item, so that some
+ * prefixes have one way to go at the last level. */
+static size_t toy_index(struct os_sidindex *s, int every_third)
 {
 	static char names[ITEMS][8];
 	const char *ids[ITEMS];
 	uint32_t codes[ITEMS * 3];
 	struct os_error err;
+	size_t n = 0;
 
 	for (int i = 0; i < ITEMS; i++) {
-		snprintf(names[i], sizeof names[i], "i%02d", i);
-		ids[i] = names[i];
-		codes[3 * i] = (uint32_t)(i / (K1 * K2));
-		codes[3 * i + 1] = (uint32_t)(i / K2 % K1);
-		codes[3 * i + 2] = (uint32_t)(i % K2);
+		if (every_third && i % 3 == 2)
+			continue;
+		snprintf(names[n], sizeof names[n], "i%02d", i);
+		ids[n] = names[n];
+		codes[3 * n] = (uint32_t)(i / (K1 * K2));
+		codes[3 * n + 1] = (uint32_t)(i / K2 % K1);
+		codes[3 * n + 2] = (uint32_t)(i % K2);
+		n++;
 	}
-	os_sidindex_build(s, ids, codes, ITEMS, 3, &err);
+	os_sidindex_build(s, ids, codes, n, 3, &err);
+	return n;
 }
 
 static struct os_model_config toy_config(void)
@@ -115,7 +122,7 @@ static void test_search(void)
 	 * from uniform */
 	for (size_t i = 0; i < m.nparams; i++)
 		m.params[i] *= 20;
-	full_index(&s);
+	toy_index(&s, 0);
 	os_text_pool_init(&pool);
 	os_tokens_init(&t);
 	os_vocab_init(&vocab);
@@ -143,6 +150,19 @@ static void test_search(void)
 	n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, 4, 3, hits, NULL);
 	is_long(n, 3, "-k smaller than the beam gives k results");
 	os_decoder_release(&d);
+	os_sidindex_release(&s);
+	{
+		size_t items = toy_index(&s, 1);
+
+		total = 0;
+		os_decoder_init(&d, &m, &s, ITEMS);
+		n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, ITEMS, ITEMS, hits, NULL);
+		for (long i = 0; i < n; i++)
+			total += exp(hits[i].score);
+		is_long(n, (long)items, "with prefixes of one child every item still comes");
+		ok(fabs(total - 1) < 1e-6, "and the probabilities still sum to 1");
+		os_decoder_release(&d);
+	}
 	os_vocab_release(&vocab);
 	os_tokens_release(&t);
 	os_text_pool_release(&pool);
