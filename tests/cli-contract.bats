@@ -119,3 +119,21 @@ record_for() {
 		done
 	done
 }
+
+@test "bash completion offers each program's long options and the values of a few" {
+	source "$OS_SRCDIR/share/completion/onesearch.bash"
+	for p in $(os_program_names); do
+		COMP_WORDS=("$p" --hel)
+		COMP_CWORD=1
+		_onesearch "$p"
+		[ "${COMPREPLY[*]}" = "--help" ]
+	done
+	COMP_WORDS=(os-search --be)
+	COMP_CWORD=1
+	_onesearch os-search
+	[ "${COMPREPLY[*]}" = "--beam=" ]
+	COMP_WORDS=(os-search --fusion "")
+	COMP_CWORD=2
+	_onesearch os-search
+	[ "${COMPREPLY[*]}" = "rrf score" ]
+}

@@ -450,7 +450,7 @@ def train(a):
     order = np.random.default_rng(a.seed).permutation(len(exs))
     total_steps = math.ceil(len(exs) / a.batch) * a.epochs_plan
     model.train()
-    times, losses, collate_s, slots, tokens = [], [], 0.0, 0, 0
+    times, losses, collate_s, slots, used = [], [], 0.0, 0, 0
     for step in range(a.steps):
         t0 = time.perf_counter()
         idx = order[(step * a.batch) % len(exs):][:a.batch]
@@ -472,7 +472,7 @@ def train(a):
         if step >= a.skip:
             collate_s += t1 - t0
             slots += batch[0].numel()
-            tokens += sum(len(exs[i][0]) + cat.levels + 1 for i in idx)
+            used += sum(len(exs[i][0]) + cat.levels + 1 for i in idx)
         losses.append(float(loss))
     measured = times[a.skip:]
     flops, tokens, keys = flops_per_example(exs, a.dim, a.layers, a.ff, cat.codes)
@@ -483,7 +483,7 @@ def train(a):
         "steps": a.steps, "skipped": a.skip, "batch": a.batch,
         "examples_per_s": round(eps, 2),
         "collate_share": round(collate_s / sum(measured), 4),
-        "padding_share": round(1 - tokens / slots, 4),
+        "padding_share": round(1 - used / slots, 4),
         "first_loss": round(losses[0], 4), "last_loss": round(losses[-1], 4),
         "flops_per_example": flops, "tokens_per_example": round(tokens, 3),
         "keys_per_token": round(keys, 3),
