@@ -137,7 +137,7 @@ Model:\n\
       --context=N           longest sequence in tokens (default 32)\n\
       --buckets=N           hashed character n-gram rows (default 65536)\n\
 Training:\n\
-      --epochs=N            passes over the examples (default 10)\n\
+      --epochs=N            passes over the examples (default 4)\n\
       --steps=N             stop after N steps instead\n\
       --batch=N             examples a step (default 256)\n\
       --lr=X                peak learning rate of AdamW (default 0.001)\n\
@@ -153,7 +153,7 @@ Training:\n\
                             (default 1)\n\
       --pseudo-queries=N    pseudo-queries each item gives per epoch: 1 to 5\n\
                             of its title's tokens drawn anew each time, in\n\
-                            their order (default 0)\n\
+                            their order (default 2)\n\
       --min-grade=G         a \"graded\" item with a grade of at least G is\n\
                             relevant (default: the \"relevant\" list decides)\n\
       --seed=N              seed of initialization, order and dropout\n\
@@ -187,11 +187,12 @@ static void plan_default(struct plan *p)
 	p->cfg.ff = 1024;
 	p->cfg.context = 32;
 	p->cfg.buckets = 65536;
-	p->epochs = 10;
+	p->epochs = 4;
 	p->batch = 256;
 	p->warmup = 100;
 	p->item_repeat = 1;
 	p->query_repeat = 1;
+	p->pseudo = 2;
 	p->lr = 1e-3;
 	p->min_lr = 0.1;
 	p->weight_decay = 0.01;

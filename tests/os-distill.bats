@@ -6,7 +6,7 @@
 
 load helper
 
-SMALL="--dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1"
+SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1"
 
 # The tiny shop (40 items with vectors) ingested and quantized into t.db,
 # and each title as a query for its own item in q.jsonl.

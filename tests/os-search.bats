@@ -17,7 +17,7 @@ for line in open(sys.argv[1]):
     r = json.loads(line)
     print(json.dumps({"qid": r["id"], "query": r["title"], "relevant": [r["id"]]}))' \
 		"$FIXTURES/tiny-shop.jsonl" >q.jsonl
-	os-distill -q -C t.db -o t.osm --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 \
+	os-distill -q -C t.db -o t.osm --pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 \
 		--batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1 --epochs 100 </dev/null
 }
 
