@@ -23,8 +23,8 @@ PyTorch way); os-distill packs them without padding.
           beam (incremental decoding), a beam may only take codes that the
           trie of the catalog's SIDs allows after its prefix, log-softmax
           renormalized over the allowed codes, beams are distinct SIDs, and
-          a last level where every beam has one way to go costs no forward
-          pass. Weights from an os-distill model file (--model; the format
+          at the last level only the beams with a choice (more than one
+          code allowed) run through the model. Weights from an os-distill model file (--model; the format
           of src/lib/tensorfile.h), or random (--random). Prints one JSON
           line: p50/p99/max latency of a query, queries a second with
           --workers processes of --threads threads each.
@@ -532,11 +532,23 @@ class Searcher:
                         zip(nodes[:k].tolist(), score[:k].tolist())]
             kv_beam = [None if kv is None else (kv[0][parent], kv[1][parent])
                        for kv in kv_beam]
-            if level + 2 == V and bool((cat.nchild[level + 1][nodes] == 1).all()):
-                logits = None
+            ids = self.sid_base[level] + code
+            if level + 2 == V:
+                # before the last level only the beams with a choice run:
+                # no later level needs the keys, and a beam with one way
+                # to go gets log-probability 0 whatever its logits
+                sel = (cat.nchild[level + 1][nodes] > 1).nonzero().squeeze(1)
+                if len(sel) == 0:
+                    logits = None
+                    continue
+                x = (m.wte(ids[sel]) + m.wpe.weight[P + level])[:, None, :]
+                for i, b in enumerate(m.blocks):
+                    kv = kv_beam[i] and (kv_beam[i][0][sel], kv_beam[i][1][sel])
+                    x, _ = b.step(x, kv_prompt[i], kv)
+                logits = torch.zeros(len(nodes), m.codes[level + 1])
+                logits[sel] = m.heads[level + 1](m.lnf(x[:, 0]))
                 continue
-            x = m.wte(self.sid_base[level] + code) + m.wpe.weight[P + level]
-            x = x[:, None, :]
+            x = (m.wte(ids) + m.wpe.weight[P + level])[:, None, :]
             for i, b in enumerate(m.blocks):
                 x, kv_beam[i] = b.step(x, kv_prompt[i], kv_beam[i])
             logits = m.heads[level + 1](m.lnf(x[:, 0]))
