@@ -985,11 +985,7 @@ int main(int argc, char **argv)
 	os_error_clear(&err);
 	status = parse_options(argc, argv, &o);
 	if (status != 0) {
-		if (status < 0)
-			os_cli_try_help();
-		return status < 0		    ? OS_EXIT_USAGE
-		       : os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE
-						    : OS_EXIT_OK;
+		return os_cli_options_exit(status);
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;

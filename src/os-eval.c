@@ -1192,11 +1192,7 @@ int main(int argc, char **argv)
 	os_error_clear(&err);
 	status = parse_options(argc, argv, &o);
 	if (status != 0) {
-		if (status < 0)
-			os_cli_try_help();
-		return status < 0 ? OS_EXIT_USAGE
-				  : os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE
-							       : OS_EXIT_OK;
+		return os_cli_options_exit(status);
 	}
 	memset(&e, 0, sizeof e);
 	e.o = &o;

@@ -917,11 +917,7 @@ int main(int argc, char **argv)
 	os_error_clear(&err);
 	status = parse_options(argc, argv, &o);
 	if (status != 0) {
-		if (status < 0)
-			os_cli_try_help();
-		return status < 0 ? OS_EXIT_USAGE
-				  : os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE
-							       : OS_EXIT_OK;
+		return os_cli_options_exit(status);
 	}
 	os_parallel_set_threads(o.threads);
 	os_matmul_single_threaded();

@@ -1508,11 +1508,7 @@ int main(int argc, char **argv)
 	status = parse_options(argc, argv, &o);
 	if (status != 0) {
 		free(o.keyword_files);
-		if (status < 0)
-			os_cli_try_help();
-		return status < 0 ? OS_EXIT_USAGE
-				  : os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE
-							       : OS_EXIT_OK;
+		return os_cli_options_exit(status);
 	}
 	memset(&r, 0, sizeof r);
 	r.o = &o;

@@ -42,3 +42,16 @@ os_program_names() {
 	local p
 	for p in $OS_PROGRAMS; do basename "$p"; done
 }
+
+# The tiny shop (40 items with vectors) ingested and quantized into t.db,
+# and each title as a query for its own item in q.jsonl, in the current
+# directory.
+tiny_shop() {
+	os-tokenize -q -C t.db "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C t.db --levels 4,4 >/dev/null
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(json.dumps({"qid": r["id"], "query": r["title"], "relevant": [r["id"]]}))' \
+		"$FIXTURES/tiny-shop.jsonl" >q.jsonl
+}

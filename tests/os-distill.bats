@@ -8,18 +8,6 @@ load helper
 
 SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1"
 
-# The tiny shop (40 items with vectors) ingested and quantized into t.db,
-# and each title as a query for its own item in q.jsonl.
-tiny_shop() {
-	os-tokenize -q -C t.db "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C t.db --levels 4,4 >/dev/null
-	python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    print(json.dumps({"qid": r["id"], "query": r["title"], "relevant": [r["id"]]}))' \
-		"$FIXTURES/tiny-shop.jsonl" >q.jsonl
-}
-
 @test "the tiny shop's titles are learned to 100% Recall@1" {
 	tiny_shop
 	run os-distill -C t.db -o t.osm $SMALL --epochs 100 </dev/null

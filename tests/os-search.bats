@@ -10,13 +10,7 @@ setup_file() {
 	export PATH="$(os_make_wrappers):$PATH"
 	unset OS_CATALOG
 	cd "$BATS_FILE_TMPDIR" || return 1
-	os-tokenize -q -C t.db "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C t.db --levels 4,4 >/dev/null
-	python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    print(json.dumps({"qid": r["id"], "query": r["title"], "relevant": [r["id"]]}))' \
-		"$FIXTURES/tiny-shop.jsonl" >q.jsonl
+	tiny_shop
 	os-distill -q -C t.db -o t.osm --pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 \
 		--batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1 --epochs 100 </dev/null
 }

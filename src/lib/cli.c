@@ -185,3 +185,12 @@ double os_cli_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+int os_cli_options_exit(int parsed)
+{
+	if (parsed < 0) {
+		os_cli_try_help();
+		return OS_EXIT_USAGE;
+	}
+	return os_cli_close_stdout(1) < 0 ? OS_EXIT_FAILURE : OS_EXIT_OK;
+}

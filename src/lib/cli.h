@@ -44,6 +44,11 @@ void os_cli_version(FILE *out);
  * after a usage error, 0 when c is none of these. */
 int os_cli_standard_option(int c, char *const *argv, void (*help)(void));
 
+/* The exit status of a program whose option parsing did not lead to a
+ * run: `parsed` -1 is a usage error (the hint is printed, status 2), 1 a
+ * --help or --version already printed (stdout is checked, status 0 or 1). */
+int os_cli_options_exit(int parsed);
+
 /* Option values. Each returns 0, or -1 after printing `prog: invalid
  * OPTION value 'ARG'` (a usage error). */
 int os_cli_parse_long(const char *option, const char *arg, long min, long max,
