@@ -1450,6 +1450,7 @@ static int run_summary(struct run *r, struct os_error *err)
 	cJSON_AddItemToObject(obj, "keyword_types", types);
 	types = NULL;
 	cJSON_AddNumberToObject(obj, "item_keywords", (double)s.item_keywords);
+	cJSON_AddNumberToObject(obj, "cot_cache", (double)s.cot_cache);
 	if (fp)
 		cJSON_AddStringToObject(obj, "items_fingerprint", fp);
 	else

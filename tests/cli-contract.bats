@@ -26,6 +26,7 @@ args_for() {
 	case "$1" in
 	os-tokenize) echo "-C $BATS_TEST_TMPDIR/contract.db" ;;
 	os-quantize) echo "-C $BATS_FILE_TMPDIR/quantize.db --assign" ;;
+	os-cot) echo "-C $BATS_FILE_TMPDIR/quantize.db" ;;
 	os-eval) echo "--qrels $FIXTURES/eval/qrels.txt" ;;
 	os-distill) echo "-C $BATS_FILE_TMPDIR/quantize.db $TINY_MODEL -o $BATS_TEST_TMPDIR/m.osm" ;;
 	os-search) echo "-C $BATS_FILE_TMPDIR/quantize.db -m $BATS_FILE_TMPDIR/model.osm" ;;
@@ -38,6 +39,7 @@ record_for() {
 	case "$1" in
 	os-tokenize) echo '{"id":"1","title":"Behr Premium 1 gal. Deck Stain"}' ;;
 	os-quantize) echo '{"id":"1","embedding":[1,0]}' ;;
+	os-cot) echo '{"query":"one"}' ;;
 	os-eval) echo '{"qid":"q1","results":[{"id":"d1","score":1}]}' ;;
 	os-distill) echo '{"query":"one","relevant":["1"]}' ;;
 	os-search) echo '{"qid":"q1","query":"one"}' ;;

@@ -16,7 +16,7 @@ count() { sqlite3 "$1" "$2"; }
 	[ "$output" -eq 600 ]
 	[ "$(count shop.db 'SELECT count(*) FROM items')" -eq 600 ]
 	[ "$(count shop.db 'PRAGMA journal_mode')" = wal ]
-	[ "$(count shop.db 'PRAGMA user_version')" -eq 5 ]
+	[ "$(count shop.db 'PRAGMA user_version')" -eq 6 ]
 	[ "$(count shop.db "SELECT value FROM meta WHERE key = 'normalization'")" = nfkc-casefold-fold-accents ]
 	run os-tokenize -C shop.db --summary
 	[[ "$output" == *'"items":600'* ]]
@@ -141,7 +141,7 @@ count() { sqlite3 "$1" "$2"; }
 	sqlite3 new.db 'PRAGMA user_version = 99'
 	run os-tokenize -q -C new.db --summary
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"catalog 'new.db' has schema version 99, newer than this program's 5"* ]]
+	[[ "$output" == *"catalog 'new.db' has schema version 99, newer than this program's 6"* ]]
 	echo "not sqlite" >junk.db
 	run os-tokenize -q -C junk.db --summary
 	[ "$status" -eq 1 ]

@@ -99,6 +99,15 @@ static const char *const migrations[OS_CATALOG_SCHEMA] = {
 	"END;"
 	"INSERT INTO items_fts (items_fts) VALUES ('rebuild');"
 	"PRAGMA user_version = 5;",
+	/* 5 -> 6: os-cot's answers, by a key that hashes everything they
+	 * depend on (query, user, backend, model, prompt or statistics) */
+	"CREATE TABLE cot_cache ("
+	"  key TEXT PRIMARY KEY,"
+	"  backend TEXT NOT NULL,"
+	"  cot TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	") STRICT;"
+	"PRAGMA user_version = 6;",
 };
 
 enum stmt {
@@ -133,6 +142,10 @@ enum stmt {
 	ST_BLOB_SET,
 	ST_BLOB_GET,
 	ST_BM25,
+	ST_COT_GET,
+	ST_COT_PUT,
+	ST_COT_CLEAR,
+	ST_COUNT_COT,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -201,6 +214,12 @@ static const char *const sql[ST_COUNT_] = {
 		    "  ORDER BY bm25(items_fts), rowid LIMIT ?2"
 		    ") AS hits JOIN items ON items.seq = hits.seq "
 		    "ORDER BY hits.bm25, hits.seq",
+	[ST_COT_GET] = "SELECT cot FROM cot_cache WHERE key = ?1",
+	[ST_COT_PUT] = "INSERT INTO cot_cache (key, backend, cot, created) "
+		       "VALUES (?1, ?2, ?3, unixepoch()) ON CONFLICT (key) DO "
+		       "UPDATE SET cot = excluded.cot, created = excluded.created",
+	[ST_COT_CLEAR] = "DELETE FROM cot_cache WHERE ?1 IS NULL OR backend = ?1",
+	[ST_COUNT_COT] = "SELECT count(*) FROM cot_cache",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -314,8 +333,10 @@ int os_catalog_open(struct os_catalog **out, const char *path, unsigned flags,
 {
 	struct os_catalog *c = calloc(1, sizeof *c);
 	int ro = flags & OS_CATALOG_READ_ONLY;
-	int oflags = ro ? SQLITE_OPEN_READONLY
-			: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int existing = ro || (flags & OS_CATALOG_EXISTING);
+	int oflags = ro	        ? SQLITE_OPEN_READONLY
+		     : existing ? SQLITE_OPEN_READWRITE
+				: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int version;
 
 	*out = NULL;
@@ -349,7 +370,7 @@ int os_catalog_open(struct os_catalog **out, const char *path, unsigned flags,
 		os_catalog_close(c);
 		return -1;
 	}
-	if (ro && version == 0) {
+	if (existing && version == 0) {
 		os_error_set(err, OS_EXIT_FAILURE,
 			     "'%s' is not an onesearch catalog (schema version 0)",
 			     path);
@@ -726,7 +747,8 @@ int os_catalog_summary(struct os_catalog *c, struct os_catalog_summary *s,
 	if ((s->items = count_of(c, ST_COUNT_ITEMS, err)) < 0 ||
 	    (s->vocab = count_of(c, ST_COUNT_VOCAB, err)) < 0 ||
 	    (s->keywords = count_of(c, ST_COUNT_KEYWORDS, err)) < 0 ||
-	    (s->item_keywords = count_of(c, ST_COUNT_ITEM_KEYWORDS, err)) < 0)
+	    (s->item_keywords = count_of(c, ST_COUNT_ITEM_KEYWORDS, err)) < 0 ||
+	    (s->cot_cache = count_of(c, ST_COUNT_COT, err)) < 0)
 		return -1;
 	return schema_version(c, &s->schema, err);
 }
@@ -876,6 +898,54 @@ void *os_catalog_blob_get(struct os_catalog *c, const char *name,
 	}
 	sqlite3_reset(st);
 	return copy;
+}
+
+char *os_catalog_cot_get(struct os_catalog *c, const char *key,
+			 struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_COT_GET, err);
+	char *value = NULL;
+	int rc;
+
+	os_error_clear(err);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		value = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!value)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	} else if (rc != SQLITE_DONE) {
+		db_error(c, err);
+	}
+	sqlite3_reset(st);
+	return value;
+}
+
+int os_catalog_cot_put(struct os_catalog *c, const char *key,
+		       const char *backend, const char *cot,
+		       struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_COT_PUT, err);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, key);
+	bind_text(st, 2, backend);
+	bind_text(st, 3, cot);
+	return run(c, st, err);
+}
+
+int os_catalog_cot_clear(struct os_catalog *c, const char *backend,
+			 struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_COT_CLEAR, err);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, backend);
+	return run(c, st, err);
 }
 
 struct bm25_ctx {

@@ -17,9 +17,12 @@
 
 #include "error.h"
 
-#define OS_CATALOG_SCHEMA 5
+#define OS_CATALOG_SCHEMA 6
 
-enum { OS_CATALOG_READ_ONLY = 1 };
+enum {
+	OS_CATALOG_READ_ONLY = 1,
+	OS_CATALOG_EXISTING = 2, /* writable, but never created */
+};
 
 struct os_catalog;
 
@@ -34,13 +37,15 @@ struct os_item {
 };
 
 struct os_catalog_summary {
-	long items, vocab, keywords, item_keywords;
+	long items, vocab, keywords, item_keywords, cot_cache;
 	int schema;
 };
 
-/* Opens (creating and migrating unless read-only) the catalog at `path`.
- * Refuses, with status 1, a file that is not an SQLite database or whose
- * schema is newer than this program's. */
+/* Opens (creating and migrating unless read-only) the catalog at `path`;
+ * with OS_CATALOG_EXISTING a file that does not exist, or is not a
+ * catalog yet, is refused instead of created. Refuses, with status 1, a
+ * file that is not an SQLite database or whose schema is newer than this
+ * program's. */
 int os_catalog_open(struct os_catalog **out, const char *path, unsigned flags,
 		    struct os_error *err);
 void os_catalog_close(struct os_catalog *c);
@@ -141,6 +146,18 @@ int os_catalog_bm25(struct os_catalog *c, const char *const *terms,
 		    int (*fn)(void *ctx, long seq, const char *id,
 			      double score),
 		    void *ctx, struct os_error *err);
+
+/* os-cot's cache. os_catalog_cot_get returns a malloc'd copy of the CoT
+ * (JSON text) stored under `key`, or NULL when there is none (err->status
+ * 0) or on error. os_catalog_cot_put stores or replaces one;
+ * os_catalog_cot_clear deletes those of `backend` (all when NULL). */
+char *os_catalog_cot_get(struct os_catalog *c, const char *key,
+			 struct os_error *err);
+int os_catalog_cot_put(struct os_catalog *c, const char *key,
+		       const char *backend, const char *cot,
+		       struct os_error *err);
+int os_catalog_cot_clear(struct os_catalog *c, const char *backend,
+			 struct os_error *err);
 
 /* A 64-bit fingerprint (16 hex digits) of the items' ids and text. */
 int os_catalog_items_fingerprint(struct os_catalog *c, char out[17],

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# os-cot: the stats backend's CoT on a small shop (a golden file, and the
+# rules one by one: inferred category, leave-one-out, negations,
+# preferences, thresholds), --explain, the cache, and bad input.
+
+load helper
+
+setup_file() {
+	export PATH="$(os_make_wrappers):$PATH"
+	unset OS_CATALOG
+	os-tokenize -q -C "$BATS_FILE_TMPDIR/c.db" "$FIXTURES/cot/items.jsonl" >/dev/null
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	cp "$BATS_FILE_TMPDIR/c.db" .
+	cp "$FIXTURES/cot/train.jsonl" .
+}
+
+cot() {
+	os-cot -q -C c.db --train train.jsonl "$@"
+}
+
+@test "the CoT of the fixture queries is the golden one" {
+	run cot -o got.jsonl "$FIXTURES/cot/queries.jsonl"
+	[ "$status" -eq 0 ]
+	diff -u "$FIXTURES/cot/golden.jsonl" got.jsonl
+}
+
+@test "records pass through with their keys, in order, with a cot added" {
+	printf '%s\n' '{"qid":7,"query":"bedroom fan","x":{"y":[1]},"cot":"old"}' \
+		'{"query":"tap"}' | cot >out.jsonl
+	jq -e -s 'length == 2 and .[0].qid == 7 and .[0].x.y == [1] and
+		.[0].cot.backend == "stats" and .[1].query == "tap" and
+		.[1].cot.intent == "faucet"' out.jsonl
+}
+
+@test "a category is inferred from what the training queries with its words led to" {
+	echo '{"query":"bedroom fan"}' | cot --explain >out.jsonl
+	jq -e '.cot.category == ["ceiling fan"] and .cot.intent == "ceiling fan"' out.jsonl
+	# "bedroom" and "fan" both come in two training queries, both
+	# about ceiling fans; the first word wins the tie
+	jq -e '[.cot_explain[] | select(.field == "category")] ==
+		[{"field":"category","keyword":"ceiling fan","from":"pairs",
+		  "word":"bedroom","score":0.7451,"lift":3.17,"queries":2}]' out.jsonl
+	# without training pairs nothing is inferred
+	echo '{"query":"bedroom fan"}' | os-cot -q -C c.db >out.jsonl
+	jq -e '.cot.category == [] and .cot.keywords == []' out.jsonl
+}
+
+@test "a training query's own pairs are left out" {
+	echo '{"query":"Unique  GIZMO"}' >q.jsonl
+	cot --min-support 1 q.jsonl >out.jsonl
+	jq -e '.cot.category == [] and .cot.keywords == []' out.jsonl
+	cot --min-support 1 --no-leave-one-out q.jsonl >out.jsonl
+	jq -e '.cot.category == ["soldering iron"]' out.jsonl
+}
+
+@test "negations become negative constraints and 'without' keywords" {
+	printf '%s\n' '{"query":"lead-free solder"}' '{"query":"solder without flux"}' \
+		'{"query":"drill no battery"}' | cot --explain >out.jsonl
+	jq -e -s '.[0].cot.negative == ["lead"] and .[1].cot.negative == ["flux"] and
+		.[2].cot.negative == ["battery"] and
+		(.[1].cot.keywords | index("without flux")) != null and
+		(.[1].cot_explain[] | select(.field == "negative") | .cue) == "without flux"' out.jsonl
+}
+
+@test "preferences come from the user's history and profile" {
+	cot "$FIXTURES/cot/queries.jsonl" >out.jsonl
+	# q5: 2 of 3 history items are aqualine faucets, their median price
+	# 159 is in the dearest third (from 129); q8: 3 of 4 budgetline, 2
+	# drills, median 49 in the cheapest third (to 49)
+	jq -e -s '(map(select(.qid == "q5"))[0].cot.personal ==
+		["aqualine","faucet","premium","modern"]) and
+		(map(select(.qid == "q8"))[0].cot.personal == ["budgetline","drill","budget"])' out.jsonl
+	# one history item is not a preference; --history limits what is read
+	echo '{"query":"tap","user":{"id":"u","history":["13"]}}' | cot >out.jsonl
+	jq -e '.cot.personal == []' out.jsonl
+	echo '{"query":"tap","user":{"id":"u","history":["12","13","14"]}}' | cot --history 1 >out.jsonl
+	jq -e '.cot.personal == []' out.jsonl
+	echo '{"query":"tap","user":null}' | cot >out.jsonl
+	jq -e '.cot.personal == []' out.jsonl
+}
+
+@test "thresholds: --max-keywords, --min-score, --min-lift" {
+	cot --max-keywords 1 "$FIXTURES/cot/queries.jsonl" >out.jsonl
+	jq -e -s 'all(.[]; (.cot.keywords | length) <= 1) and
+		any(.[]; (.cot.keywords | length) == 1)' out.jsonl
+	cot --min-score 1 --min-attribute 1 "$FIXTURES/cot/queries.jsonl" >out.jsonl
+	jq -e -s 'all(.[]; .cot.substitutes == [] and (.cot.attributes.brand // []) == [])' out.jsonl
+	# "battery power tool": drill scores 0.62 at a lift of 1.76
+	echo '{"query":"battery power tool"}' | cot >out.jsonl
+	jq -e '.cot.category == []' out.jsonl
+	echo '{"query":"battery power tool"}' | cot --min-lift 1.5 >out.jsonl
+	jq -e '.cot.category == ["drill"]' out.jsonl
+}
+
+@test "a second run reads every answer from the cache; a change of input misses it" {
+	run os-cot -v -C c.db --train train.jsonl -o one.jsonl "$FIXTURES/cot/queries.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"statistics of 16 items"* ]]
+	[[ "$output" == *"8 queries, 0 from the cache"* ]]
+	[ "$(sqlite3 c.db 'SELECT count(*) FROM cot_cache')" -eq 8 ]
+	run os-cot -v -C c.db --train train.jsonl -o two.jsonl "$FIXTURES/cot/queries.jsonl"
+	[[ "$output" == *"8 queries, 8 from the cache"* ]]
+	[[ "$output" != *"statistics"* ]]
+	cmp one.jsonl two.jsonl
+	run os-cot -v -C c.db --train train.jsonl --refresh -o two.jsonl "$FIXTURES/cot/queries.jsonl"
+	[[ "$output" == *"8 queries, 0 from the cache"* ]]
+	cmp one.jsonl two.jsonl
+	# other thresholds, other training pairs: other answers
+	run os-cot -v -C c.db --train train.jsonl --min-score 0.9 -o /dev/null "$FIXTURES/cot/queries.jsonl"
+	[[ "$output" == *"8 queries, 0 from the cache"* ]]
+	echo '{"query":"tap","relevant":["14"]}' >>train.jsonl
+	run os-cot -v -C c.db --train train.jsonl -o /dev/null "$FIXTURES/cot/queries.jsonl"
+	[[ "$output" == *"8 queries, 0 from the cache"* ]]
+	[ "$(sqlite3 c.db 'SELECT count(*) FROM cot_cache')" -eq 24 ]
+	# --no-cache neither reads nor writes
+	run os-cot -v -C c.db --train train.jsonl --no-cache -o /dev/null "$FIXTURES/cot/queries.jsonl"
+	[[ "$output" == *"8 queries, 0 from the cache"* ]]
+	[ "$(sqlite3 c.db 'SELECT count(*) FROM cot_cache')" -eq 24 ]
+}
+
+@test "the same answers on any number of threads" {
+	cot --threads 1 "$FIXTURES/cot/queries.jsonl" --no-cache >one.jsonl
+	cot --threads 2 "$FIXTURES/cot/queries.jsonl" --no-cache >two.jsonl
+	cmp one.jsonl two.jsonl
+}
+
+@test "a bad user exits 3 naming the line; the records before it are written" {
+	printf '%s\n' '{"query":"tap"}' '{"query":"fan","user":{"history":"13"}}' >bad.jsonl
+	run cot -o out.jsonl bad.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"os-cot: bad.jsonl:2: \"user\": \"history\" must be an array of item ids"* ]]
+	[ ! -e out.jsonl ]
+	run bash -c "os-cot -q -C c.db --train train.jsonl <bad.jsonl"
+	[ "$status" -eq 3 ]
+	[ "$(echo "$output" | grep -c '"cot"')" -eq 1 ]
+	printf '%s\n' '{"query":"tap","user":[1]}' | { run cot; [ "$status" -eq 3 ]; }
+	run bash -c "echo '{\"qid\":1}' | os-cot -q -C c.db"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"os-cot: -:1: "*"query"* ]]
+}
+
+@test "a bad training file exits 3 naming its line; no catalog is created" {
+	printf '%s\n' '{"query":"tap","relevant":["1"]}' '{"query":"x","relevant":"1"}' >t.jsonl
+	run bash -c "echo '{\"query\":\"tap\"}' | os-cot -q -C c.db --train t.jsonl"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"os-cot: t.jsonl:2: "* ]]
+	run bash -c "echo '{\"query\":\"tap\"}' | os-cot -q -C c.db --train missing.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"missing.jsonl: No such file or directory"* ]]
+	run bash -c "echo '{\"query\":\"tap\"}' | os-cot -q -C none.db"
+	[ "$status" -eq 1 ]
+	[ ! -e none.db ]
+	run os-cot -C c.db --train - </dev/null
+	[ "$status" -eq 2 ]
+	run os-cot -C c.db --backend oracle </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --backend value 'oracle'"* ]]
+}
