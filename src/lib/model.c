@@ -303,6 +303,8 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 	m->dropout = dropout;
 	os_nn_embed_forward(a->encoded, b->ids, b->pos, b->ngram_off, b->ngram,
 			    w->wte, w->wpe, w->wng, n, C);
+	if (b->embed_delta)
+		os_nn_residual_forward(a->encoded, a->encoded, b->embed_delta, nc);
 	dropout_site(a->encoded, a->emb_mask, nc, dropout, seed, 0);
 	residual = a->encoded;
 	for (size_t l = 0; l < cfg->layers; l++) {
@@ -362,6 +364,36 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 	return loss;
 }
 
+size_t os_model_target_offset(const struct os_model_config *cfg,
+			      const struct os_model_batch *b, size_t t,
+			      size_t *codes)
+{
+	size_t k0 = 0;
+
+	for (size_t l = 0; l < cfg->levels; l++) {
+		size_t mt = b->level_targets[l];
+
+		if (t < mt) {
+			*codes = cfg->codes[l];
+			return k0 + t * cfg->codes[l];
+		}
+		t -= mt;
+		k0 += mt * cfg->codes[l];
+	}
+	*codes = 0;
+	return k0;
+}
+
+size_t os_model_logit_count(const struct os_model_config *cfg,
+			    const struct os_model_batch *b)
+{
+	size_t k = 0;
+
+	for (size_t l = 0; l < cfg->levels; l++)
+		k += b->level_targets[l] * cfg->codes[l];
+	return k;
+}
+
 static int reserve_grads(struct os_model *m)
 {
 	if (m->grads)
@@ -401,6 +433,9 @@ int os_model_backward(struct os_model *m, const struct os_model_batch *b)
 		os_nn_softmax_xent_backward(da->logits + k0, da->losses + t0,
 					    a->probs + k0, b->target_code + t0, mt,
 					    K);
+		if (b->logit_grad)
+			os_nn_residual_forward(da->logits + k0, da->logits + k0,
+					       b->logit_grad + k0, mt * K);
 		os_nn_linear_backward(da->lnf + t0 * C, g->headw + off * C,
 				      g->headb + off, da->logits + k0,
 				      a->lnf + t0 * C, w->headw + off * C, mt, C,

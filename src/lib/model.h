@@ -122,6 +122,13 @@ struct os_model_batch {
 	const uint32_t *target_code; /* (M) code within its level */
 	const os_real *target_weight; /* (M) weight of its loss term */
 	size_t level_targets[OS_MODEL_MAX_LEVELS]; /* targets of each level */
+	/* optional, NULL when unused: */
+	const os_real *embed_delta; /* (N x dim) added to the input
+				     * embeddings before dropout (FGM) */
+	const os_real *logit_grad;  /* laid out as the logits (see
+				     * os_model_target_offset): added to the
+				     * loss's gradient wrt them by backward,
+				     * for loss terms computed outside */
 };
 
 struct os_model {
@@ -174,6 +181,15 @@ os_real *os_model_tensor(const struct os_model *m, os_real *block, size_t i,
 os_real **os_model_tensor_field(struct os_model_tensors *t, size_t i);
 void os_model_tensor_shape(const struct os_model_config *cfg, size_t i,
 			   size_t *rows, size_t *cols);
+
+/* Where target t's logits are in m->a.logits (and in a logit_grad): the
+ * offset of its first, and *codes receives their number. */
+size_t os_model_target_offset(const struct os_model_config *cfg,
+			      const struct os_model_batch *b, size_t t,
+			      size_t *codes);
+/* The number of logits of a batch. */
+size_t os_model_logit_count(const struct os_model_config *cfg,
+			    const struct os_model_batch *b);
 
 /* Runs the batch forward with dropout probability `dropout` (masks drawn
  * from `seed`) and returns the weighted loss over the targets. Returns a

@@ -3,13 +3,17 @@
  * model with dropout, against central finite differences. This program is
  * built with OS_NN_DOUBLE, so the kernels run in double and the
  * differences are exact to many digits; the float products (BLAS and the
- * plain kernel) are checked against the naive reference here too. */
+ * plain kernel) are checked against the naive reference here too, and
+ * so are the distillation terms (KL, symmetric KL, focal loss) and the
+ * model's two hooks for them: a perturbation of the input embeddings
+ * (FGM) and a gradient added to the logits. */
 #include "config.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/distill.h"
 #include "lib/matmul.h"
 #include "lib/model.h"
 #include "lib/nn.h"
@@ -236,16 +240,95 @@ static void test_embed(void)
 }
 
 /* The whole model: two sequences "BOS w w SEP s1 s2", three levels. */
+/* The distillation terms on logits of OC codes: zs (or z1) is `inp`,
+ * zt (or z2) is aux1. */
+static double distill_tau;
+static uint32_t focal_code;
+
+static double kl_loss(void)
+{
+	os_real d[OC] = {0};
+
+	return os_distill_kl(aux1, inp, OC, distill_tau, 0.7, d);
+}
+
+static double sym_kl_loss(void)
+{
+	os_real d1[OC] = {0}, d2[OC] = {0};
+
+	return os_distill_sym_kl(inp, aux1, OC, 0.5, d1, d2);
+}
+
+static double focal_loss(void)
+{
+	os_real d[OC] = {0};
+
+	return os_distill_focal(inp, OC, focal_code, 2, 3, 0.8, d);
+}
+
+static void test_distill_terms(void)
+{
+	os_real d1[OC] = {0}, d2[OC] = {0}, same[OC];
+	os_real g[N * C], delta[N * C];
+	double norm[2] = {0, 0};
+	char name[64];
+
+	inp = randoms(OC, 2);
+	aux1 = randoms(OC, 2);
+	for (int i = 0; i < 2; i++) {
+		distill_tau = i ? 2.0 : 1.0;
+		memset(d1, 0, sizeof d1);
+		os_distill_kl(aux1, inp, OC, distill_tau, 0.7, d1);
+		snprintf(name, sizeof name, "KL(teacher || student), tau %g",
+			 distill_tau);
+		check(name, worst_error(inp, d1, OC, kl_loss));
+	}
+	memset(d1, 0, sizeof d1);
+	os_distill_sym_kl(inp, aux1, OC, 0.5, d1, d2);
+	check("symmetric KL (first pass)", worst_error(inp, d1, OC, sym_kl_loss));
+	check("symmetric KL (second pass)",
+	      worst_error(aux1, d2, OC, sym_kl_loss));
+	memcpy(same, inp, sizeof same);
+	memset(d1, 0, sizeof d1);
+	ok(fabs(os_distill_sym_kl(inp, same, OC, 1, d1, d2)) < 1e-15 &&
+		   fabs(os_distill_kl(inp, same, OC, 1, 1, d1)) < 1e-15,
+	   "KL of a distribution with itself is 0");
+	for (uint32_t y = 0; y < 2; y++) {
+		focal_code = y * 3;
+		memset(d1, 0, sizeof d1);
+		os_distill_focal(inp, OC, focal_code, 2, 3, 0.8, d1);
+		snprintf(name, sizeof name, "focal loss (code %u)", focal_code);
+		check(name, worst_error(inp, d1, OC, focal_loss));
+	}
+	free(inp), free(aux1);
+	/* FGM: each sequence's perturbation has norm eps */
+	for (size_t i = 0; i < N * C; i++)
+		g[i] = (os_real)os_rng_normal(&rng);
+	os_distill_fgm_delta(delta, g, seg, N, C, 0.6);
+	for (size_t i = 0; i < N * C; i++)
+		norm[i >= 4 * C] += delta[i] * delta[i];
+	ok(fabs(sqrt(norm[0]) - 0.6) < 1e-12 && fabs(sqrt(norm[1]) - 0.6) < 1e-12 &&
+		   delta[5] / g[5] > 0 && fabs(delta[5] / g[5] - delta[7] / g[7]) < 1e-12,
+	   "FGM moves each sequence by eps along its gradient");
+}
+
 static struct os_model model;
 static struct os_model_batch batch;
 static double model_dropout;
 
+/* The model's loss, plus sum(logits * logit_grad) when the batch has one:
+ * the objective whose gradient backward computes. */
 static double model_loss(void)
 {
-	return os_model_forward(&model, &batch, model_dropout, 11);
+	double loss = os_model_forward(&model, &batch, model_dropout, 11);
+
+	if (batch.logit_grad)
+		loss += dot(model.a.logits, batch.logit_grad,
+			    os_model_logit_count(&model.cfg, &batch));
+	return loss;
 }
 
-static void test_model(double dropout)
+static void test_model(double dropout, int hooks)
 {
 	struct os_model_config cfg = {.words = 5, .buckets = 4, .levels = 3,
 				      .codes = {3, 4, 2}, .dim = 8, .layers = 2,
@@ -253,7 +336,7 @@ static void test_model(double dropout)
 	static uint32_t mids[12], mpos[12], mseg[12], off[13], grams[4] = {1, 3, 0, 2};
 	static uint32_t at[6] = {3, 9, 4, 10, 5, 11}, code[6] = {2, 0, 1, 3, 1, 0};
 	static os_real weight[6];
-	char name[64];
+	char name[128];
 	double err;
 
 	os_model_init(&model, &cfg, 5);
@@ -282,12 +365,27 @@ static void test_model(double dropout)
 					.target_weight = weight,
 					.level_targets = {2, 2, 2}};
 	model_dropout = dropout;
+	if (hooks) {
+		batch.embed_delta = randoms(12 * cfg.dim, 0.3);
+		batch.logit_grad =
+			randoms(os_model_logit_count(&cfg, &batch), 0.5);
+	}
 	model_loss();
 	os_model_zero_grad(&model);
 	os_model_backward(&model, &batch);
 	err = worst_error(model.params, model.grads, model.nparams, model_loss);
-	snprintf(name, sizeof name, "whole model (dropout %g)", dropout);
+	snprintf(name, sizeof name, "whole model (dropout %g%s)", dropout,
+		 hooks ? ", embeddings moved, logit gradient added" : "");
 	check(name, err);
+	if (hooks) {
+		size_t codes, at3 = os_model_target_offset(&cfg, &batch, 3, &codes);
+
+		ok(at3 == 2 * 3 + 1 * 4 && codes == 4,
+		   "target 3 (level 1, second) has its logits after level 0's");
+		free((void *)batch.embed_delta);
+		free((void *)batch.logit_grad);
+		batch.embed_delta = batch.logit_grad = NULL;
+	}
 	os_model_release(&model);
 }
 
@@ -379,8 +477,10 @@ int main(void)
 	test_gelu();
 	test_softmax_xent();
 	test_embed();
-	test_model(0);
-	test_model(0.25);
+	test_distill_terms();
+	test_model(0, 0);
+	test_model(0.25, 0);
+	test_model(0.25, 1);
 	test_training();
 	test_gemm();
 	test_tanhf();
