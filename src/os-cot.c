@@ -79,10 +79,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
+    OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* os-distill: trains the generative model that turns a query into the SID
- * of the right item (see os-distill(1)). Options, data, the training loop,
- * checkpoints and progress; the model is in libonesearch (model.c, nn.c). */
+ * of the right item (see os-distill(1)): sft, and self-distillation from a
+ * teacher that reads the query's CoT keywords. Options, data, the training
+ * loop, checkpoints and progress; the model is in libonesearch (model.c,
+ * nn.c) and so are the distillation terms (distill.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -14,7 +16,10 @@
 
 #include "lib/catalog.h"
 #include "lib/cli.h"
+#include "lib/cot.h"
+#include "lib/distill.h"
 #include "lib/generative.h"
+#include "lib/grow.h"
 #include "lib/hash.h"
 #include "lib/jsonl.h"
 #include "lib/matmul.h"
@@ -24,16 +29,21 @@
 #include "lib/rng.h"
 #include "lib/validate.h"
 
+enum stage { STAGE_SFT, STAGE_DISTILL };
+
 /* What decides the model and its training: compared on --resume. */
 struct plan {
 	struct os_model_config cfg;
+	enum stage stage;
 	long epochs, steps, batch, warmup, item_repeat, query_repeat, pseudo;
 	double lr, min_lr, weight_decay, dropout, clip, min_grade;
+	struct os_distill_weights distill;
+	double fgm; /* FGM's eps, 0: off */
 	uint64_t seed;
 };
 
 struct options {
-	const char *catalog, *output, *stage, *log, *checkpoint, *valid;
+	const char *catalog, *output, *log, *checkpoint, *valid, *init;
 	struct plan plan;
 	long threads, max_line, checkpoint_every, valid_every, log_every, beam;
 	int resume, quiet, verbose;
@@ -43,6 +53,14 @@ struct options {
 
 enum {
 	OPT_STAGE = 256,
+	OPT_INIT,
+	OPT_KD_WEIGHT,
+	OPT_TEMPERATURE,
+	OPT_RDROP_WEIGHT,
+	OPT_FGM_EPS,
+	OPT_FOCAL,
+	OPT_FOCAL_ALPHA,
+	OPT_FOCAL_GAMMA,
 	OPT_LAYERS,
 	OPT_DIM,
 	OPT_HEADS,
@@ -79,6 +97,14 @@ static const struct option long_options[] = {
     {"catalog", required_argument, NULL, 'C'},
     {"output", required_argument, NULL, 'o'},
     {"stage", required_argument, NULL, OPT_STAGE},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"kd-weight", required_argument, NULL, OPT_KD_WEIGHT},
+    {"temperature", required_argument, NULL, OPT_TEMPERATURE},
+    {"rdrop-weight", required_argument, NULL, OPT_RDROP_WEIGHT},
+    {"fgm-eps", required_argument, NULL, OPT_FGM_EPS},
+    {"focal", no_argument, NULL, OPT_FOCAL},
+    {"focal-alpha", required_argument, NULL, OPT_FOCAL_ALPHA},
+    {"focal-gamma", required_argument, NULL, OPT_FOCAL_GAMMA},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"dim", required_argument, NULL, OPT_DIM},
     {"heads", required_argument, NULL, OPT_HEADS},
@@ -127,8 +153,23 @@ model learns the titles alone).\n\
 \n\
   -C, --catalog=FILE        the catalog, with SIDs (default: $OS_CATALOG)\n\
   -o, --output=MODEL        write the model to MODEL (whole or not at all)\n\
-      --stage=sft           the training stage: sft (cross-entropy on the\n\
-                            SID codes)\n\
+      --stage=STAGE         sft (cross-entropy on the SID codes) or distill\n\
+                            (a teacher that also reads the records' \"cot\"\n\
+                            keywords, from os-cot, teaches the student that\n\
+                            reads the query alone)\n\
+      --init=MODEL          start from this model (its shape) instead of\n\
+                            random weights\n\
+Distillation (--stage distill):\n\
+      --kd-weight=W         weight of KL(teacher || student) on the codes\n\
+                            (default 0.1)\n\
+      --temperature=T       of the KL's softmaxes (default 1)\n\
+      --rdrop-weight=W      weight of the symmetric KL between two dropout\n\
+                            passes of the student (default 0.5; 0: one pass)\n\
+      --fgm-eps=EPS         norm of FGM's move of the student's input\n\
+                            embeddings (default 0.05; 0: off)\n\
+      --focal               the student's loss is the focal loss\n\
+      --focal-alpha=A       its alpha (default 2)\n\
+      --focal-gamma=G       its gamma, at least 1 (default 3)\n\
 Model:\n\
       --layers=N            transformer blocks (default 4)\n\
       --dim=N               width (default 256)\n\
@@ -199,6 +240,11 @@ static void plan_default(struct plan *p)
 	p->dropout = 0.1;
 	p->clip = 1;
 	p->min_grade = NAN;
+	p->distill = (struct os_distill_weights){.kd = 0.1, .tau = 1,
+						 .rdrop = 0.5,
+						 .focal_alpha = 2,
+						 .focal_gamma = 3};
+	p->fgm = 0.05;
 	p->seed = 1;
 }
 
@@ -223,7 +269,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	plan_default(p);
 	o->catalog = getenv("OS_CATALOG");
-	o->stage = "sft";
 	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	o->checkpoint_every = 500;
 	o->log_every = 10;
@@ -239,7 +284,46 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->output = optarg;
 			break;
 		case OPT_STAGE:
-			o->stage = optarg;
+			if (strcmp(optarg, "sft") == 0)
+				p->stage = STAGE_SFT;
+			else if (strcmp(optarg, "distill") == 0)
+				p->stage = STAGE_DISTILL;
+			else {
+				os_cli_warn("unknown --stage '%s' (known: sft, "
+					    "distill)",
+					    optarg);
+				return -1;
+			}
+			break;
+		case OPT_INIT:
+			o->init = optarg;
+			break;
+		case OPT_KD_WEIGHT:
+			rc = os_cli_parse_double("--kd-weight", optarg, 0, 1e3,
+						 &p->distill.kd);
+			break;
+		case OPT_TEMPERATURE:
+			rc = os_cli_parse_double("--temperature", optarg, 0.01,
+						 100, &p->distill.tau);
+			break;
+		case OPT_RDROP_WEIGHT:
+			rc = os_cli_parse_double("--rdrop-weight", optarg, 0,
+						 1e3, &p->distill.rdrop);
+			break;
+		case OPT_FGM_EPS:
+			rc = os_cli_parse_double("--fgm-eps", optarg, 0, 1e3,
+						 &p->fgm);
+			break;
+		case OPT_FOCAL:
+			p->distill.focal = 1;
+			break;
+		case OPT_FOCAL_ALPHA:
+			rc = os_cli_parse_double("--focal-alpha", optarg, 0,
+						 1e3, &p->distill.focal_alpha);
+			break;
+		case OPT_FOCAL_GAMMA:
+			rc = os_cli_parse_double("--focal-gamma", optarg, 1,
+						 100, &p->distill.focal_gamma);
 			break;
 		case OPT_LAYERS:
 			rc = size_option("--layers", optarg, 1, 64,
@@ -376,10 +460,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no model file: give -o MODEL");
 		return -1;
 	}
-	if (strcmp(o->stage, "sft") != 0) {
-		os_cli_warn("unknown --stage '%s' (known: sft)", o->stage);
-		return -1;
-	}
 	if (p->cfg.dim % p->cfg.heads) {
 		os_cli_warn("--dim (%zu) must be a multiple of --heads (%zu)",
 			    p->cfg.dim, p->cfg.heads);
@@ -392,13 +472,22 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- the examples ---- */
 
+/* What an example has besides its text and SID. */
+struct example_more {
+	uint32_t teacher, teacher_len; /* the teacher's text in the pool
+					* (query, [THINK], keywords); len 0:
+					* none */
+	unsigned char pseudo;          /* a pseudo-query drawn from its text */
+};
+
 struct data {
 	struct os_text_pool pool;
 	struct os_example *ex;
-	unsigned char *pseudo; /* (nex) 1: a pseudo-query drawn from its text */
+	struct example_more *more; /* (nex) */
 	size_t nex, cap;
 	size_t items, queries,
-	    pairs;    /* titles, query records, query examples */
+	    pairs,    /* titles, query records, query examples */
+	    taught;   /* query examples with a teacher's text */
 	long unknown; /* relevant ids not in the catalog */
 	uint64_t
 	    fingerprint; /* of the examples, to refuse a resume on others */
@@ -406,7 +495,7 @@ struct data {
 
 static int add_example(struct data *d, const struct os_sidindex *s,
 		       uint32_t text, uint32_t len, long item, long repeat,
-		       int pseudo)
+		       struct example_more more)
 {
 	struct os_example e = {.text = text, .len = len, .weight = 1};
 
@@ -417,18 +506,17 @@ static int add_example(struct data *d, const struct os_sidindex *s,
 			size_t cap = d->cap ? 2 * d->cap : 4096;
 			struct os_example *ex =
 			    realloc(d->ex, cap * sizeof *ex);
-
-			unsigned char *ps;
+			struct example_more *mo;
 
 			if (!ex)
 				return -1;
 			d->ex = ex;
-			if (!(ps = realloc(d->pseudo, cap)))
+			if (!(mo = realloc(d->more, cap * sizeof *mo)))
 				return -1;
-			d->pseudo = ps;
+			d->more = mo;
 			d->cap = cap;
 		}
-		d->pseudo[d->nex] = (unsigned char)pseudo;
+		d->more[d->nex] = more;
 		d->ex[d->nex++] = e;
 	}
 	return 0;
@@ -455,9 +543,9 @@ static int add_item(void *ctx, const struct os_item *item)
 		return -1;
 	ic->d->items++;
 	if (add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
-			ic->plan->item_repeat, 0) < 0 ||
+			ic->plan->item_repeat, (struct example_more){0}) < 0 ||
 	    add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
-			ic->plan->pseudo, 1) < 0)
+			ic->plan->pseudo, (struct example_more){.pseudo = 1}) < 0)
 		return 1;
 	return 0;
 }
@@ -469,10 +557,32 @@ struct query_ctx {
 	struct os_error *err;
 };
 
-static int add_query(void *ctx, const char *query, const long *items,
-		     size_t nitems)
+/* The teacher's text of a query record with CoT keywords (distill). */
+static int add_teacher(struct query_ctx *qc, const cJSON *record,
+		       const char *query, struct example_more *more)
+{
+	char keywords[1024];
+	long n;
+
+	if (qc->plan->stage != STAGE_DISTILL)
+		return 0;
+	if (os_cot_keyword_text(record, keywords, sizeof keywords, qc->err) < 0)
+		return -1;
+	if (!keywords[0])
+		return 0;
+	n = os_generative_cot_text(qc->g, &qc->plan->cfg, &qc->d->pool, query,
+				   keywords, &more->teacher, qc->err);
+	if (n < 0)
+		return -1;
+	more->teacher_len = (uint32_t)n;
+	return 0;
+}
+
+static int add_query(void *ctx, const cJSON *record, const char *query,
+		     const long *items, size_t nitems)
 {
 	struct query_ctx *qc = ctx;
+	struct example_more more = {0};
 	uint32_t start;
 	long n;
 
@@ -480,16 +590,17 @@ static int add_query(void *ctx, const char *query, const long *items,
 		return 0;
 	n = os_generative_text(qc->g, &qc->plan->cfg, &qc->d->pool, query,
 			       &start, qc->err);
-	if (n < 0)
+	if (n < 0 || add_teacher(qc, record, query, &more) < 0)
 		return -1;
 	qc->d->queries++;
 	for (size_t i = 0; i < nitems; i++) {
 		if (add_example(qc->d, &qc->g->index, start, (uint32_t)n,
-				items[i], qc->plan->query_repeat, 0) < 0) {
+				items[i], qc->plan->query_repeat, more) < 0) {
 			os_error_set(qc->err, OS_EXIT_FAILURE, "out of memory");
 			return -1;
 		}
 		qc->d->pairs++;
+		qc->d->taught += more.teacher_len > 0;
 	}
 	return 0;
 }
@@ -529,6 +640,9 @@ static int load_data(const struct options *o, struct os_catalog *cat,
 		d->fingerprint =
 		    os_hash_bytes(d->fingerprint, d->pool.row + e->text,
 				  e->len * sizeof *d->pool.row);
+		d->fingerprint = os_hash_bytes(
+		    d->fingerprint, d->pool.row + d->more[i].teacher,
+		    d->more[i].teacher_len * sizeof *d->pool.row);
 	}
 	return 0;
 }
@@ -537,7 +651,7 @@ static int load_data(const struct options *o, struct os_catalog *cat,
 
 /* The settings that decide a run, all but the last compared on --resume
  * (the last is the step reached). */
-enum { PLAN_KEYS = 17 };
+enum { PLAN_KEYS = 24 };
 
 static void plan_settings(const struct plan *p, const struct data *d, long step,
 			  const char **kv, char text[][64])
@@ -551,7 +665,7 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 		kv[2 * n + 1] = text[n];                                     \
 		n++;                                                         \
 	} while (0)
-	SET("stage", "sft");
+	SET("stage", "%s", p->stage == STAGE_DISTILL ? "distill" : "sft");
 	SET("epochs", "%ld", p->epochs);
 	SET("steps", "%ld", p->steps);
 	SET("batch", "%ld", p->batch);
@@ -565,6 +679,13 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 	SET("dropout", "%.17g", p->dropout);
 	SET("clip", "%.17g", p->clip);
 	SET("min_grade", "%.17g", p->min_grade);
+	SET("kd_weight", "%.17g", p->distill.kd);
+	SET("temperature", "%.17g", p->distill.tau);
+	SET("rdrop_weight", "%.17g", p->distill.rdrop);
+	SET("fgm_eps", "%.17g", p->fgm);
+	SET("focal", "%d", p->distill.focal);
+	SET("focal_alpha", "%.17g", p->distill.focal_alpha);
+	SET("focal_gamma", "%.17g", p->distill.focal_gamma);
 	SET("seed", "%llu", (unsigned long long)p->seed);
 	SET("data_fingerprint", "%016llx", (unsigned long long)d->fingerprint);
 	SET("step", "%ld", step);
@@ -581,6 +702,13 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* An example of this step, with the pool its text is in. */
+struct picked {
+	struct os_example ex;
+	const struct os_text_pool *pool;
+	uint32_t teacher, teacher_len; /* in the data's pool; len 0: none */
+};
+
 struct trainer {
 	const struct options *o;
 	const struct plan *p;
@@ -590,6 +718,14 @@ struct trainer {
 	struct os_adamw opt;
 	struct os_batch batch;
 	struct os_text_pool views; /* this step's pseudo-queries */
+	struct picked *picked;     /* (batch) this step's examples */
+	/* distillation: the FGM pass's batch, the logits' extra gradient,
+	 * FGM's move, which student each teacher teaches, the last terms */
+	struct os_batch fgm_batch;
+	os_real *logit_grad, *delta;
+	size_t logit_grad_cap, delta_cap;
+	uint32_t *teacher_of;
+	struct os_distill_terms terms;
 	uint32_t *order;  /* this epoch's order of the examples */
 	long order_epoch; /* the epoch `order` is for, -1: none */
 	long step, total, steps_per_epoch;
@@ -661,6 +797,12 @@ static void log_step(struct trainer *t, double loss, double lr, double norm)
 	fprintf(t->log, "{\"step\":%ld,\"epoch\":%.4f,\"loss\":%.6g,", t->step,
 		(double)t->step / (double)t->steps_per_epoch, loss);
 	fprintf(t->log, "\"lr\":%.6g,\"grad_norm\":%.6g,", lr, norm);
+	if (t->p->stage == STAGE_DISTILL)
+		fprintf(t->log,
+			"\"ce_student\":%.6g,\"ce_teacher\":%.6g,\"kd\":%.6g,"
+			"\"rdrop\":%.6g,\"fgm\":%.6g,\"focal\":%.6g,",
+			t->terms.ce_student, t->terms.ce_teacher, t->terms.kd,
+			t->terms.rdrop, t->terms.fgm, t->terms.focal);
 	fprintf(t->log, "\"examples_per_s\":%.1f,\"elapsed\":%.2f}\n", rate,
 		now - t->started);
 }
@@ -688,52 +830,164 @@ static int run_validation(struct trainer *t, struct os_error *err)
 /* The longest pseudo-query drawn from a title, in tokens. */
 #define PSEUDO_MAX 5
 
-/* One step: a batch of the epoch's order (pseudo-queries drawn from the
- * seed and the step), forward, backward, AdamW. */
-static int train_step(struct trainer *t, double *loss, double *lr, double *norm,
-		      struct os_error *err)
+/* This step's examples, from the epoch's order; pseudo-queries are drawn
+ * from the seed and the step. Returns how many, or -1 (memory). */
+static long pick_examples(struct trainer *t)
 {
 	const struct plan *p = t->p;
 	long epoch = t->step / t->steps_per_epoch;
 	size_t first =
 	    (size_t)(t->step % t->steps_per_epoch) * (size_t)p->batch;
 	size_t last = first + (size_t)p->batch;
-	struct os_model_batch mb;
 	struct os_rng rng;
 
 	if (epoch != t->order_epoch)
 		shuffle(t, epoch);
 	if (last > t->d->nex)
 		last = t->d->nex;
-	os_batch_clear(&t->batch);
 	os_text_pool_clear(&t->views);
 	os_rng_seed(&rng, p->seed * 0x9e3779b97f4a7c15ULL + (uint64_t)t->step);
 	for (size_t i = first; i < last; i++) {
-		struct os_example ex = t->d->ex[t->order[i]];
-		const struct os_text_pool *pool = &t->d->pool;
+		const struct example_more *more = &t->d->more[t->order[i]];
+		struct picked *pk = &t->picked[i - first];
 
-		if (t->d->pseudo[t->order[i]] && ex.len > 0) {
-			uint32_t most = ex.len < PSEUDO_MAX ? ex.len : PSEUDO_MAX;
+		pk->ex = t->d->ex[t->order[i]];
+		pk->pool = &t->d->pool;
+		pk->teacher = more->teacher;
+		pk->teacher_len = more->teacher_len;
+		if (more->pseudo && pk->ex.len > 0) {
+			uint32_t most = pk->ex.len < PSEUDO_MAX ? pk->ex.len
+								: PSEUDO_MAX;
 			uint32_t k = 1 + (uint32_t)os_rng_below(&rng, most);
 
-			if (os_text_pool_sample(&t->views, pool, ex.text, ex.len, k,
-						&rng, &ex.text) < 0)
-				goto oom;
-			ex.len = k;
-			pool = &t->views;
+			if (os_text_pool_sample(&t->views, pk->pool, pk->ex.text,
+						pk->ex.len, k, &rng,
+						&pk->ex.text) < 0)
+				return -1;
+			pk->ex.len = k;
+			pk->pool = &t->views;
 		}
-		if (os_batch_add(&t->batch, &t->m.cfg, pool, &ex) < 0)
-			goto oom;
 	}
+	return (long)(last - first);
+}
+
+static uint64_t dropout_seed(const struct trainer *t, uint64_t pass)
+{
+	return t->p->seed * 0x100000001b3ULL + (uint64_t)t->step +
+	       pass * 0x9e3779b97f4a7c15ULL;
+}
+
+/* sft: cross-entropy of the examples. */
+static int sft_pass(struct trainer *t, size_t n, double *loss)
+{
+	struct os_model_batch mb;
+
+	os_batch_clear(&t->batch);
+	for (size_t i = 0; i < n; i++)
+		if (os_batch_add(&t->batch, &t->m.cfg, t->picked[i].pool,
+				 &t->picked[i].ex) < 0)
+			return -1;
 	if (os_batch_finish(&t->batch, &t->m.cfg, &mb) < 0)
-		goto oom;
-	*loss =
-	    os_model_forward(&t->m, &mb, p->dropout,
-			     p->seed * 0x100000001b3ULL + (uint64_t)t->step);
-	if (*loss < 0)
-		goto oom;
+		return -1;
+	*loss = os_model_forward(&t->m, &mb, t->p->dropout, dropout_seed(t, 0));
+	return *loss < 0 || os_model_backward(&t->m, &mb) < 0 ? -1 : 0;
+}
+
+static void *grow_reals(os_real **v, size_t *cap, size_t need)
+{
+	os_real *p = os_grow(*v, cap, need, sizeof *p, 4096);
+
+	if (p)
+		*v = p;
+	return p;
+}
+
+/* FGM: the students' cross-entropy once more, their input embeddings
+ * moved along the gradient the first pass left in m->da.encoded (the
+ * students come first in both batches, so their tokens line up). */
+static int fgm_pass(struct trainer *t, size_t n)
+{
+	struct os_model_batch mb;
+	size_t dim = t->m.cfg.dim;
+	double loss;
+
+	os_batch_clear(&t->fgm_batch);
+	for (size_t i = 0; i < n; i++)
+		if (os_batch_add(&t->fgm_batch, &t->m.cfg, t->picked[i].pool,
+				 &t->picked[i].ex) < 0)
+			return -1;
+	if (os_batch_finish(&t->fgm_batch, &t->m.cfg, &mb) < 0 ||
+	    !grow_reals(&t->delta, &t->delta_cap, mb.n * dim))
+		return -1;
+	os_distill_fgm_delta(t->delta, t->m.da.encoded, mb.seg, mb.n, dim,
+			     t->p->fgm);
+	mb.embed_delta = t->delta;
+	loss = os_model_forward(&t->m, &mb, t->p->dropout, dropout_seed(t, 2));
+	if (loss < 0 || os_model_backward(&t->m, &mb) < 0)
+		return -1;
+	t->terms.fgm = loss;
+	return 0;
+}
+
+/* distill: one batch of the students, their second dropout pass (R-Drop)
+ * and the teachers of those with CoT keywords; cross-entropies, KD and
+ * R-Drop (and the focal loss) in one forward and backward pass; then FGM. */
+static int distill_pass(struct trainer *t, size_t n, double *loss)
+{
+	const struct plan *p = t->p;
+	struct os_distill_layout lay = {.students = n,
+					.second = p->distill.rdrop > 0,
+					.teacher_of = t->teacher_of};
+	struct os_model_batch mb;
+
+	os_batch_clear(&t->batch);
+	for (int copy = 0; copy < 1 + lay.second; copy++)
+		for (size_t i = 0; i < n; i++)
+			if (os_batch_add(&t->batch, &t->m.cfg, t->picked[i].pool,
+					 &t->picked[i].ex) < 0)
+				return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct os_example ex = t->picked[i].ex;
+
+		if (!t->picked[i].teacher_len)
+			continue;
+		ex.text = t->picked[i].teacher;
+		ex.len = t->picked[i].teacher_len;
+		if (os_batch_add(&t->batch, &t->m.cfg, &t->d->pool, &ex) < 0)
+			return -1;
+		t->teacher_of[lay.teachers++] = (uint32_t)i;
+	}
+	if (os_batch_finish(&t->batch, &t->m.cfg, &mb) < 0 ||
+	    !grow_reals(&t->logit_grad, &t->logit_grad_cap,
+			os_model_logit_count(&t->m.cfg, &mb)))
+		return -1;
+	os_distill_set_weights(t->batch.target_weight, &t->m.cfg, &lay,
+			       &p->distill);
+	if (os_model_forward(&t->m, &mb, p->dropout, dropout_seed(t, 0)) < 0)
+		return -1;
+	os_distill_logit_terms(&t->m, &mb, &lay, &p->distill, t->logit_grad,
+			       &t->terms);
+	mb.logit_grad = t->logit_grad;
+	if (os_model_backward(&t->m, &mb) < 0 ||
+	    (p->fgm > 0 && fgm_pass(t, n) < 0))
+		return -1;
+	*loss = (p->distill.focal ? t->terms.focal : t->terms.ce_student) +
+		t->terms.ce_teacher + t->terms.kd + t->terms.rdrop +
+		t->terms.fgm;
+	return 0;
+}
+
+/* One step: this step's examples, forward and backward, AdamW. */
+static int train_step(struct trainer *t, double *loss, double *lr, double *norm,
+		      struct os_error *err)
+{
+	const struct plan *p = t->p;
+	long n = pick_examples(t);
+
 	os_model_zero_grad(&t->m);
-	if (os_model_backward(&t->m, &mb) < 0)
+	if (n < 0 || (p->stage == STAGE_DISTILL
+			      ? distill_pass(t, (size_t)n, loss)
+			      : sft_pass(t, (size_t)n, loss)) < 0)
 		goto oom;
 	*norm = os_model_clip_grad(&t->m, p->clip);
 	*lr = os_lr_schedule(p->lr, t->step, p->warmup, t->total, p->min_lr);
@@ -742,7 +996,7 @@ static int train_step(struct trainer *t, double *loss, double *lr, double *norm,
 		goto oom;
 	t->step++;
 	t->window_steps++;
-	t->window_examples += (long)(last - first);
+	t->window_examples += n;
 	return 0;
 oom:
 	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -841,6 +1095,17 @@ static int resume(struct trainer *t, struct os_error *err)
 	return 0;
 }
 
+/* --init: the model to start from, whose shape replaces the options'. */
+static int init_model(struct os_model *m, struct plan *p, const char *path,
+		      const struct os_generative *g, struct os_error *err)
+{
+	if (os_model_load(m, path, 0, NULL, err) < 0 ||
+	    os_generative_check(g, m, path, err) < 0)
+		return -1;
+	p->cfg = m->cfg;
+	return 0;
+}
+
 static void report(const struct trainer *t, const struct data *d)
 {
 	os_cli_warn("%zu examples an epoch: %zu titles x %ld, %zu pseudo-queries, "
@@ -848,6 +1113,10 @@ static void report(const struct trainer *t, const struct data *d)
 		    d->nex, d->items, t->p->item_repeat,
 		    d->items * (size_t)t->p->pseudo, d->queries, d->pairs,
 		    t->p->query_repeat);
+	if (t->p->stage == STAGE_DISTILL)
+		os_cli_warn("%zu of the query examples have CoT keywords for "
+			    "the teacher",
+			    d->taught);
 	if (d->unknown)
 		os_cli_warn(
 		    "%ld relevant ids are not catalog items with a SID: "
@@ -875,15 +1144,21 @@ static int run(struct options *o, struct os_error *err)
 	memset(&t, 0, sizeof t);
 	os_text_pool_init(&d.pool);
 	os_batch_init(&t.batch);
+	os_batch_init(&t.fgm_batch);
 	os_text_pool_init(&t.views);
 	if (os_catalog_open(&cat, o->catalog, OS_CATALOG_READ_ONLY, err) < 0 ||
 	    os_generative_load(&g, cat, err) < 0)
 		goto done;
 	have_g = 1;
-	p->cfg.words = g.words;
-	p->cfg.levels = g.index.levels;
-	for (size_t l = 0; l < p->cfg.levels; l++)
-		p->cfg.codes[l] = g.index.level_codes[l];
+	if (o->init && !o->resume) {
+		if (init_model(&t.m, p, o->init, &g, err) < 0)
+			goto done;
+	} else {
+		p->cfg.words = g.words;
+		p->cfg.levels = g.index.levels;
+		for (size_t l = 0; l < p->cfg.levels; l++)
+			p->cfg.codes[l] = g.index.level_codes[l];
+	}
 	if (os_model_config_check(&p->cfg)) {
 		os_error_set(err, OS_EXIT_USAGE, "%s",
 			     os_model_config_check(&p->cfg));
@@ -907,7 +1182,9 @@ static int run(struct options *o, struct os_error *err)
 	t.total = p->steps ? p->steps : p->epochs * t.steps_per_epoch;
 	t.opt = (struct os_adamw){p->lr, 0.9, 0.95, 1e-8, p->weight_decay, 0};
 	t.tty = isatty(STDERR_FILENO);
-	if (!(t.order = malloc(d.nex * sizeof *t.order)))
+	if (!(t.order = malloc(d.nex * sizeof *t.order)) ||
+	    !(t.picked = malloc((size_t)p->batch * sizeof *t.picked)) ||
+	    !(t.teacher_of = malloc((size_t)p->batch * sizeof *t.teacher_of)))
 		goto oom;
 	if (o->checkpoint) {
 		t.checkpoint = o->checkpoint;
@@ -918,6 +1195,7 @@ static int run(struct options *o, struct os_error *err)
 		t.checkpoint = default_ckpt;
 	}
 	if (o->resume ? resume(&t, err) < 0
+	    : o->init ? 0
 		      : os_model_init(&t.m, &p->cfg, p->seed) < 0) {
 		if (!err->status)
 			goto oom;
@@ -962,12 +1240,17 @@ done:
 	os_validator_free(t.valid);
 	os_model_release(&t.m);
 	os_batch_release(&t.batch);
+	os_batch_release(&t.fgm_batch);
 	os_text_pool_release(&t.views);
 	free(t.order);
+	free(t.picked);
+	free(t.teacher_of);
+	free(t.logit_grad);
+	free(t.delta);
 	free(default_ckpt);
 	os_text_pool_release(&d.pool);
 	free(d.ex);
-	free(d.pseudo);
+	free(d.more);
 	if (have_g)
 		os_generative_release(&g);
 	os_catalog_close(cat);

@@ -13,6 +13,7 @@
 #include "lib/analyze.h"
 #include "lib/catalog.h"
 #include "lib/cli.h"
+#include "lib/cot.h"
 #include "lib/decode.h"
 #include "lib/generative.h"
 #include "lib/grow.h"
@@ -29,7 +30,7 @@ enum fusion { FUSE_RRF, FUSE_SCORE };
 struct options {
 	const char *catalog, *model, *output, *query;
 	long k, beam, depth, threads, max_line;
-	int bm25, fuse, explain, quiet, verbose;
+	int bm25, fuse, explain, with_cot, quiet, verbose;
 	enum fusion fusion;
 	double rrf_k, weight_model, weight_bm25;
 	char **inputs;
@@ -46,6 +47,7 @@ enum {
 	OPT_WEIGHT_BM25,
 	OPT_DEPTH,
 	OPT_EXPLAIN,
+	OPT_WITH_COT,
 	OPT_QUERY,
 	OPT_SEED,
 	OPT_THREADS,
@@ -66,6 +68,7 @@ static const struct option long_options[] = {
     {"weight-bm25", required_argument, NULL, OPT_WEIGHT_BM25},
     {"depth", required_argument, NULL, OPT_DEPTH},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"with-cot", no_argument, NULL, OPT_WITH_COT},
     {"query", required_argument, NULL, OPT_QUERY},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
@@ -102,6 +105,8 @@ With no FILE, or when FILE is -, read standard input.\n\
       --weight-bm25=X   weight of BM25's list in fusion (default 1)\n\
       --depth=N         BM25 results fused (default 100)\n\
       --query=TEXT      search this text (qid \"1\") instead of reading FILEs\n\
+      --with-cot        give the model the records' \"cot\" keywords after\n\
+                        the query, as distillation's teacher reads them\n\
       --explain         show, for each query, the codes each level found\n\
                         with their probabilities, the beams, and the items'\n\
                         titles, as text\n\
@@ -196,6 +201,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_EXPLAIN:
 			o->explain = 1;
 			break;
+		case OPT_WITH_COT:
+			o->with_cot = 1;
+			break;
 		case OPT_QUERY:
 			o->query = optarg;
 			break;
@@ -240,6 +248,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (!o->bm25 && o->k > o->beam) {
 		os_cli_warn("-k (%ld) cannot exceed --beam (%ld)", o->k,
 			    o->beam);
+		return -1;
+	}
+	if (o->bm25 && o->with_cot) {
+		os_cli_warn("--with-cot gives the model the CoT; it needs -m "
+			    "MODEL");
 		return -1;
 	}
 	if (o->bm25 && o->explain) {
@@ -749,7 +762,7 @@ oom:
 static int take(struct search *s, cJSON *obj, struct os_error *err)
 {
 	struct query *q = &s->q[s->nq];
-	char qid[OS_RECORD_ID_MAX];
+	char qid[OS_RECORD_ID_MAX], keywords[1024] = "";
 	long n;
 
 	q->obj = obj;
@@ -761,8 +774,12 @@ static int take(struct search *s, cJSON *obj, struct os_error *err)
 	q->start = 0;
 	q->seconds = 0;
 	if (s->have_g) {
-		if ((n = os_generative_text(&s->g, &s->m.cfg, &s->pool, q->text,
-					    &q->start, err)) < 0)
+		if (s->o->with_cot &&
+		    os_cot_keyword_text(obj, keywords, sizeof keywords, err) < 0)
+			return -1;
+		if ((n = os_generative_cot_text(&s->g, &s->m.cfg, &s->pool,
+						q->text, keywords, &q->start,
+						err)) < 0)
 			return -1;
 		q->len = (uint32_t)n;
 	}

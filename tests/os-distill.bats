@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # os-distill: a tiny shop learned to 100% Recall@1, the same model for the
 # same seed, --resume after an interrupt giving the model of an
-# uninterrupted run, refusals, bad input, the metrics log.
+# uninterrupted run, refusals, bad input, the metrics log; self-distillation
+# from an sft model with a teacher reading CoT keywords.
 
 load helper
 
@@ -136,8 +137,96 @@ PY
 	[[ "$output" == *"no model file: give -o MODEL"* ]]
 	run os-distill -C x.db -o m.osm --stage rl </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown --stage 'rl' (known: sft)"* ]]
+	[[ "$output" == *"unknown --stage 'rl' (known: sft, distill)"* ]]
 	run os-distill -C x.db -o m.osm --dim 30 --heads 4 </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--dim (30) must be a multiple of --heads (4)"* ]]
+}
+
+# q.jsonl with the brand of each item as its CoT keyword (odd lines), or
+# none (even lines), in qc.jsonl.
+cot_queries() {
+	python3 - <<'PY'
+import json
+for i, line in enumerate(open("q.jsonl")):
+    r = json.loads(line)
+    kw = [r["query"].split()[0]] if i % 2 == 0 else []
+    r["cot"] = {"intent": "", "category": [], "attributes": {}, "negative": [],
+                "substitutes": [], "personal": [], "keywords": kw, "backend": "stats"}
+    print(json.dumps(r))
+PY
+}
+
+@test "--stage distill: from an sft model, every term logged, the student still finds every item" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --epochs 100 </dev/null
+	cot_queries >qc.jsonl
+	run os-distill -C t.db -o d.osm $SMALL --stage distill --init sft.osm --steps 40 \
+		--lr 0.001 --dropout 0.1 --log-every 10 --log log.jsonl qc.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"20 of the query examples have CoT keywords for the teacher"* ]]
+	python3 - <<'PY'
+import json, math
+rows = [json.loads(l) for l in open("log.jsonl")]
+assert [r["step"] for r in rows] == [10, 20, 30, 40], rows
+for r in rows:
+    terms = ("ce_student", "ce_teacher", "kd", "rdrop", "fgm", "focal")
+    assert all(math.isfinite(r[t]) and r[t] >= 0 for t in terms), r
+    assert r["kd"] > 0 and r["rdrop"] > 0 and r["fgm"] > 0 and r["focal"] == 0, r
+    total = r["ce_student"] + r["ce_teacher"] + r["kd"] + r["rdrop"] + r["fgm"]
+    assert abs(total - r["loss"]) < 1e-3 * total, r
+PY
+	# the sft model finds all 40 at rank 1; dropout and FGM may cost one
+	os-search -C t.db -m d.osm -k 1 q.jsonl >run.jsonl
+	os-eval --qrels q.jsonl -k 1 run.jsonl | jq -e '.runs[0].metrics["recall@1"] >= 0.95'
+	# the teacher's view at search time: every result still a catalog item
+	os-search -C t.db -m d.osm -k 3 --with-cot qc.jsonl >cot.jsonl
+	[ "$(jq -s 'map(.results | length) | min' cot.jsonl)" -eq 3 ]
+	# the same seed, the same distilled model
+	os-distill -q -C t.db -o d2.osm $SMALL --stage distill --init sft.osm --steps 40 \
+		--lr 0.001 --dropout 0.1 qc.jsonl
+	cmp d.osm d2.osm
+}
+
+@test "--stage distill: terms off and on, the focal loss, and a bad cot" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --steps 10 </dev/null
+	cot_queries >qc.jsonl
+	os-distill -q -C t.db -o d.osm $SMALL --stage distill --init sft.osm --steps 4 \
+		--dropout 0.1 --kd-weight 0 --rdrop-weight 0 --fgm-eps 0 --focal \
+		--log-every 1 --log log.jsonl qc.jsonl
+	jq -e -s 'all(.[]; .kd == 0 and .rdrop == 0 and .fgm == 0 and .focal > 0 and
+		(.loss - .focal - .ce_teacher | fabs) < 1e-4 * .loss)' log.jsonl
+	# records without keywords: no teacher, no KD
+	os-distill -q -C t.db -o d.osm $SMALL --stage distill --init sft.osm --steps 2 \
+		--dropout 0.1 --log-every 1 --log plain.jsonl q.jsonl
+	jq -e -s 'all(.[]; .kd == 0 and .ce_teacher == 0 and .rdrop > 0)' plain.jsonl
+	printf '%s\n' '{"query":"x","relevant":["t01"],"cot":{"keywords":"drill"}}' >bad.jsonl
+	run os-distill -C t.db -o m.osm $SMALL --stage distill --steps 2 bad.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *'bad.jsonl:1: "cot": "intent" must be a string'* ]]
+	[ ! -e m.osm ]
+	# an sft run reads no cot at all
+	run os-distill -C t.db -o m.osm $SMALL --steps 2 bad.jsonl
+	[ "$status" -eq 0 ]
+}
+
+@test "--init refuses a model of other codebooks; --resume refuses other distillation weights" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --steps 4 </dev/null
+	os-tokenize -q -C o.db "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C o.db --levels 2,2 >/dev/null
+	run os-distill -C o.db -o m.osm --stage distill --init sft.osm --steps 2 </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"sft.osm: the model was trained against other codebooks"* ]]
+	cot_queries >qc.jsonl
+	os-distill -q -C t.db $SMALL --stage distill --init sft.osm --steps 400 --checkpoint-every 2 \
+		-o d.osm qc.jsonl &
+	pid=$!
+	for _ in $(seq 500); do [ -e d.osm.ckpt ] && break; sleep 0.01; done
+	kill -INT $pid
+	wait $pid || true
+	[ -e d.osm.ckpt ]
+	run os-distill -C t.db $SMALL --stage distill --steps 400 --kd-weight 0.5 -o d.osm --resume qc.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the checkpoint was made with kd_weight 0.10000000000000001, not 0.5"* ]]
 }

@@ -6,6 +6,7 @@
 #include "distill.h"
 
 #include <math.h>
+#include <string.h>
 
 /* The log of the softmax's normalizer: log sum_j exp(z_j / tau). Then
  * log softmax(z / tau)_j = z_j / tau - lse. */
@@ -95,5 +96,92 @@ void os_distill_fgm_delta(os_real *delta, const os_real *g,
 		for (size_t j = i * dim; j < end * dim; j++)
 			delta[j] = (os_real)(norm > 0 ? eps * g[j] / norm : 0);
 		i = end;
+	}
+}
+
+/* Examples of the batch, and the copies of a student. */
+static size_t examples(const struct os_distill_layout *lay)
+{
+	return lay->students * (lay->second ? 2 : 1) + lay->teachers;
+}
+
+static size_t copies(const struct os_distill_layout *lay)
+{
+	return lay->second ? 2 : 1;
+}
+
+void os_distill_set_weights(os_real *target_weight,
+			    const struct os_model_config *cfg,
+			    const struct os_distill_layout *lay,
+			    const struct os_distill_weights *w)
+{
+	size_t nex = examples(lay), students = lay->students * copies(lay);
+
+	for (size_t l = 0; l < cfg->levels; l++)
+		for (size_t e = 0; e < nex; e++)
+			target_weight[l * nex + e] =
+				(os_real)(e < students
+						  ? (w->focal ? 0 : 1.0 / (double)students)
+						  : 1.0 / (double)lay->teachers);
+}
+
+/* The logits of example e's target at level l, in the logits or grad. */
+static size_t at(const struct os_model *m, const struct os_model_batch *b,
+		 size_t nex, size_t l, size_t e, size_t *codes)
+{
+	return os_model_target_offset(&m->cfg, b, l * nex + e, codes);
+}
+
+void os_distill_logit_terms(const struct os_model *m,
+			    const struct os_model_batch *b,
+			    const struct os_distill_layout *lay,
+			    const struct os_distill_weights *w, os_real *grad,
+			    struct os_distill_terms *terms)
+{
+	const os_real *z = m->a.logits, *loss = m->a.losses;
+	size_t nex = examples(lay), nc = copies(lay), L = m->cfg.levels;
+	size_t students = lay->students * nc;
+
+	memset(terms, 0, sizeof *terms);
+	memset(grad, 0, os_model_logit_count(&m->cfg, b) * sizeof *grad);
+	for (size_t l = 0; l < L; l++) {
+		for (size_t e = 0; e < nex; e++) {
+			size_t k, o = at(m, b, nex, l, e, &k);
+
+			if (e >= students) {
+				terms->ce_teacher += loss[l * nex + e] /
+						     (double)lay->teachers;
+				continue;
+			}
+			terms->ce_student += loss[l * nex + e] / (double)students;
+			if (w->focal)
+				terms->focal += os_distill_focal(
+					z + o, k, b->target_code[l * nex + e],
+					w->focal_alpha, w->focal_gamma,
+					1.0 / (double)students, grad + o);
+		}
+		for (size_t j = 0; j < lay->teachers && w->kd > 0; j++) {
+			size_t k, ot = at(m, b, nex, l, students + j, &k);
+
+			for (size_t c = 0; c < nc; c++) {
+				size_t os = at(m, b, nex, l,
+					       c * lay->students + lay->teacher_of[j],
+					       &k);
+
+				terms->kd += os_distill_kl(
+					z + ot, z + os, k, w->tau,
+					w->kd / (double)(lay->teachers * nc),
+					grad + os);
+			}
+		}
+		for (size_t i = 0; i < lay->students && lay->second && w->rdrop > 0;
+		     i++) {
+			size_t k, o1 = at(m, b, nex, l, i, &k);
+			size_t o2 = at(m, b, nex, l, lay->students + i, &k);
+
+			terms->rdrop += os_distill_sym_kl(
+				z + o1, z + o2, k, w->rdrop / (double)lay->students,
+				grad + o1, grad + o2);
+		}
 	}
 }

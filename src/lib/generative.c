@@ -62,6 +62,28 @@ long os_generative_text(struct os_generative *g,
 	return n;
 }
 
+long os_generative_cot_text(struct os_generative *g,
+			    const struct os_model_config *cfg,
+			    struct os_text_pool *pool, const char *query,
+			    const char *keywords, uint32_t *start,
+			    struct os_error *err)
+{
+	long n = os_generative_text(g, cfg, pool, query, start, err), k;
+	size_t max = os_sequence_max_text(cfg);
+	uint32_t at;
+
+	if (n < 0 || !keywords[0])
+		return n;
+	if (os_text_pool_add_special(pool, OS_MODEL_THINK) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if ((k = os_generative_text(g, cfg, pool, keywords, &at, err)) < 0)
+		return -1;
+	n += 1 + k;
+	return (size_t)n > max ? (long)max : n;
+}
+
 int os_generative_check(const struct os_generative *g,
 			const struct os_model *m, const char *path,
 			struct os_error *err)
@@ -118,8 +140,9 @@ static int collect(void *ctx, const char *id)
 
 int os_generative_queries(struct os_generative *g, char *const *paths,
 			  size_t n, size_t max_line, double min_grade,
-			  int (*fn)(void *ctx, const char *query,
-				    const long *items, size_t nitems),
+			  int (*fn)(void *ctx, const cJSON *record,
+				    const char *query, const long *items,
+				    size_t nitems),
 			  void *ctx, long *unknown, struct os_error *err)
 {
 	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, n, max_line);
@@ -139,7 +162,7 @@ int os_generative_queries(struct os_generative *g, char *const *paths,
 		if (rc > 0)
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		if (rc == 0)
-			rc = fn(ctx, q, rel.item, rel.n);
+			rc = fn(ctx, obj, q, rel.item, rel.n);
 		cJSON_Delete(obj);
 		if (rc != 0) {
 			if (err->status == OS_EXIT_BAD_INPUT && !*err->where)

@@ -7,6 +7,8 @@
 #ifndef OS_GENERATIVE_H
 #define OS_GENERATIVE_H
 
+#include <cjson/cJSON.h>
+
 #include "catalog.h"
 #include "error.h"
 #include "model.h"
@@ -38,16 +40,27 @@ long os_generative_text(struct os_generative *g,
 			struct os_text_pool *pool, const char *text,
 			uint32_t *start, struct os_error *err);
 
+/* The teacher's view of a query: the tokens of `query`, [THINK], then
+ * those of `keywords` (a CoT's keywords joined, see cot.h), appended to
+ * the pool as one text cut to the model's context; just the query when
+ * `keywords` is empty. Returns its length as os_generative_text(). */
+long os_generative_cot_text(struct os_generative *g,
+			    const struct os_model_config *cfg,
+			    struct os_text_pool *pool, const char *query,
+			    const char *keywords, uint32_t *start,
+			    struct os_error *err);
+
 /* Reads the query records of `paths` (n of them; n == 0: standard input)
- * and calls fn with each one's "query" and the SID index numbers of its
- * relevant items (os_record_relevant() with min_grade; each once).
+ * and calls fn with each record, its "query" and the SID index numbers of
+ * its relevant items (os_record_relevant() with min_grade; each once).
  * Relevant ids that are not catalog items with a SID are counted in
  * *unknown. A bad record stops with err (status 3, its file and line);
  * fn returns 0 to go on, else -1 with err. */
 int os_generative_queries(struct os_generative *g, char *const *paths,
 			  size_t n, size_t max_line, double min_grade,
-			  int (*fn)(void *ctx, const char *query,
-				    const long *items, size_t nitems),
+			  int (*fn)(void *ctx, const cJSON *record,
+				    const char *query, const long *items,
+				    size_t nitems),
 			  void *ctx, long *unknown, struct os_error *err);
 
 /* Refuses (status 1) a model trained against other codebooks than the

@@ -81,6 +81,19 @@ long os_text_pool_add(struct os_text_pool *p, const struct os_model_config *cfg,
 	return (long)count;
 }
 
+int os_text_pool_add_special(struct os_text_pool *p, uint32_t row)
+{
+	uint32_t **arrays[] = {&p->row, &p->ngram_start};
+
+	if (grow_u32(arrays, 2, &p->cap, p->n + 2) < 0)
+		return -1;
+	p->row[p->n] = row;
+	p->ngram_start[p->n] = (uint32_t)p->nngram;
+	p->n++;
+	p->ngram_start[p->n] = (uint32_t)p->nngram;
+	return 0;
+}
+
 int os_text_pool_sample(struct os_text_pool *dst, const struct os_text_pool *src,
 			uint32_t text, uint32_t len, uint32_t k,
 			struct os_rng *rng, uint32_t *start)

@@ -42,6 +42,10 @@ long os_text_pool_add(struct os_text_pool *p, const struct os_model_config *cfg,
 		      const struct os_vocab *vocab, const struct os_tokens *t,
 		      size_t max_tokens, uint32_t *start);
 
+/* Appends one special token (a row below OS_MODEL_SPECIALS), without
+ * n-grams. Returns 0 or -1 (memory). */
+int os_text_pool_add_special(struct os_text_pool *p, uint32_t row);
+
 /* Appends `k` of the `len` tokens of `src` from `text` on, chosen at random
  * (each subset as likely) and kept in their order, to `dst`; *start
  * receives the first. A pseudo-query made from a title. Returns 0 or -1

@@ -72,11 +72,12 @@ struct reading {
 	struct os_error *err;
 };
 
-static int read_one(void *ctx, const char *query, const long *items,
-		    size_t nitems)
+static int read_one(void *ctx, const cJSON *record, const char *query,
+		    const long *items, size_t nitems)
 {
 	struct reading *r = ctx;
 
+	(void)record;
 	return add_query(r->v, query, items, nitems, r->err);
 }
 
