@@ -312,6 +312,90 @@ static void test_distill_terms(void)
 	   "FGM moves each sequence by eps along its gradient");
 }
 
+/* os_distill_logit_terms on a batch of 2 students, their second pass
+ * and 1 teacher (of student 1), 2 levels of 3 and 4 codes: the gradient
+ * of KD + R-Drop + focal wrt every student logit against finite
+ * differences, none into the teacher's, and the cross-entropies as the
+ * means they are. */
+static struct os_model terms_model;
+static struct os_model_batch terms_batch;
+static const uint32_t teacher_of[1] = {1};
+static const struct os_distill_layout terms_layout = {
+	.students = 2, .teachers = 1, .second = 1, .teacher_of = teacher_of};
+static const struct os_distill_weights terms_weights = {
+	.kd = 0.3, .tau = 1.5, .rdrop = 0.7, .focal_alpha = 2,
+	.focal_gamma = 3, .focal = 1};
+
+static double terms_loss(void)
+{
+	os_real grad[35];
+	struct os_distill_terms t;
+
+	os_distill_logit_terms(&terms_model, &terms_batch, &terms_layout,
+			       &terms_weights, grad, &t);
+	return t.kd + t.rdrop + t.focal;
+}
+
+static void test_distill_batch(void)
+{
+	static const uint32_t codes[10] = {0, 1, 2, 0, 1, 3, 2, 1, 0, 3};
+	os_real losses[10], grad[35], weights[10];
+	struct os_distill_terms t;
+	double worst = 0, teacher_grad = 0, h = 1e-6, scale = 1e-12;
+
+	terms_model.cfg = (struct os_model_config){.levels = 2, .codes = {3, 4}};
+	terms_model.a.logits = randoms(35, 1.5);
+	terms_model.a.losses = losses;
+	for (size_t i = 0; i < 10; i++)
+		losses[i] = (os_real)(0.1 * (double)(i + 1));
+	terms_batch = (struct os_model_batch){.m = 10, .target_code = codes,
+					      .level_targets = {5, 5}};
+	os_distill_logit_terms(&terms_model, &terms_batch, &terms_layout,
+			       &terms_weights, grad, &t);
+	/* examples 0,1 students, 2,3 their second pass, 4 the teacher;
+	 * targets level-major: losses 0.1..0.5 level 0, 0.6..1.0 level 1 */
+	ok(fabs(t.ce_student - (0.1 + 0.2 + 0.3 + 0.4 + 0.6 + 0.7 + 0.8 + 0.9) / 4) < 1e-6 &&
+		   fabs(t.ce_teacher - (0.5 + 1.0)) < 1e-6,
+	   "CE(student) is the mean over both passes, CE(teacher) over teachers");
+	for (size_t i = 0; i < 35; i++)
+		scale = fmax(scale, fabs(grad[i]));
+	for (size_t e = 0; e < 5; e++)
+		for (size_t l = 0; l < 2; l++) {
+			size_t k, o = os_model_target_offset(&terms_model.cfg,
+							     &terms_batch, l * 5 + e, &k);
+
+			for (size_t j = o; j < o + k; j++) {
+				os_real keep = terms_model.a.logits[j];
+				double up, down, fd;
+
+				if (e == 4) { /* the teacher: no gradient */
+					teacher_grad = fmax(teacher_grad, fabs(grad[j]));
+					continue;
+				}
+				terms_model.a.logits[j] = keep + h;
+				up = terms_loss();
+				terms_model.a.logits[j] = keep - h;
+				down = terms_loss();
+				terms_model.a.logits[j] = keep;
+				fd = (up - down) / (2 * h);
+				worst = fmax(worst, fabs(fd - grad[j]) / scale);
+			}
+		}
+	check("KD + R-Drop + focal over a packed batch", worst);
+	ok(teacher_grad == 0, "no gradient flows into the teacher's logits");
+	os_distill_set_weights(weights, &terms_model.cfg, &terms_layout,
+			       &(struct os_distill_weights){.kd = 0.1});
+	ok(weights[0] == (os_real)0.25 && weights[3] == (os_real)0.25 &&
+		   weights[4] == 1 && weights[5 + 2] == (os_real)0.25 &&
+		   weights[5 + 4] == 1,
+	   "CE weights: 1/4 a student pass, 1 a teacher, at every level");
+	os_distill_set_weights(weights, &terms_model.cfg, &terms_layout,
+			       &terms_weights);
+	ok(weights[0] == 0 && weights[4] == 1,
+	   "the focal loss takes the students' cross-entropy's place");
+	free(terms_model.a.logits);
+}
+
 static struct os_model model;
 static struct os_model_batch batch;
 static double model_dropout;
@@ -478,6 +562,7 @@ int main(void)
 	test_softmax_xent();
 	test_embed();
 	test_distill_terms();
+	test_distill_batch();
 	test_model(0, 0);
 	test_model(0.25, 0);
 	test_model(0.25, 1);
