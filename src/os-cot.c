@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* os-cot: the keyword chain-of-thought of query records (see os-cot(1)):
  * each record comes back with a "cot" object, from the catalog's cache or
- * from the backend. Options, reading, the cache and output; the backend
- * is in libonesearch (cotstats.c, cotinfer.c). */
+ * from the backend. Options, reading, the cache and output; the backends
+ * are in libonesearch (stats: cotstats.c, cotinfer.c; llm: llm.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -15,15 +15,28 @@
 #include "lib/cli.h"
 #include "lib/cot.h"
 #include "lib/cotstats.h"
+#include "lib/grow.h"
 #include "lib/hash.h"
 #include "lib/jsonl.h"
 #include "lib/lines.h"
+#include "lib/llm.h"
 #include "lib/output.h"
 #include "lib/parallel.h"
 #include "lib/record.h"
 
+enum backend { BACKEND_STATS, BACKEND_LLM };
+
+/* The default prompt of the llm backend: share/cot-prompt.txt. */
+static const char default_prompt[] =
+#include "cot-prompt.inc"
+	;
+
 struct options {
 	const char *catalog, *output;
+	enum backend backend;
+	const char *endpoint, *model, *prompt;
+	double timeout;
+	long retries, parallel;
 	char **train;
 	size_t ntrain;
 	struct os_cot_stats_options stats;
@@ -36,6 +49,12 @@ struct options {
 enum {
 	OPT_BACKEND = 256,
 	OPT_TRAIN,
+	OPT_ENDPOINT,
+	OPT_MODEL,
+	OPT_PROMPT,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_PARALLEL,
 	OPT_MIN_GRADE,
 	OPT_MIN_SUPPORT,
 	OPT_SMOOTHING,
@@ -61,6 +80,12 @@ static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"backend", required_argument, NULL, OPT_BACKEND},
     {"train", required_argument, NULL, OPT_TRAIN},
+    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"prompt", required_argument, NULL, OPT_PROMPT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"parallel", required_argument, NULL, OPT_PARALLEL},
     {"min-grade", required_argument, NULL, OPT_MIN_GRADE},
     {"min-support", required_argument, NULL, OPT_MIN_SUPPORT},
     {"smoothing", required_argument, NULL, OPT_SMOOTHING},
@@ -85,8 +110,10 @@ static const struct option long_options[] = {
 
 static void help(void)
 {
-	printf("Usage: %s -C CATALOG [--train FILE]... [OPTION]... [FILE]...\n",
-	       os_cli_program());
+	printf("Usage: %s -C CATALOG [--train FILE]... [OPTION]... [FILE]...\n"
+	       "  or:  %s -C CATALOG --backend llm --endpoint URL --model NAME "
+	       "[OPTION]... [FILE]...\n",
+	       os_cli_program(), os_cli_program());
 	fputs("\
 Add to each query record (\"query\", and \"user\" when known) of the FILEs\n\
 its keyword chain-of-thought, \"cot\": intent, category, attributes,\n\
@@ -96,7 +123,8 @@ catalog. With no FILE, or when FILE is -, read standard input.\n\
 \n\
   -C, --catalog=FILE      the catalog (default: $OS_CATALOG)\n\
       --backend=NAME      stats (default): inferred from the catalog's\n\
-                          keywords and the training pairs\n\
+                          keywords and the training pairs; llm: asked of a\n\
+                          chat model (key from $OS_LLM_API_KEY)\n\
       --train=FILE        training query records (\"query\", \"relevant\"\n\
                           or \"graded\") for the statistics (repeatable)\n\
       --min-grade=X       a graded item of at least X is relevant (default:\n\
@@ -114,6 +142,16 @@ catalog. With no FILE, or when FILE is -, read standard input.\n\
       --max-substitutes=N substitutes (default 3)\n\
       --max-keywords=N    keywords, 1 to 8 (default 8)\n\
       --no-leave-one-out  let a training query's own pairs count\n\
+LLM backend:\n\
+      --endpoint=URL      an OpenAI-compatible chat completions URL, such as\n\
+                          https://api.openai.com/v1/chat/completions\n\
+      --model=NAME        the model to ask\n\
+      --prompt=FILE       the prompt template (default: the one installed as\n\
+                          cot-prompt.txt)\n\
+      --timeout=SECS      a request's time limit (default 60)\n\
+      --retries=N         tries after the first, on timeouts, HTTP 429 and\n\
+                          5xx and bad answers (default 3)\n\
+      --parallel=N        requests in flight (default 4)\n\
       --explain           add \"cot_explain\": where each keyword came from\n\
                           (the cache is not read)\n\
       --refresh           do not read the cache (answers are still stored)\n\
@@ -145,6 +183,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	os_cot_stats_defaults(so);
 	o->catalog = getenv("OS_CATALOG");
 	o->max_line = (long)OS_MAX_LINE_DEFAULT;
+	o->timeout = 60;
+	o->retries = 3;
+	o->parallel = 4;
 	if (!(o->train = calloc((size_t)argc, sizeof *o->train))) {
 		os_cli_warn("out of memory");
 		return -1;
@@ -160,12 +201,37 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->output = optarg;
 			break;
 		case OPT_BACKEND:
-			if (strcmp(optarg, "stats") != 0) {
+			if (strcmp(optarg, "stats") == 0) {
+				o->backend = BACKEND_STATS;
+			} else if (strcmp(optarg, "llm") == 0) {
+				o->backend = BACKEND_LLM;
+			} else {
 				os_cli_warn("invalid --backend value '%s' "
-					    "(known: stats)",
+					    "(known: stats, llm)",
 					    optarg);
 				return -1;
 			}
+			break;
+		case OPT_ENDPOINT:
+			o->endpoint = optarg;
+			break;
+		case OPT_MODEL:
+			o->model = optarg;
+			break;
+		case OPT_PROMPT:
+			o->prompt = optarg;
+			break;
+		case OPT_TIMEOUT:
+			rc = os_cli_parse_double("--timeout", optarg, 0.001,
+						 86400, &o->timeout);
+			break;
+		case OPT_RETRIES:
+			rc = os_cli_parse_long("--retries", optarg, 0, 100,
+					       &o->retries);
+			break;
+		case OPT_PARALLEL:
+			rc = os_cli_parse_long("--parallel", optarg, 1, 256,
+					       &o->parallel);
 			break;
 		case OPT_TRAIN:
 			o->train[o->ntrain++] = optarg;
@@ -258,6 +324,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
 		return -1;
 	}
+	if (o->backend == BACKEND_LLM && (!o->endpoint || !o->model)) {
+		os_cli_warn("--backend llm needs --endpoint URL and --model NAME");
+		return -1;
+	}
+	if (o->backend == BACKEND_LLM && o->explain) {
+		os_cli_warn("--explain explains the stats backend's keywords");
+		return -1;
+	}
 	for (size_t i = 0; i < o->ntrain; i++)
 		if (strcmp(o->train[i], "-") == 0) {
 			os_cli_warn("--train needs a file: standard input "
@@ -281,6 +355,7 @@ struct query {
 	char key[17];       /* in the cache */
 	cJSON *cot, *explain; /* the answer, until written */
 	int cached;
+	int no_answer;      /* the llm gave none: written without a cot */
 	struct os_error err;
 	const char *where;  /* its file and line, for errors */
 	long line;
@@ -289,7 +364,11 @@ struct query {
 struct run {
 	const struct options *o;
 	struct os_catalog *cat;
-	char fingerprint[17]; /* of the statistics' inputs */
+	const char *backend;  /* its name */
+	char fingerprint[17]; /* of the statistics' inputs, or of the llm's
+			       * model and prompt */
+	char *prompt;         /* the llm's template */
+	long failed;          /* queries the llm did not answer */
 	struct os_cot_stats stats;
 	int have_stats;
 	struct query q[CHUNK];
@@ -304,7 +383,7 @@ static void cache_key(const struct run *r, struct query *q)
 	uint64_t h = OS_FNV_OFFSET;
 	char *user = q->user ? cJSON_PrintUnformatted(q->user) : NULL;
 
-	h = os_hash_bytes(h, "stats\x1f", 6);
+	h = os_hash_bytes(h, r->backend, strlen(r->backend) + 1);
 	h = os_hash_bytes(h, r->fingerprint, 16);
 	h = os_hash_bytes(h, q->text, strlen(q->text) + 1);
 	if (user)
@@ -356,6 +435,101 @@ static int build_stats(struct run *r, struct os_error *err)
 	return 0;
 }
 
+/* The user's recent items for the prompt: the titles of the first
+ * --history ids that are catalog items, joined by "; " (malloc'd), or
+ * NULL when there are none (err->status 0) or on error. */
+static char *history_text(struct run *r, const cJSON *history,
+			  struct os_error *err)
+{
+	char *text = NULL, id[OS_RECORD_ID_MAX];
+	size_t len = 0, cap = 0;
+	long looked = 0;
+	const cJSON *v;
+
+	os_error_clear(err);
+	cJSON_ArrayForEach(v, history) {
+		char *title, *t;
+		size_t n;
+
+		if (looked++ >= r->o->stats.history)
+			break;
+		if (!os_record_id(v, "user.history", id, sizeof id, err))
+			goto fail;
+		if (!(title = os_catalog_item_title(r->cat, id, err))) {
+			if (err->status)
+				goto fail;
+			continue;
+		}
+		n = strlen(title);
+		t = os_grow(text, &cap, len + n + 3, 1, 256);
+		if (!t) {
+			free(title);
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			goto fail;
+		}
+		text = t;
+		if (len) {
+			memcpy(text + len, "; ", 2);
+			len += 2;
+		}
+		memcpy(text + len, title, n + 1);
+		len += n;
+		free(title);
+	}
+	return text;
+fail:
+	free(text);
+	return NULL;
+}
+
+/* The llm backend: the chunk's unanswered queries asked at once. A query
+ * the model does not answer is written without a CoT (and reported). */
+static int ask_llm(struct run *r, struct os_error *err)
+{
+	const struct options *o = r->o;
+	struct os_llm_options lo = {o->endpoint, o->model, getenv("OS_LLM_API_KEY"),
+				    r->prompt, o->timeout, 0.5, o->retries,
+				    o->parallel};
+	struct os_llm_job jobs[CHUNK];
+	size_t at[CHUNK], n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->nq && rc == 0; i++) {
+		struct query *q = &r->q[i];
+		const cJSON *history, *profile;
+		char *text;
+
+		if (q->cot || os_cot_user(q->user, &history, &profile, &q->err) < 0)
+			continue; /* a bad user is reported in order */
+		text = history_text(r, history, &q->err);
+		if (!text && q->err.status == OS_EXIT_BAD_INPUT)
+			continue;
+		if (!text && q->err.status) {
+			*err = q->err;
+			rc = -1;
+			break;
+		}
+		jobs[n] = (struct os_llm_job){.query = q->text, .history = text,
+					      .profile = profile};
+		at[n++] = i;
+	}
+	if (rc == 0)
+		rc = os_llm_run(&lo, jobs, n, err);
+	for (size_t k = 0; k < n; k++) {
+		struct query *q = &r->q[at[k]];
+
+		free((char *)jobs[k].history);
+		if (rc < 0)
+			continue;
+		q->cot = jobs[k].cot;
+		if (!q->cot) {
+			q->no_answer = 1;
+			q->err = jobs[k].err;
+		}
+	}
+	return rc;
+}
+
 /* Answers the queries of the chunk that the cache did not. */
 static int infer_chunk(struct run *r, struct os_error *err)
 {
@@ -365,6 +539,8 @@ static int infer_chunk(struct run *r, struct os_error *err)
 		need |= !r->q[i].cot;
 	if (!need)
 		return 0;
+	if (r->o->backend == BACKEND_LLM)
+		return ask_llm(r, err);
 	if (!r->have_stats && build_stats(r, err) < 0)
 		return -1;
 #pragma omp parallel for schedule(dynamic, 8)
@@ -399,7 +575,7 @@ static int cache_write(struct run *r, struct os_error *err)
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 			return -1;
 		}
-		rc = os_catalog_cot_put(r->cat, q->key, "stats", text, err);
+		rc = os_catalog_cot_put(r->cat, q->key, r->backend, text, err);
 		free(text);
 		if (rc < 0) {
 			os_catalog_rollback(r->cat);
@@ -417,13 +593,20 @@ static int write_chunk(struct run *r, FILE *out, struct os_error *err)
 	for (size_t i = 0; i < r->nq; i++) {
 		struct query *q = &r->q[i];
 
-		if (rc == 0 && !q->cot) {
+		if (rc == 0 && q->no_answer) {
+			struct os_error e = q->err;
+
+			os_error_locate(&e, q->where, q->line);
+			os_cli_report(&e);
+			r->failed++;
+			cJSON_DeleteItemFromObjectCaseSensitive(q->obj, "cot");
+		} else if (rc == 0 && !q->cot) {
 			*err = q->err;
 			if (err->status == OS_EXIT_BAD_INPUT)
 				os_error_locate(err, q->where, q->line);
 			rc = -1;
 		}
-		if (rc == 0 &&
+		if (rc == 0 && !q->no_answer &&
 		    (os_json_set(q->obj, "cot", q->cot) < 0 ||
 		     (q->explain &&
 		      os_json_set(q->obj, "cot_explain", q->explain) < 0))) {
@@ -521,15 +704,74 @@ static int run(struct run *r, FILE *out, struct os_error *err)
 	return rc;
 }
 
+/* The whole of a small text file (malloc'd), or NULL with err. */
+static char *read_text(const char *path, struct os_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0, cap = 0, got;
+
+	os_error_clear(err);
+	if (!f) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot open '%s': %s", path,
+			     strerror(errno));
+		return NULL;
+	}
+	do {
+		char *t = os_grow(text, &cap, len + 4097, 1, 4097);
+
+		if (!t) {
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			break;
+		}
+		text = t;
+		got = fread(text + len, 1, cap - len - 1, f);
+		len += got;
+		text[len] = '\0';
+	} while (got > 0);
+	if (ferror(f) || err->status) {
+		if (!err->status)
+			os_error_set(err, OS_EXIT_FAILURE, "cannot read '%s': %s",
+				     path, strerror(errno));
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+/* The llm backend's prompt, and the fingerprint of its model and prompt
+ * for the cache. */
+static int setup_llm(struct run *r, struct os_error *err)
+{
+	const struct options *o = r->o;
+	uint64_t h = OS_FNV_OFFSET;
+
+	r->prompt = o->prompt ? read_text(o->prompt, err) : strdup(default_prompt);
+	if (!r->prompt) {
+		if (!err->status)
+			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	h = os_hash_bytes(h, o->model, strlen(o->model) + 1);
+	h = os_hash_bytes(h, r->prompt, strlen(r->prompt));
+	snprintf(r->fingerprint, sizeof r->fingerprint, "%016llx",
+		 (unsigned long long)os_hash_mix(h));
+	return 0;
+}
+
 static int setup(struct run *r, struct os_error *err)
 {
 	const struct options *o = r->o;
 
+	r->backend = o->backend == BACKEND_LLM ? "llm" : "stats";
 	if (os_catalog_open(&r->cat, o->catalog,
 			    o->no_cache ? OS_CATALOG_READ_ONLY
 					: OS_CATALOG_EXISTING,
 			    err) < 0)
 		return -1;
+	if (o->backend == BACKEND_LLM)
+		return setup_llm(r, err);
 	return os_cot_stats_fingerprint(r->cat, o->train, o->ntrain, &o->stats,
 					r->fingerprint, err);
 }
@@ -567,6 +809,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %ld queries, %ld from the cache (%.2f s)\n",
 			os_cli_program(), r->records, r->hits,
 			os_cli_now() - r->start);
+	if (r->failed && !err.status)
+		os_error_set(&err, OS_EXIT_FAILURE,
+			     "%ld of %ld queries got no CoT from the llm (see "
+			     "above); their records were written without one",
+			     r->failed, r->records);
 done:
 	if (have_out)
 		os_output_abort(&out);
@@ -581,6 +828,7 @@ done:
 		}
 		if (r->have_stats)
 			os_cot_stats_release(&r->stats);
+		free(r->prompt);
 		os_catalog_close(r->cat);
 	}
 	free(r);

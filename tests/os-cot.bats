@@ -160,3 +160,126 @@ cot() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"invalid --backend value 'oracle'"* ]]
 }
+
+# The llm backend against tests/fixtures/llm-server.py.
+KEY="sk-test-4f9a2c81e7"
+
+start_server() {
+	python3 "$FIXTURES/llm-server.py" "$BATS_TEST_TMPDIR" "$KEY" &
+	SERVER=$!
+	for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.01; done
+	URL="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")/v1/chat/completions"
+}
+
+teardown() {
+	if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; fi
+}
+
+llm() {
+	OS_LLM_API_KEY=$KEY os-cot -C c.db --backend llm --endpoint "$URL" --model test-model \
+		--timeout 1 --retries 2 "$@"
+}
+
+# Neither the output, the messages nor the catalog ever hold the key.
+no_key_anywhere() {
+	! grep -r -q -a -- "$KEY" out.jsonl err c.db* 2>/dev/null
+}
+
+@test "llm: good answers become the CoT, the key is sent and never shown" {
+	start_server
+	printf '%s\n' '{"qid":1,"query":"good drill"}' \
+		'{"qid":2,"query":"good saw","user":{"history":["1","2"],"profile":{"style":"modern"}}}' >q.jsonl
+	llm q.jsonl >out.jsonl 2>err
+	jq -e -s 'length == 2 and all(.[]; .cot.backend == "llm" and
+		.cot.keywords == ["power tools","voltix","impact driver"] and
+		.cot.attributes.brand == ["voltix"])' out.jsonl
+	[ "$(grep -c 'auth ok' requests)" -eq 2 ]
+	grep -q $'^good drill\tauth ok\t[0-9]*\ttest-model$' requests
+	no_key_anywhere
+	# without the key, no Authorization header
+	os-cot -q -C c.db --backend llm --endpoint "$URL" --model other --no-cache q.jsonl >/dev/null
+	[ "$(grep -c 'auth bad' requests)" -eq 2 ]
+}
+
+@test "llm: the prompt carries the history's titles and the profile" {
+	start_server
+	echo '{"query":"good","user":{"history":["13","nope"],"profile":{"style":"modern"}}}' >q.jsonl
+	cat >prompt.txt <<'TXT'
+Query: {{query}}
+History: {{history}}
+Profile: {{profile}}
+TXT
+	llm --prompt prompt.txt q.jsonl >out.jsonl
+	jq -e '.cot.backend == "llm"' out.jsonl
+	grep -qx 'Query: good' prompts
+	grep -qx 'History: Aqualine Brushed Nickel Kitchen Faucet' prompts
+	grep -qx 'Profile: {"style":"modern"}' prompts
+	# the default prompt asks for the three steps and the JSON answer
+	llm --no-cache <<<'{"query":"good again"}' >/dev/null
+	grep -q '^3. Preference calibration' prompts
+	grep -q '^Shopper.s recent items (most recent first): none$' prompts
+	run os-cot -C c.db --backend llm --endpoint "$URL" --model m --prompt missing.txt q.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open 'missing.txt'"* ]]
+}
+
+@test "llm: bad answers are retried, then the record passes through without a CoT" {
+	start_server
+	printf '%s\n' '{"qid":1,"query":"malformed","cot":"old"}' '{"qid":2,"query":"schema"}' \
+		'{"qid":3,"query":"fix"}' '{"qid":4,"query":"good"}' >q.jsonl
+	run llm -o out.jsonl q.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"os-cot: q.jsonl:1: llm: bad answer: the answer's content holds no JSON object (after 3 tries)"* ]]
+	[[ "$output" == *"os-cot: q.jsonl:2: llm: bad answer: \"cot\": \"intent\" must be a string (after 3 tries)"* ]]
+	[[ "$output" == *"2 of 4 queries got no CoT from the llm"* ]]
+	jq -e -s '[.[] | has("cot")] == [false, false, true, true] and .[2].cot.backend == "llm"' out.jsonl
+	[ "$(grep -c '^malformed' requests)" -eq 3 ]
+	[ "$(grep -c '^fix' requests)" -eq 2 ]
+	# only answers are cached: a second run asks for the failed ones again
+	run llm -o out.jsonl q.jsonl
+	[ "$(grep -c '^fix' requests)" -eq 2 ]
+	[ "$(grep -c '^malformed' requests)" -eq 6 ]
+}
+
+@test "llm: timeouts, 429 and 500 are retried with a pause; a 500 for good is reported" {
+	start_server
+	printf '%s\n' '{"query":"slow"}' '{"query":"busy"}' '{"query":"flaky"}' '{"query":"broken"}' >q.jsonl
+	run llm --retries 1 -o out.jsonl q.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"q.jsonl:1: llm: Timeout was reached (after 2 tries)"* ]]
+	[[ "$output" == *"q.jsonl:4: llm: HTTP 500 (after 2 tries)"* ]]
+	jq -e -s '[.[] | has("cot")] == [false, true, true, false]' out.jsonl
+	[ "$(grep -c '^busy' requests)" -eq 2 ]
+	[ "$(grep -c '^flaky' requests)" -eq 2 ]
+	[ "$(grep -c '^broken' requests)" -eq 2 ]
+	# --retries 0: one try only
+	run llm --retries 0 --no-cache -o out.jsonl <(echo '{"query":"broken"}')
+	[ "$(grep -c '^broken' requests)" -eq 3 ]
+}
+
+@test "llm: --parallel keeps several requests in flight; a second run costs no request" {
+	start_server
+	for i in 1 2 3 4 5 6 7 8; do echo "{\"qid\":$i,\"query\":\"wait $i\"}"; done >q.jsonl
+	llm --parallel 4 q.jsonl >one.jsonl
+	[ "$(wc -l <requests)" -eq 8 ]
+	[ "$(cut -f3 requests | sort -n | tail -n 1)" -ge 2 ]
+	run llm -v q.jsonl -o two.jsonl
+	[[ "$output" == *"8 queries, 8 from the cache"* ]]
+	[ "$(wc -l <requests)" -eq 8 ]
+	cmp one.jsonl two.jsonl
+	# another model, another prompt: not the same answers
+	run llm -v --model test-model-2 q.jsonl -o /dev/null
+	[[ "$output" == *"8 queries, 0 from the cache"* ]]
+}
+
+@test "llm: an endpoint that is not there, and usage errors" {
+	run os-cot -C c.db --backend llm --model m --timeout 1 --retries 0 \
+		--endpoint http://127.0.0.1:9/v1/chat/completions <<<'{"query":"x"}'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"llm: Couldn't connect to server"* ]]
+	run os-cot -C c.db --backend llm --model m </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--backend llm needs --endpoint URL and --model NAME"* ]]
+	run os-cot -C c.db --backend llm --endpoint http://x --model m --explain </dev/null
+	[ "$status" -eq 2 ]
+}

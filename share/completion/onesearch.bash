@@ -10,7 +10,7 @@ _onesearch() {
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	case "$prev" in
 	--stage) mapfile -t COMPREPLY < <(compgen -W "sft" -- "$cur"); return ;;
-	--backend) mapfile -t COMPREPLY < <(compgen -W "stats" -- "$cur"); return ;;
+	--backend) mapfile -t COMPREPLY < <(compgen -W "stats llm" -- "$cur"); return ;;
 	--fuse) mapfile -t COMPREPLY < <(compgen -W "bm25" -- "$cur"); return ;;
 	--fusion) mapfile -t COMPREPLY < <(compgen -W "rrf score" -- "$cur"); return ;;
 	--gain) mapfile -t COMPREPLY < <(compgen -W "exp linear" -- "$cur"); return ;;

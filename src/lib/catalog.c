@@ -433,10 +433,12 @@ void os_catalog_rollback(struct os_catalog *c)
 		exec_simple(c, ST_ROLLBACK, NULL);
 }
 
-char *os_catalog_meta_get(struct os_catalog *c, const char *key,
-			  struct os_error *err)
+/* The text that statement `s` selects for `key` (malloc'd), or NULL when
+ * there is none (err->status 0) or on error. */
+static char *text_of(struct os_catalog *c, enum stmt s, const char *key,
+		     struct os_error *err)
 {
-	sqlite3_stmt *st = stmt(c, ST_META_GET, err);
+	sqlite3_stmt *st = stmt(c, s, err);
 	char *value = NULL;
 	int rc;
 
@@ -456,6 +458,18 @@ char *os_catalog_meta_get(struct os_catalog *c, const char *key,
 	return value;
 }
 
+char *os_catalog_meta_get(struct os_catalog *c, const char *key,
+			  struct os_error *err)
+{
+	return text_of(c, ST_META_GET, key, err);
+}
+
+char *os_catalog_item_title(struct os_catalog *c, const char *id,
+			    struct os_error *err)
+{
+	return text_of(c, ST_ITEM_TITLE, id, err);
+}
+
 int os_catalog_meta_set(struct os_catalog *c, const char *key,
 			const char *value, struct os_error *err)
 {
@@ -471,26 +485,11 @@ int os_catalog_meta_set(struct os_catalog *c, const char *key,
 int os_catalog_item_upsert(struct os_catalog *c, struct os_item *item,
 			   char **old_title, struct os_error *err)
 {
-	sqlite3_stmt *st = stmt(c, ST_ITEM_TITLE, err);
-	int rc;
+	sqlite3_stmt *st;
 
-	*old_title = NULL;
-	if (!st)
+	*old_title = text_of(c, ST_ITEM_TITLE, item->id, err);
+	if (!*old_title && err->status)
 		return -1;
-	bind_text(st, 1, item->id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*old_title = strdup((const char *)sqlite3_column_text(st, 0));
-		if (!*old_title) {
-			sqlite3_reset(st);
-			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-			return -1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return db_error(c, err);
-	}
-	sqlite3_reset(st);
 	st = stmt(c, ST_ITEM_UPSERT, err);
 	if (!st)
 		return -1;
@@ -903,24 +902,7 @@ void *os_catalog_blob_get(struct os_catalog *c, const char *name,
 char *os_catalog_cot_get(struct os_catalog *c, const char *key,
 			 struct os_error *err)
 {
-	sqlite3_stmt *st = stmt(c, ST_COT_GET, err);
-	char *value = NULL;
-	int rc;
-
-	os_error_clear(err);
-	if (!st)
-		return NULL;
-	bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		value = strdup((const char *)sqlite3_column_text(st, 0));
-		if (!value)
-			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-	} else if (rc != SQLITE_DONE) {
-		db_error(c, err);
-	}
-	sqlite3_reset(st);
-	return value;
+	return text_of(c, ST_COT_GET, key, err);
 }
 
 int os_catalog_cot_put(struct os_catalog *c, const char *key,

@@ -65,6 +65,10 @@ int os_catalog_meta_set(struct os_catalog *c, const char *key,
  * title it had (malloc'd, the caller frees it) or NULL when it is new. */
 int os_catalog_item_upsert(struct os_catalog *c, struct os_item *item,
 			   char **old_title, struct os_error *err);
+/* The title of item `id` (malloc'd), or NULL when there is no such item
+ * (err->status 0) or on error. */
+char *os_catalog_item_title(struct os_catalog *c, const char *id,
+			    struct os_error *err);
 /* Calls fn for every item in insertion order; fn returns 0 to go on. */
 int os_catalog_items_each(struct os_catalog *c,
 			  int (*fn)(void *ctx, const struct os_item *item),

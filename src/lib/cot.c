@@ -151,6 +151,33 @@ int os_cot_check(const cJSON *cot, struct os_error *err)
 	return 0;
 }
 
+static int bad_user(struct os_error *err, const char *what)
+{
+	os_error_set(err, OS_EXIT_BAD_INPUT, "\"user\": %s", what);
+	return -1;
+}
+
+int os_cot_user(const cJSON *user, const cJSON **history,
+		const cJSON **profile, struct os_error *err)
+{
+	*history = *profile = NULL;
+	if (!user || cJSON_IsNull(user))
+		return 0;
+	if (!cJSON_IsObject(user))
+		return bad_user(err, "must be an object");
+	*history = cJSON_GetObjectItemCaseSensitive(user, "history");
+	*profile = cJSON_GetObjectItemCaseSensitive(user, "profile");
+	if (cJSON_IsNull(*history))
+		*history = NULL;
+	if (cJSON_IsNull(*profile))
+		*profile = NULL;
+	if (*history && !cJSON_IsArray(*history))
+		return bad_user(err, "\"history\" must be an array of item ids");
+	if (*profile && !cJSON_IsObject(*profile))
+		return bad_user(err, "\"profile\" must be an object");
+	return 0;
+}
+
 int os_cot_keyword_text(const cJSON *record, char *buf, size_t size,
 			struct os_error *err)
 {

@@ -36,6 +36,13 @@ int os_cot_set_intent(cJSON *cot, const char *text);
  * allowed. Returns 0, or -1 with err (status 3) naming the field. */
 int os_cot_check(const cJSON *cot, struct os_error *err);
 
+/* The parts of a query record's "user" (absent or null: none): *history,
+ * its "history" array of item ids, and *profile, its "profile" object
+ * (each NULL when absent or null). Returns 0, or -1 with err (status 3)
+ * when the user is not an object or a part has the wrong type. */
+int os_cot_user(const cJSON *user, const cJSON **history,
+		const cJSON **profile, struct os_error *err);
+
 /* The keywords of a query record's "cot" joined by single spaces, into
  * buf (NUL-terminated, cut to size); "" when it has none. Returns -1 with
  * err (status 3) when the record's "cot" does not pass os_cot_check(). */

@@ -427,12 +427,6 @@ static int price_band(struct infer *in, float *prices, size_t n)
 	return 0;
 }
 
-static int bad_user(struct os_error *err, const char *what)
-{
-	os_error_set(err, OS_EXIT_BAD_INPUT, "\"user\": %s", what);
-	return -1;
-}
-
 /* The user's preferences: brand and category of the recent history, its
  * price band, and the string values of the profile. */
 static int personal(struct infer *in, const cJSON *user, struct os_error *err)
@@ -445,20 +439,8 @@ static int personal(struct infer *in, const cJSON *user, struct os_error *err)
 	size_t ntally = 0, nprices = 0, items = 0;
 	long looked = 0;
 
-	if (!user || cJSON_IsNull(user))
-		return 0;
-	if (!cJSON_IsObject(user))
-		return bad_user(err, "must be an object");
-	history = cJSON_GetObjectItemCaseSensitive(user, "history");
-	profile = cJSON_GetObjectItemCaseSensitive(user, "profile");
-	if (history && !cJSON_IsArray(history) && !cJSON_IsNull(history))
-		return bad_user(err, "\"history\" must be an array of item ids");
-	if (profile && !cJSON_IsObject(profile) && !cJSON_IsNull(profile))
-		return bad_user(err, "\"profile\" must be an object");
-	if (!cJSON_IsArray(history))
-		history = NULL;
-	if (!cJSON_IsObject(profile))
-		profile = NULL;
+	if (os_cot_user(user, &history, &profile, err) < 0)
+		return -1;
 	cJSON_ArrayForEach(v, history) {
 		char buf[OS_RECORD_ID_MAX];
 		const char *id = os_record_id(v, "user.history", buf, sizeof buf,
