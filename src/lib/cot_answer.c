@@ -49,35 +49,32 @@ static const char *content_of(const cJSON *completion)
 	return cJSON_IsString(content) ? content->valuestring : NULL;
 }
 
+static int has(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+}
+
 /* Adds the fields the model left out, empty, and sets the backend. */
 static int complete(cJSON *cot)
 {
 	static const char *const lists[] = {"category", "negative", "substitutes",
 					    "personal", "keywords"};
-	cJSON *backend = cJSON_CreateString("llm");
+	cJSON *backend;
 
-	if (!cJSON_HasObjectItem(cot, "intent") &&
-	    !cJSON_AddStringToObject(cot, "intent", ""))
-		goto fail;
-	if (!cJSON_HasObjectItem(cot, "attributes") &&
-	    !cJSON_AddObjectToObject(cot, "attributes"))
-		goto fail;
-	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
-		if (!cJSON_HasObjectItem(cot, lists[i]) &&
-		    !cJSON_AddArrayToObject(cot, lists[i]))
-			goto fail;
-	if (!backend)
+	if (!has(cot, "intent") && !cJSON_AddStringToObject(cot, "intent", ""))
 		return -1;
-	if (cJSON_HasObjectItem(cot, "backend"))
-		return cJSON_ReplaceItemInObjectCaseSensitive(cot, "backend",
-							      backend)
-			       ? 0
-			       : -1;
-	cJSON_AddItemToObject(cot, "backend", backend);
+	if (!has(cot, "attributes") && !cJSON_AddObjectToObject(cot, "attributes"))
+		return -1;
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+		if (!has(cot, lists[i]) && !cJSON_AddArrayToObject(cot, lists[i]))
+			return -1;
+	cJSON_DeleteItemFromObjectCaseSensitive(cot, "backend");
+	backend = cJSON_CreateString("llm");
+	if (!backend || !cJSON_AddItemToObject(cot, "backend", backend)) {
+		cJSON_Delete(backend);
+		return -1;
+	}
 	return 0;
-fail:
-	cJSON_Delete(backend);
-	return -1;
 }
 
 cJSON *os_cot_answer_parse(const char *body, size_t len, struct os_error *err)
