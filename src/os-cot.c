@@ -40,8 +40,8 @@ struct options {
 	char **train;
 	size_t ntrain;
 	struct os_cot_stats_options stats;
-	long threads, max_line;
-	int explain, refresh, no_cache, quiet, verbose;
+	struct os_cli_common cli;
+	int explain, refresh, no_cache;
 	char **inputs;
 	size_t ninputs;
 };
@@ -70,9 +70,6 @@ enum {
 	OPT_EXPLAIN,
 	OPT_REFRESH,
 	OPT_NO_CACHE,
-	OPT_SEED,
-	OPT_THREADS,
-	OPT_MAX_LINE,
 };
 
 static const struct option long_options[] = {
@@ -101,9 +98,7 @@ static const struct option long_options[] = {
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"refresh", no_argument, NULL, OPT_REFRESH},
     {"no-cache", no_argument, NULL, OPT_NO_CACHE},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -176,13 +171,13 @@ static int parse_fraction(const char *option, const char *arg, double *out)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	struct os_cot_stats_options *so = &o->stats;
-	int c, rc = 0;
+	int c, common, rc = 0;
 	long v;
 
 	memset(o, 0, sizeof *o);
+	os_cli_common_init(&o->cli);
 	os_cot_stats_defaults(so);
 	o->catalog = getenv("OS_CATALOG");
-	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	o->timeout = 60;
 	o->retries = 3;
 	o->parallel = 4;
@@ -193,6 +188,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	opterr = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, ":C:o:qvhV",
 					   long_options, NULL)) != -1) {
+		common = os_cli_common_option(c, optarg, &o->cli);
+		if (common < 0)
+			return -1;
+		if (common)
+			continue;
 		switch (c) {
 		case 'C':
 			o->catalog = optarg;
@@ -295,24 +295,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_CACHE:
 			o->no_cache = 1;
 			break;
-		case OPT_SEED:
-			rc = os_cli_parse_long("--seed", optarg, 0, 1L << 62,
-					       &v);
-			break;
-		case OPT_THREADS:
-			rc = os_cli_parse_long("--threads", optarg, 1, 1024,
-					       &o->threads);
-			break;
-		case OPT_MAX_LINE:
-			rc = os_cli_parse_long("--max-line", optarg, 16,
-					       1L << 40, &o->max_line);
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
 		default:
 			return os_cli_standard_option(c, argv, help) > 0 ? 1
 									 : -1;
@@ -338,7 +320,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				    "holds the queries");
 			return -1;
 		}
-	so->max_line = (size_t)o->max_line;
+	so->max_line = (size_t)o->cli.max_line;
 	o->inputs = argv + optind;
 	o->ninputs = (size_t)(argc - optind);
 	return 0;
@@ -423,7 +405,7 @@ static int build_stats(struct run *r, struct os_error *err)
 		return -1;
 	}
 	r->have_stats = 1;
-	if (o->verbose && !o->quiet)
+	if (o->cli.verbose && !o->cli.quiet)
 		fprintf(stderr,
 			"%s: statistics of %zu items, %zu keywords (%s as "
 			"category), %ld training queries (%ld without a "
@@ -672,7 +654,7 @@ static void flush_before_error(struct run *r, FILE *out, struct os_error *err)
 static int run(struct run *r, FILE *out, struct os_error *err)
 {
 	struct os_jsonl_reader *rd = os_jsonl_reader_new(
-		r->o->inputs, r->o->ninputs, (size_t)r->o->max_line);
+		r->o->inputs, r->o->ninputs, (size_t)r->o->cli.max_line);
 	cJSON *obj;
 	int rc;
 
@@ -791,7 +773,7 @@ int main(int argc, char **argv)
 		free(o.train);
 		return os_cli_options_exit(status);
 	}
-	os_parallel_set_threads(o.threads);
+	os_parallel_set_threads(o.cli.threads);
 	if (!(r = calloc(1, sizeof *r))) {
 		os_error_set(&err, OS_EXIT_FAILURE, "out of memory");
 		goto done;
@@ -805,7 +787,7 @@ int main(int argc, char **argv)
 		goto done;
 	if (os_output_commit(&out, &err) == 0)
 		have_out = 0;
-	if (o.verbose && !o.quiet)
+	if (o.cli.verbose && !o.cli.quiet)
 		fprintf(stderr, "%s: %ld queries, %ld from the cache (%.2f s)\n",
 			os_cli_program(), r->records, r->hits,
 			os_cli_now() - r->start);

@@ -45,8 +45,9 @@ struct plan {
 struct options {
 	const char *catalog, *output, *log, *checkpoint, *valid, *init;
 	struct plan plan;
-	long threads, max_line, checkpoint_every, valid_every, log_every, beam;
-	int resume, quiet, verbose;
+	long checkpoint_every, valid_every, log_every, beam;
+	int resume;
+	struct os_cli_common cli;
 	char **inputs;
 	size_t ninputs;
 };
@@ -88,9 +89,6 @@ enum {
 	OPT_VALID,
 	OPT_VALID_EVERY,
 	OPT_BEAM,
-	OPT_SEED,
-	OPT_THREADS,
-	OPT_MAX_LINE,
 };
 
 static const struct option long_options[] = {
@@ -132,9 +130,7 @@ static const struct option long_options[] = {
     {"valid", required_argument, NULL, OPT_VALID},
     {"valid-every", required_argument, NULL, OPT_VALID_EVERY},
     {"beam", required_argument, NULL, OPT_BEAM},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -245,7 +241,6 @@ static void plan_default(struct plan *p)
 						 .focal_alpha = 2,
 						 .focal_gamma = 3};
 	p->fgm = 0.05;
-	p->seed = 1;
 }
 
 static int size_option(const char *name, const char *arg, long min, long max,
@@ -263,19 +258,23 @@ static int size_option(const char *name, const char *arg, long min, long max,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	struct plan *p = &o->plan;
-	int c, rc = 0;
-	long v;
+	int c, common, rc = 0;
 
 	memset(o, 0, sizeof *o);
+	os_cli_common_init(&o->cli);
 	plan_default(p);
 	o->catalog = getenv("OS_CATALOG");
-	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	o->checkpoint_every = 500;
 	o->log_every = 10;
 	o->beam = 20;
 	opterr = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, ":C:o:qvhV",
 					   long_options, NULL)) != -1) {
+		common = os_cli_common_option(c, optarg, &o->cli);
+		if (common < 0)
+			return -1;
+		if (common)
+			continue;
 		switch (c) {
 		case 'C':
 			o->catalog = optarg;
@@ -426,25 +425,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_long("--beam", optarg, 1, 4096,
 					       &o->beam);
 			break;
-		case OPT_SEED:
-			rc = os_cli_parse_long("--seed", optarg, 0, 1L << 62,
-					       &v);
-			p->seed = (uint64_t)v;
-			break;
-		case OPT_THREADS:
-			rc = os_cli_parse_long("--threads", optarg, 1, 1024,
-					       &o->threads);
-			break;
-		case OPT_MAX_LINE:
-			rc = os_cli_parse_long("--max-line", optarg, 16,
-					       1L << 40, &o->max_line);
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
 		default:
 			return os_cli_standard_option(c, argv, help) > 0 ? 1
 									 : -1;
@@ -456,6 +436,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
 		return -1;
 	}
+	p->seed = (uint64_t)o->cli.seed;
 	if (!o->output) {
 		os_cli_warn("no model file: give -o MODEL");
 		return -1;
@@ -620,7 +601,7 @@ static int load_data(const struct options *o, struct os_catalog *cat,
 		if (rc)
 			return -1;
 	}
-	if (os_generative_queries(g, o->inputs, o->ninputs, (size_t)o->max_line,
+	if (os_generative_queries(g, o->inputs, o->ninputs, (size_t)o->cli.max_line,
 				  o->plan.min_grade, add_query, &qc,
 				  &d->unknown, err) < 0)
 		return -1;
@@ -770,7 +751,7 @@ static void progress(struct trainer *t, double loss, int force)
 	double now = os_cli_now(), rate, eta;
 	int width = 24, done;
 
-	if (t->o->quiet || (!t->tty && !force))
+	if (t->o->cli.quiet || (!t->tty && !force))
 		return;
 	if (!force && now - t->last_progress < 0.25)
 		return;
@@ -818,7 +799,7 @@ static int run_validation(struct trainer *t, struct os_error *err)
 			"{\"step\":%ld,\"valid_queries\":%zu,"
 			"\"valid_recall@10\":%.4f,\"valid_mrr@10\":%.4f}\n",
 			t->step, r.queries, r.recall, r.mrr);
-	if (!t->o->quiet)
+	if (!t->o->cli.quiet)
 		fprintf(stderr,
 			"%sstep %ld: valid Recall@10 %.4f  MRR@10 %.4f (%zu "
 			"queries)\n",
@@ -1015,7 +996,7 @@ static int train(struct trainer *t, struct os_error *err)
 			return -1;
 		if (t->step % o->log_every == 0 || t->step == t->total) {
 			log_step(t, loss, lr, norm);
-			progress(t, loss, o->verbose);
+			progress(t, loss, o->cli.verbose);
 			t->window_start = os_cli_now();
 			t->window_examples = 0;
 			t->window_steps = 0;
@@ -1025,7 +1006,7 @@ static int train(struct trainer *t, struct os_error *err)
 		if (interrupted) {
 			if (save_checkpoint(t, err) < 0)
 				return -1;
-			if (t->tty && !o->quiet)
+			if (t->tty && !o->cli.quiet)
 				fputc('\n', stderr);
 			os_error_set(err, 130,
 				     "interrupted at step %ld of %ld; "
@@ -1042,7 +1023,7 @@ static int train(struct trainer *t, struct os_error *err)
 		    t->step < t->total && save_checkpoint(t, err) < 0)
 			return -1;
 	}
-	if (t->tty && !o->quiet)
+	if (t->tty && !o->cli.quiet)
 		fputc('\n', stderr);
 	return 0;
 }
@@ -1167,7 +1148,7 @@ static int run(struct options *o, struct os_error *err)
 	if (load_data(o, cat, &g, &d, err) < 0)
 		goto done;
 	if (o->valid &&
-	    !(t.valid = os_validator_load(o->valid, (size_t)o->max_line,
+	    !(t.valid = os_validator_load(o->valid, (size_t)o->cli.max_line,
 					  p->min_grade, &g, &p->cfg, err)))
 		goto done;
 	os_catalog_close(cat);
@@ -1209,7 +1190,7 @@ static int run(struct options *o, struct os_error *err)
 	}
 	if (t.log)
 		setvbuf(t.log, NULL, _IOLBF, 0); /* each line as soon as made */
-	if (!o->quiet)
+	if (!o->cli.quiet)
 		report(&t, &d);
 	if (train(&t, err) < 0)
 		goto done;
@@ -1225,7 +1206,7 @@ static int run(struct options *o, struct os_error *err)
 	if (unlink(t.checkpoint) < 0 && errno != ENOENT)
 		os_cli_warn("cannot remove '%s': %s", t.checkpoint,
 			    strerror(errno));
-	if (!o->quiet)
+	if (!o->cli.quiet)
 		os_cli_warn("wrote '%s' after %ld steps in %.1f s", o->output,
 			    t.step, os_cli_now() - t.started);
 	rc = 0;
@@ -1274,7 +1255,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	os_parallel_set_threads(o.threads);
+	os_parallel_set_threads(o.cli.threads);
 	os_matmul_single_threaded();
 	run(&o, &err);
 	status = err.status;

@@ -33,16 +33,15 @@ struct options {
 	long cutoffs[MAX_CUTOFFS];
 	size_t ncut;
 	double min_grade;
-	int by_rank, per_query, table, quiet, verbose;
+	int by_rank, per_query, table;
+	struct os_cli_common cli;
 	int linear_gain;
 	const char *freq;
 	long head_min, tail_max;
 	const char *catalog;
 	long depth, trials;
-	long seed;
 	const char *svg;
 	const char *output;
-	long max_line;
 	char **runs;
 	size_t nruns;
 };
@@ -60,9 +59,6 @@ enum {
 	OPT_TABLE,
 	OPT_SVG,
 	OPT_TRIALS,
-	OPT_SEED,
-	OPT_THREADS,
-	OPT_MAX_LINE,
 };
 
 static const struct option long_options[] = {
@@ -80,10 +76,8 @@ static const struct option long_options[] = {
 	{"table", no_argument, NULL, OPT_TABLE},
 	{"svg", required_argument, NULL, OPT_SVG},
 	{"trials", required_argument, NULL, OPT_TRIALS},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"threads", required_argument, NULL, OPT_THREADS},
-	{"max-line", required_argument, NULL, OPT_MAX_LINE},
 	{"output", required_argument, NULL, 'o'},
+	OS_CLI_COMMON_LONG_OPTIONS,
 	OS_CLI_STANDARD_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -153,22 +147,25 @@ static int parse_cutoffs(const char *arg, struct options *o)
 /* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	int c;
-	long threads;
+	int c, common;
 
 	memset(o, 0, sizeof *o);
+	os_cli_common_init(&o->cli);
 	o->min_grade = NAN;
 	o->head_min = 10;
 	o->tail_max = 1;
 	o->depth = 10;
 	o->trials = 10000;
-	o->seed = 1;
-	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	o->catalog = getenv("OS_CATALOG");
 	parse_cutoffs("1,5,10,50", o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:C:o:qvhV", long_options,
 				NULL)) != -1) {
+		common = os_cli_common_option(c, optarg, &o->cli);
+		if (common < 0)
+			return -1;
+		if (common)
+			continue;
 		switch (c) {
 		case OPT_QRELS:
 			o->qrels = optarg;
@@ -234,35 +231,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 					      &o->trials) < 0)
 				return -1;
 			break;
-		case OPT_SEED:
-			if (os_cli_parse_long("--seed", optarg, 0, 1L << 62,
-					      &o->seed) < 0)
-				return -1;
-			break;
-		case OPT_THREADS:
-			if (os_cli_parse_long("--threads", optarg, 1, 1024,
-					      &threads) < 0)
-				return -1;
-			os_parallel_set_threads(threads);
-			break;
-		case OPT_MAX_LINE:
-			if (os_cli_parse_long("--max-line", optarg, 16, 1L << 40,
-					      &o->max_line) < 0)
-				return -1;
-			break;
 		case 'o':
 			o->output = optarg;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
 			break;
 		default:
 			return os_cli_standard_option(c, argv, help) > 0 ? 1 : -1;
 		}
 	}
+	os_parallel_set_threads(o->cli.threads);
 	if (!o->qrels) {
 		os_cli_warn("no judgments: give --qrels FILE");
 		return -1;
@@ -409,7 +385,7 @@ static int frequency_segments(struct eval *e, struct os_error *err)
 		return 0;
 	os_strmap_init(&counts);
 	r = os_jsonl_reader_new((char *const *)&e->o->freq, 1,
-				(size_t)e->o->max_line);
+				(size_t)e->o->cli.max_line);
 	e->freq_label = calloc(e->njudged + 1, sizeof *e->freq_label);
 	if (!r || !e->freq_label) {
 		os_jsonl_reader_free(r);
@@ -842,7 +818,7 @@ static cJSON *comparisons_json(const struct eval *e)
 			/* one stream per (run, metric name): results do not
 			 * depend on which other metrics are evaluated */
 			os_metrics_name(&e->set, m, name, sizeof name);
-			os_rng_seed(&rng, (uint64_t)e->o->seed ^
+			os_rng_seed(&rng, (uint64_t)e->o->cli.seed ^
 						  os_hash_mix(os_hash_bytes(OS_FNV_OFFSET, name,
 									    strlen(name)) + ri));
 			cJSON_AddNumberToObject(one, "diff", round6(os_stats_mean(d, e->njudged)));
@@ -1123,7 +1099,7 @@ static void eval_release(struct eval *e)
 
 static int run_eval(struct eval *e, struct os_output *out, struct os_error *err)
 {
-	struct os_qrels_opts qo = {e->o->min_grade, (size_t)e->o->max_line};
+	struct os_qrels_opts qo = {e->o->min_grade, (size_t)e->o->cli.max_line};
 	size_t *missing = calloc(e->o->nruns + 1, sizeof *missing);
 	cJSON *summary = NULL;
 	int rc = -1;
@@ -1142,13 +1118,13 @@ static int run_eval(struct eval *e, struct os_output *out, struct os_error *err)
 			e->judged[e->njudged++] = q;
 	for (size_t r = 0; r < e->o->nruns; r++) {
 		os_run_init(&e->runs[r]);
-		if (os_run_load(&e->runs[r], e->o->runs[r], (size_t)e->o->max_line,
+		if (os_run_load(&e->runs[r], e->o->runs[r], (size_t)e->o->cli.max_line,
 				err) < 0)
 			goto out;
 		if (os_run_order(&e->runs[r], e->o->by_rank,
 				 (size_t)e->o->depth) < 0)
 			goto oom;
-		if (e->o->verbose && !e->o->quiet)
+		if (e->o->cli.verbose && !e->o->cli.quiet)
 			os_cli_warn("%s: %zu queries, %zu results", e->runs[r].name,
 				    e->runs[r].qids.count, e->runs[r].results);
 	}

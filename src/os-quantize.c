@@ -30,10 +30,10 @@ struct options {
 	size_t k[OS_RQ_MAX_LEVELS];
 	size_t levels; /* 0: chosen from the number of items */
 	struct os_kmeans_opts km;
-	int assign, normalize, balance, quiet, verbose;
+	int assign, normalize, balance;
 	const char *training_option; /* the last one given, for --assign */
 	const char *queries; /* --with-queries */
-	long max_line, threads;
+	struct os_cli_common cli;
 	char **inputs;
 	size_t ninputs;
 };
@@ -47,9 +47,6 @@ enum {
 	OPT_NO_BALANCE,
 	OPT_ASSIGN,
 	OPT_WITH_QUERIES,
-	OPT_SEED,
-	OPT_THREADS,
-	OPT_MAX_LINE,
 };
 
 static const struct option long_options[] = {
@@ -62,10 +59,8 @@ static const struct option long_options[] = {
 	{"no-balance", no_argument, NULL, OPT_NO_BALANCE},
 	{"assign", no_argument, NULL, OPT_ASSIGN},
 	{"with-queries", required_argument, NULL, OPT_WITH_QUERIES},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"threads", required_argument, NULL, OPT_THREADS},
-	{"max-line", required_argument, NULL, OPT_MAX_LINE},
 	{"output", required_argument, NULL, 'o'},
+	OS_CLI_COMMON_LONG_OPTIONS,
 	OS_CLI_STANDARD_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -124,19 +119,24 @@ static int parse_levels(const char *arg, struct options *o)
 /* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	int c;
+	int c, common;
 	long v;
 	double x;
 
 	memset(o, 0, sizeof *o);
+	os_cli_common_init(&o->cli);
 	o->catalog = getenv("OS_CATALOG");
 	o->normalize = 1;
 	o->balance = 1;
-	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	os_kmeans_opts_default(&o->km, 0);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":C:o:qvhV", long_options, NULL)) !=
 	       -1) {
+		common = os_cli_common_option(c, optarg, &o->cli);
+		if (common < 0)
+			return -1;
+		if (common)
+			continue;
 		switch (c) {
 		case 'C':
 			o->catalog = optarg;
@@ -180,30 +180,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->training_option = "--with-queries";
 			o->queries = optarg;
 			break;
-		case OPT_SEED:
-			o->training_option = "--seed";
-			if (os_cli_parse_long("--seed", optarg, 0, 1L << 62, &v) < 0)
-				return -1;
-			o->km.seed = (uint64_t)v;
-			break;
-		case OPT_THREADS:
-			if (os_cli_parse_long("--threads", optarg, 1, 1024,
-					      &o->threads) < 0)
-				return -1;
-			break;
-		case OPT_MAX_LINE:
-			if (os_cli_parse_long("--max-line", optarg, 16, 1L << 40,
-					      &o->max_line) < 0)
-				return -1;
-			break;
 		case 'o':
 			o->output = optarg;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
 			break;
 		default:
 			return os_cli_standard_option(c, argv, help) > 0 ? 1 : -1;
@@ -213,6 +191,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
 		return -1;
 	}
+	o->km.seed = (uint64_t)o->cli.seed;
+	if (o->cli.seed_given && !o->training_option)
+		o->training_option = "--seed";
 	if (o->assign && o->training_option) {
 		os_cli_warn("--assign keeps the catalog's quantizer; %s applies "
 			    "to training",
@@ -464,7 +445,7 @@ static int read_items(const struct options *o, struct source *src,
 		      struct items *it, struct os_error *err)
 {
 	struct os_jsonl_reader *r = os_jsonl_reader_new(o->inputs, o->ninputs,
-							(size_t)o->max_line);
+							(size_t)o->cli.max_line);
 	cJSON *obj;
 	int rc;
 
@@ -522,7 +503,7 @@ static void progress(void *ctx, size_t level)
 {
 	const struct options *o = ctx;
 
-	if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
+	if (!o->cli.quiet && (o->cli.verbose || isatty(STDERR_FILENO)))
 		os_cli_warn("training level %zu of %zu (%zu codes)", level + 1,
 			    o->levels, o->k[level]);
 }
@@ -682,7 +663,7 @@ fail:
 static void report(const struct options *o, const struct os_rq *rq,
 		   const struct os_rq_report *rep, size_t n, double seconds)
 {
-	if (o->quiet)
+	if (o->cli.quiet)
 		return;
 	for (size_t l = 0; l < rq->levels; l++)
 		os_cli_warn("level %zu: %zu codes, %zu used, perplexity %.1f, "
@@ -700,7 +681,7 @@ static long read_queries(const struct options *o, float **x, size_t *cap,
 			 size_t items, size_t dim, struct os_error *err)
 {
 	char *paths[1] = {(char *)o->queries};
-	struct os_jsonl_reader *r = os_jsonl_reader_new(paths, 1, (size_t)o->max_line);
+	struct os_jsonl_reader *r = os_jsonl_reader_new(paths, 1, (size_t)o->cli.max_line);
 	size_t n = 0;
 	cJSON *obj;
 	int rc;
@@ -767,7 +748,7 @@ static int run_train(struct options *o, struct os_catalog *cat,
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		goto out;
 	}
-	if (queries && !o->quiet)
+	if (queries && !o->cli.quiet)
 		os_cli_warn("codebooks trained on %zu items and %ld queries", it->n,
 			    queries);
 	report(o, &rq, &rep, it->n, os_cli_now() - start);
@@ -889,7 +870,7 @@ static int run_assign(struct options *o, struct os_catalog *cat,
 	if (os_catalog_commit(cat, err) < 0)
 		goto rollback;
 	rc = write_records(out, it, sids, err);
-	if (rc == 0 && !o->quiet)
+	if (rc == 0 && !o->cli.quiet)
 		os_cli_warn("%zu items: %zu new SIDs, %zu kept", it->n, added,
 			    it->n - added);
 	goto out;
@@ -919,7 +900,7 @@ int main(int argc, char **argv)
 	if (status != 0) {
 		return os_cli_options_exit(status);
 	}
-	os_parallel_set_threads(o.threads);
+	os_parallel_set_threads(o.cli.threads);
 	os_matmul_single_threaded();
 	memset(&src, 0, sizeof src);
 	src.o.catalog = o.catalog;
@@ -937,7 +918,7 @@ int main(int argc, char **argv)
 		goto done;
 	have_out = 1;
 	if (it.n == 0) {
-		if (!o.quiet)
+		if (!o.cli.quiet)
 			os_cli_warn("no items read: the catalog is unchanged");
 	} else if (o.assign ? run_assign(&o, src.cat, &it, &src.rq, &out, &err) < 0
 			    : run_train(&o, src.cat, &it, &out, &err) < 0) {

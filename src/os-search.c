@@ -29,8 +29,9 @@ enum fusion { FUSE_RRF, FUSE_SCORE };
 
 struct options {
 	const char *catalog, *model, *output, *query;
-	long k, beam, depth, threads, max_line;
-	int bm25, fuse, explain, with_cot, quiet, verbose;
+	long k, beam, depth;
+	int bm25, fuse, explain, with_cot;
+	struct os_cli_common cli;
 	enum fusion fusion;
 	double rrf_k, weight_model, weight_bm25;
 	char **inputs;
@@ -49,9 +50,6 @@ enum {
 	OPT_EXPLAIN,
 	OPT_WITH_COT,
 	OPT_QUERY,
-	OPT_SEED,
-	OPT_THREADS,
-	OPT_MAX_LINE,
 };
 
 static const struct option long_options[] = {
@@ -70,9 +68,7 @@ static const struct option long_options[] = {
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"with-cot", no_argument, NULL, OPT_WITH_COT},
     {"query", required_argument, NULL, OPT_QUERY},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -125,10 +121,10 @@ With no FILE, or when FILE is -, read standard input.\n\
 /* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	int c, rc = 0;
-	long v;
+	int c, common, rc = 0;
 
 	memset(o, 0, sizeof *o);
+	os_cli_common_init(&o->cli);
 	o->catalog = getenv("OS_CATALOG");
 	o->k = 10;
 	o->beam = 20;
@@ -136,10 +132,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->rrf_k = 60;
 	o->weight_model = 1;
 	o->weight_bm25 = 1;
-	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	opterr = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, ":C:m:o:k:qvhV",
 					   long_options, NULL)) != -1) {
+		common = os_cli_common_option(c, optarg, &o->cli);
+		if (common < 0)
+			return -1;
+		if (common)
+			continue;
 		switch (c) {
 		case 'C':
 			o->catalog = optarg;
@@ -206,24 +206,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_QUERY:
 			o->query = optarg;
-			break;
-		case OPT_SEED:
-			rc = os_cli_parse_long("--seed", optarg, 0, 1L << 62,
-					       &v);
-			break;
-		case OPT_THREADS:
-			rc = os_cli_parse_long("--threads", optarg, 1, 1024,
-					       &o->threads);
-			break;
-		case OPT_MAX_LINE:
-			rc = os_cli_parse_long("--max-line", optarg, 16,
-					       1L << 40, &o->max_line);
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
 			break;
 		default:
 			return os_cli_standard_option(c, argv, help) > 0 ? 1
@@ -740,7 +722,7 @@ static int finish_chunk(struct search *s, FILE *out, struct os_error *err)
 			l = &s->fused;
 		}
 		q->seconds += os_cli_now() - t0;
-		if (o->verbose && record_latency(s, q->seconds) < 0)
+		if (o->cli.verbose && record_latency(s, q->seconds) < 0)
 			goto oom;
 		if (o->explain)
 			explain(out, s, q, l);
@@ -809,7 +791,7 @@ static int run(struct search *s, FILE *out, struct os_error *err)
 			   : finish_chunk(s, out, err);
 	}
 	if (!(rd = os_jsonl_reader_new(o->inputs, o->ninputs,
-				       (size_t)o->max_line))) {
+				       (size_t)o->cli.max_line))) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
@@ -850,7 +832,7 @@ int main(int argc, char **argv)
 	if (status != 0) {
 		return os_cli_options_exit(status);
 	}
-	os_parallel_set_threads(o.threads);
+	os_parallel_set_threads(o.cli.threads);
 	os_matmul_single_threaded();
 	if (!(s = calloc(1, sizeof *s))) {
 		os_error_set(&err, OS_EXIT_FAILURE, "out of memory");
@@ -866,7 +848,7 @@ int main(int argc, char **argv)
 	start = os_cli_now();
 	if (run(s, out.f, &err) < 0)
 		goto done;
-	if (o.verbose)
+	if (o.cli.verbose)
 		report_latency(s, os_cli_now() - start);
 	if (os_output_commit(&out, &err) == 0)
 		have_out = 0;

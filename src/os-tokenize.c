@@ -53,17 +53,16 @@ struct options {
 	enum mode mode;
 	char **keyword_files;
 	size_t nkeyword_files;
-	int no_lexicon, no_mine, keep_accents, keep_going, quiet, verbose;
+	int no_lexicon, no_mine, keep_accents, keep_going;
+	struct os_cli_common cli;
 	unsigned emit;
-	long batch, threads, ngram_buckets;
-	long max_line;
+	long batch, ngram_buckets;
 	struct os_mine_opts mine;
 	const char *pairs;   /* --train-encoder */
 	long encoder_dim, encoder_buckets;
 	struct os_encoder_opts enc;
 	double fusion;       /* weight of an item's own vector */
 	long query_repeat;   /* copies of each query-item pair an epoch */
-	long seed;
 	char **inputs;
 	size_t ninputs;
 };
@@ -80,11 +79,8 @@ enum {
 	OPT_NGRAM_BUCKETS,
 	OPT_KEEP_ACCENTS,
 	OPT_BATCH,
-	OPT_MAX_LINE,
 	OPT_DUMP_KEYWORDS,
 	OPT_SUMMARY,
-	OPT_SEED,
-	OPT_THREADS,
 	OPT_TRAIN_ENCODER,
 	OPT_ENCODER_DIM,
 	OPT_ENCODER_BUCKETS,
@@ -109,13 +105,10 @@ static const struct option long_options[] = {
 	{"ngram-buckets", required_argument, NULL, OPT_NGRAM_BUCKETS},
 	{"keep-accents", no_argument, NULL, OPT_KEEP_ACCENTS},
 	{"batch", required_argument, NULL, OPT_BATCH},
-	{"max-line", required_argument, NULL, OPT_MAX_LINE},
 	{"dump-keywords", no_argument, NULL, OPT_DUMP_KEYWORDS},
 	{"summary", no_argument, NULL, OPT_SUMMARY},
 	{"keep-going", no_argument, NULL, 'k'},
 	{"output", required_argument, NULL, 'o'},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"threads", required_argument, NULL, OPT_THREADS},
 	{"train-encoder", required_argument, NULL, OPT_TRAIN_ENCODER},
 	{"encoder-dim", required_argument, NULL, OPT_ENCODER_DIM},
 	{"encoder-buckets", required_argument, NULL, OPT_ENCODER_BUCKETS},
@@ -125,6 +118,7 @@ static const struct option long_options[] = {
 	{"encoder-lr", required_argument, NULL, OPT_ENCODER_LR},
 	{"encoder-query-repeat", required_argument, NULL, OPT_ENCODER_QUERY_REPEAT},
 	{"fusion", required_argument, NULL, OPT_FUSION},
+	OS_CLI_COMMON_LONG_OPTIONS,
 	OS_CLI_STANDARD_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -221,24 +215,28 @@ static int parse_emit(const char *arg, unsigned *out)
 /* Returns 0 to run, 1 after --help or --version, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	int c;
+	int c, common;
 
 	memset(o, 0, sizeof *o);
+	os_cli_common_init(&o->cli);
 	o->catalog = getenv("OS_CATALOG");
 	o->emit = EMIT_KEYWORDS;
 	o->batch = 5000;
 	o->ngram_buckets = 0;
-	o->max_line = (long)OS_MAX_LINE_DEFAULT;
 	os_mine_opts_default(&o->mine);
 	os_encoder_opts_default(&o->enc);
 	o->encoder_dim = 128;
 	o->encoder_buckets = 131072;
 	o->fusion = 0.5;
 	o->query_repeat = 1;
-	o->seed = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":C:ko:qvhV", long_options, NULL)) !=
 	       -1) {
+		common = os_cli_common_option(c, optarg, &o->cli);
+		if (common < 0)
+			return -1;
+		if (common)
+			continue;
 		switch (c) {
 		case 'C':
 			o->catalog = optarg;
@@ -294,11 +292,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 					      &o->batch) < 0)
 				return -1;
 			break;
-		case OPT_MAX_LINE:
-			if (os_cli_parse_long("--max-line", optarg, 16, 1L << 40,
-					      &o->max_line) < 0)
-				return -1;
-			break;
 		case OPT_DUMP_KEYWORDS:
 			o->mode = MODE_DUMP_KEYWORDS;
 			break;
@@ -310,12 +303,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'o':
 			o->output = optarg;
-			break;
-		case OPT_SEED:
-			if (os_cli_parse_long("--seed", optarg, 0, 1L << 62,
-					      &o->seed) < 0)
-				return -1;
-			o->enc.seed = (uint64_t)o->seed;
 			break;
 		case OPT_TRAIN_ENCODER:
 			o->mode = MODE_TRAIN_ENCODER;
@@ -369,17 +356,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 						&o->fusion) < 0)
 				return -1;
 			break;
-		case OPT_THREADS:
-			if (os_cli_parse_long("--threads", optarg, 1, 1024,
-					      &o->threads) < 0)
-				return -1;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
 		default:
 			return os_cli_standard_option(c, argv, help) > 0 ? 1 : -1;
 		}
@@ -388,6 +364,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
 		return -1;
 	}
+	o->enc.seed = (uint64_t)o->cli.seed;
 	o->inputs = argv + optind;
 	o->ninputs = (size_t)(argc - optind);
 	if (o->mode == MODE_QUERIES && o->no_mine) {
@@ -416,7 +393,7 @@ struct run {
 static void progress(const struct run *r, const char *what, size_t done,
 		     size_t total)
 {
-	if (r->o->quiet || !isatty(STDERR_FILENO))
+	if (r->o->cli.quiet || !isatty(STDERR_FILENO))
 		return;
 	fprintf(stderr, "\r%s: %s %zu/%zu", os_cli_program(), what, done, total);
 	if (done == total)
@@ -430,7 +407,7 @@ static void report(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->o->quiet || !r->o->verbose)
+	if (r->o->cli.quiet || !r->o->cli.verbose)
 		return;
 	fprintf(stderr, "%s: ", os_cli_program());
 	va_start(ap, fmt);
@@ -680,7 +657,7 @@ static int flush_queries(struct run *r, struct query_chunk *c,
 static int run_queries(struct run *r, struct os_error *err)
 {
 	struct os_jsonl_reader *rd = os_jsonl_reader_new(
-		r->o->inputs, r->o->ninputs, (size_t)r->o->max_line);
+		r->o->inputs, r->o->ninputs, (size_t)r->o->cli.max_line);
 	struct query_chunk *c = calloc(1, sizeof *c);
 	cJSON *obj;
 	int rc, status = OS_EXIT_OK;
@@ -758,7 +735,7 @@ static int read_items(struct run *r, struct pending_list *p,
 		      struct os_error *err)
 {
 	struct os_jsonl_reader *rd = os_jsonl_reader_new(
-		r->o->inputs, r->o->ninputs, (size_t)r->o->max_line);
+		r->o->inputs, r->o->ninputs, (size_t)r->o->cli.max_line);
 	cJSON *obj;
 	int rc;
 
@@ -1164,7 +1141,7 @@ static int run_ingest(struct run *r, struct os_error *err)
 	pending_release(&p);
 	if (rc < 0)
 		return r->reported ? r->reported : err->status;
-	if (!r->o->quiet)
+	if (!r->o->cli.quiet)
 		fprintf(stderr,
 			"%s: %zu items (%zu new, %zu updated), %zu keywords, "
 			"%.2f s\n",
@@ -1251,7 +1228,7 @@ static int query_pairs(struct run *r, struct item_features *items,
 		       struct pairs *p, size_t *skipped, struct os_error *err)
 {
 	char *paths[1] = {(char *)r->o->pairs};
-	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, 1, (size_t)r->o->max_line);
+	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, 1, (size_t)r->o->cli.max_line);
 	struct os_tokens t;
 	cJSON *obj;
 	int rc;
@@ -1321,7 +1298,7 @@ static void epoch_report(void *ctx, int epoch, double loss)
 {
 	const struct run *r = ctx;
 
-	if (!r->o->quiet)
+	if (!r->o->cli.quiet)
 		fprintf(stderr, "%s: encoder epoch %d of %d, loss %.4f (%.1f s)\n",
 			os_cli_program(), epoch, r->o->enc.epochs, loss,
 			os_cli_now() - r->start);
@@ -1346,7 +1323,7 @@ static int run_train_encoder(struct run *r, struct os_error *err)
 	os_tokens_init(&items.t);
 	items.r = r;
 	if (os_encoder_init(&r->enc, vocab, (size_t)r->o->encoder_buckets,
-			    (size_t)r->o->encoder_dim, (uint64_t)r->o->seed) < 0 ||
+			    (size_t)r->o->encoder_dim, (uint64_t)r->o->cli.seed) < 0 ||
 	    os_catalog_items_each(r->cat, item_feature_row, &items, err) != 0 ||
 	    items.failed) {
 		if (!err->status)
@@ -1359,7 +1336,7 @@ static int run_train_encoder(struct run *r, struct os_error *err)
 		status = err->status;
 		goto out;
 	}
-	os_rng_seed(&rng, (uint64_t)r->o->seed);
+	os_rng_seed(&rng, (uint64_t)r->o->cli.seed);
 	for (size_t i = 0; i < items.ids.count; i++) {
 		struct os_features a, b;
 
@@ -1369,7 +1346,7 @@ static int run_train_encoder(struct run *r, struct os_error *err)
 			goto out;
 		}
 	}
-	if (!r->o->quiet)
+	if (!r->o->cli.quiet)
 		fprintf(stderr, "%s: encoder: %zu query-item pairs (%zu to items "
 			"not in the catalog left out), %zu item pairs\n",
 			os_cli_program(), queries, skipped, p.n - queries);
@@ -1514,7 +1491,7 @@ int main(int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	r.o = &o;
 	r.start = os_cli_now();
-	os_parallel_set_threads(o.threads);
+	os_parallel_set_threads(o.cli.threads);
 	os_matmul_single_threaded();
 	os_vocab_init(&r.vocab);
 	writable = o.mode == MODE_INGEST || o.mode == MODE_TRAIN_ENCODER;

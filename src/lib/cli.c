@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "lines.h"
+
 static const char *program_name = "onesearch";
 
 void os_cli_init(const char *argv0)
@@ -96,6 +98,41 @@ int os_cli_standard_option(int c, char *const *argv, void (*help)(void))
 		else
 			os_cli_warn("unrecognized option '%s'", argv[optind - 1]);
 		return -1;
+	default:
+		return 0;
+	}
+}
+
+void os_cli_common_init(struct os_cli_common *co)
+{
+	memset(co, 0, sizeof *co);
+	co->seed = 1;
+	co->max_line = (long)OS_MAX_LINE_DEFAULT;
+}
+
+int os_cli_common_option(int c, const char *arg, struct os_cli_common *co)
+{
+	switch (c) {
+	case OS_CLI_OPT_SEED:
+		co->seed_given = 1;
+		return os_cli_parse_long("--seed", arg, 0, 1L << 62, &co->seed) < 0
+			       ? -1
+			       : 1;
+	case OS_CLI_OPT_THREADS:
+		return os_cli_parse_long("--threads", arg, 1, 1024, &co->threads) < 0
+			       ? -1
+			       : 1;
+	case OS_CLI_OPT_MAX_LINE:
+		return os_cli_parse_long("--max-line", arg, 16, 1L << 40,
+					 &co->max_line) < 0
+			       ? -1
+			       : 1;
+	case 'q':
+		co->quiet = 1;
+		return 1;
+	case 'v':
+		co->verbose = 1;
+		return 1;
 	default:
 		return 0;
 	}

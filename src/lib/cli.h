@@ -21,6 +21,34 @@
 		{"help", no_argument, NULL, 'h'},                            \
 		{"version", no_argument, NULL, 'V'}
 
+/* The options every program takes besides those: --seed, --threads,
+ * --max-line, -q and -v, parsed by os_cli_common_option() into a struct
+ * os_cli_common. Their getopt values lie above any program's own. */
+enum {
+	OS_CLI_OPT_SEED = 0x1000,
+	OS_CLI_OPT_THREADS,
+	OS_CLI_OPT_MAX_LINE,
+};
+
+#define OS_CLI_COMMON_LONG_OPTIONS                                           \
+	{"seed", required_argument, NULL, OS_CLI_OPT_SEED},                  \
+		{"threads", required_argument, NULL, OS_CLI_OPT_THREADS},    \
+		{"max-line", required_argument, NULL, OS_CLI_OPT_MAX_LINE}
+
+struct os_cli_common {
+	long seed;     /* --seed (default 1) */
+	int seed_given;
+	long threads;  /* --threads (default 0: all cores) */
+	long max_line; /* --max-line (default OS_MAX_LINE_DEFAULT) */
+	int quiet, verbose;
+};
+
+void os_cli_common_init(struct os_cli_common *co);
+/* Takes getopt_long()'s result c (and optarg) when it is one of the
+ * common options. Returns 1 when it was, 0 when it is not one of them, -1
+ * after printing a bad value (a usage error). */
+int os_cli_common_option(int c, const char *arg, struct os_cli_common *co);
+
 /* Remembers the program name (the basename of argv0); call first. */
 void os_cli_init(const char *argv0);
 const char *os_cli_program(void);

@@ -88,7 +88,8 @@ static int table_build(struct triples *t, size_t rows, struct os_cot_table *out)
 		free(t->v);
 		return -1;
 	}
-	qsort(t->v, t->n, sizeof *t->v, triple_order);
+	if (t->n)
+		qsort(t->v, t->n, sizeof *t->v, triple_order);
 	for (size_t i = 0; i < t->n; i++) {
 		if (n && t->v[i - 1].row == t->v[i].row &&
 		    t->v[i - 1].keyword == t->v[i].keyword) {
