@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # os-cot: the stats backend's CoT on a small shop (a golden file, and the
 # rules one by one: inferred category, leave-one-out, negations,
-# preferences, thresholds), --explain, the cache, and bad input.
+# preferences, thresholds), --explain, the cache (also when killed), bad
+# input, and the llm backend against a local stand-in server.
 
 load helper
 
@@ -282,4 +283,34 @@ TXT
 	[[ "$output" == *"--backend llm needs --endpoint URL and --model NAME"* ]]
 	run os-cot -C c.db --backend llm --endpoint http://x --model m --explain </dev/null
 	[ "$status" -eq 2 ]
+}
+
+@test "kill -9 while the cache fills: whole chunks kept, a rerun gives the same records" {
+	python3 -c '
+import json
+for i in range(200000):
+    print(json.dumps({"qid": i, "query": "bedroom fan %d" % i}))' >many.jsonl
+	cot --no-cache many.jsonl >whole.jsonl
+	for attempt in 1 2 3; do
+		rm -f c.db*
+		cp "$BATS_FILE_TMPDIR/c.db" .
+		cot many.jsonl >part.jsonl &
+		pid=$!
+		for _ in $(seq 1000); do
+			n=$(sqlite3 c.db 'SELECT count(*) FROM cot_cache' 2>/dev/null || echo 0)
+			[ "${n:-0}" -gt 0 ] && break
+			sleep 0.01
+		done
+		kill -9 $pid
+		wait $pid || true
+		[ "$(sqlite3 c.db 'PRAGMA integrity_check')" = ok ]
+		n=$(sqlite3 c.db 'SELECT count(*) FROM cot_cache')
+		echo "# attempt $attempt: $n answers cached when killed" >&3
+		# chunks of 256 queries, each in one transaction (or all done)
+		[ "$n" -eq 200000 ] || [ $((n % 256)) -eq 0 ]
+		[ "$n" -lt 200000 ] && break
+	done
+	cot many.jsonl >again.jsonl
+	cmp whole.jsonl again.jsonl
+	[ "$(sqlite3 c.db 'SELECT count(*) FROM cot_cache')" -eq 200000 ]
 }
