@@ -120,6 +120,7 @@ catalog. With no FILE, or when FILE is -, read standard input.\n\
       --backend=NAME      stats (default): inferred from the catalog's\n\
                           keywords and the training pairs; llm: asked of a\n\
                           chat model (key from $OS_LLM_API_KEY)\n\
+Stats backend:\n\
       --train=FILE        training query records (\"query\", \"relevant\"\n\
                           or \"graded\") for the statistics (repeatable)\n\
       --min-grade=X       a graded item of at least X is relevant (default:\n\
@@ -147,6 +148,7 @@ LLM backend:\n\
       --retries=N         tries after the first, on timeouts, HTTP 429 and\n\
                           5xx and bad answers (default 3)\n\
       --parallel=N        requests in flight (default 4)\n\
+Output and cache:\n\
       --explain           add \"cot_explain\": where each keyword came from\n\
                           (the cache is not read)\n\
       --refresh           do not read the cache (answers are still stored)\n\
