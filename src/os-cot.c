@@ -128,8 +128,8 @@ Stats backend:\n\
       --min-support=N     training queries a word needs (default 2)\n\
       --smoothing=A       weight of the catalog prior (default 1)\n\
       --min-score=X       score of an inferred category or substitute\n\
-                          (default 0.3)\n\
-      --min-attribute=X   score of an inferred attribute (default 0.5)\n\
+                          (default 0.5)\n\
+      --min-attribute=X   score of an inferred attribute (default 0.7)\n\
       --min-lift=X        score over the keyword's catalog share (default 2)\n\
       --min-personal=X    share of the history for a preference (default\n\
                           0.3)\n\

@@ -27,8 +27,8 @@ void os_cot_stats_defaults(struct os_cot_stats_options *o)
 	o->min_grade = NAN;
 	o->min_support = 2;
 	o->smoothing = 1.0;
-	o->min_score = 0.3;
-	o->min_attribute = 0.5;
+	o->min_score = 0.5;
+	o->min_attribute = 0.7;
 	o->min_lift = 2.0;
 	o->min_personal = 0.3;
 	o->history = 20;
