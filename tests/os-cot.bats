@@ -294,17 +294,19 @@ for i in range(200000):
 	for attempt in 1 2 3; do
 		rm -f c.db*
 		cp "$BATS_FILE_TMPDIR/c.db" .
-		cot many.jsonl >part.jsonl &
+		# os-cot itself in the background (a shell function would run in a
+		# subshell that kill -9 kills, leaving os-cot running)
+		os-cot -q -C c.db --train train.jsonl many.jsonl >part.jsonl &
 		pid=$!
 		for _ in $(seq 1000); do
-			n=$(sqlite3 c.db 'SELECT count(*) FROM cot_cache' 2>/dev/null || echo 0)
+			n=$(sqlite3 -cmd '.timeout 5000' c.db 'SELECT count(*) FROM cot_cache' 2>/dev/null || echo 0)
 			[ "${n:-0}" -gt 0 ] && break
 			sleep 0.01
 		done
 		kill -9 $pid
 		wait $pid || true
-		[ "$(sqlite3 c.db 'PRAGMA integrity_check')" = ok ]
-		n=$(sqlite3 c.db 'SELECT count(*) FROM cot_cache')
+		[ "$(sqlite3 -cmd '.timeout 5000' c.db 'PRAGMA integrity_check')" = ok ]
+		n=$(sqlite3 -cmd '.timeout 5000' c.db 'SELECT count(*) FROM cot_cache')
 		echo "# attempt $attempt: $n answers cached when killed" >&3
 		# chunks of 256 queries, each in one transaction (or all done)
 		[ "$n" -eq 200000 ] || [ $((n % 256)) -eq 0 ]
@@ -312,5 +314,5 @@ for i in range(200000):
 	done
 	cot many.jsonl >again.jsonl
 	cmp whole.jsonl again.jsonl
-	[ "$(sqlite3 c.db 'SELECT count(*) FROM cot_cache')" -eq 200000 ]
+	[ "$(sqlite3 -cmd '.timeout 5000' c.db 'SELECT count(*) FROM cot_cache')" -eq 200000 ]
 }
