@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* os-distill.h: what the files of os-distill share (see os-distill(1)):
+ * the plan and options (os-distill.c), the training examples
+ * (os-distill-data.c) and the trainer whose steps os-distill-step.c takes.
+ * Every struct owns what it points to unless a comment says otherwise. */
+#ifndef OS_DISTILL_PROGRAM_H
+#define OS_DISTILL_PROGRAM_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/catalog.h"
+#include "lib/cli.h"
+#include "lib/distill.h"
+#include "lib/generative.h"
+#include "lib/model.h"
+#include "lib/sequence.h"
+#include "lib/validate.h"
+
+enum stage { STAGE_SFT, STAGE_DISTILL };
+
+/* What decides the model and its training: compared on --resume. */
+struct plan {
+	struct os_model_config cfg;
+	enum stage stage;
+	long epochs, steps, batch, warmup, item_repeat, query_repeat, pseudo;
+	double lr, min_lr, weight_decay, dropout, clip, min_grade;
+	struct os_distill_weights distill;
+	double fgm; /* FGM's eps, 0: off */
+	uint64_t seed;
+};
+
+struct options {
+	const char *catalog, *output, *log, *checkpoint, *valid, *init;
+	struct plan plan;
+	long checkpoint_every, valid_every, log_every, beam;
+	int resume;
+	struct os_cli_common cli;
+	char **inputs;
+	size_t ninputs;
+};
+
+/* What an example has besides its text and SID. */
+struct example_more {
+	uint32_t teacher, teacher_len; /* the teacher's text in the pool
+					* (query, [THINK], keywords); len 0:
+					* none */
+	unsigned char pseudo;          /* a pseudo-query drawn from its text */
+};
+
+struct data {
+	struct os_text_pool pool;
+	struct os_example *ex;
+	struct example_more *more; /* (nex) */
+	size_t nex, cap;
+	size_t items, queries,
+	    pairs,    /* titles, query records, query examples */
+	    taught;   /* query examples with a teacher's text */
+	long unknown; /* relevant ids not in the catalog */
+	uint64_t
+	    fingerprint; /* of the examples, to refuse a resume on others */
+};
+
+/* An example of this step, with the pool its text is in. */
+struct picked {
+	struct os_example ex;
+	const struct os_text_pool *pool;
+	uint32_t teacher, teacher_len; /* in the data's pool; len 0: none */
+};
+
+struct trainer {
+	const struct options *o;
+	const struct plan *p;
+	struct os_generative *g;
+	struct data *d;
+	struct os_model m;
+	struct os_adamw opt;
+	struct os_batch batch;
+	struct os_text_pool views; /* this step's pseudo-queries */
+	struct picked *picked;     /* (batch) this step's examples */
+	/* distillation: the FGM pass's batch, the logits' extra gradient,
+	 * FGM's move, which student each teacher teaches, the last terms */
+	struct os_batch fgm_batch;
+	os_real *logit_grad, *delta;
+	size_t logit_grad_cap, delta_cap;
+	uint32_t *teacher_of;
+	struct os_distill_terms terms;
+	uint32_t *order;  /* this epoch's order of the examples */
+	long order_epoch; /* the epoch `order` is for, -1: none */
+	long step, total, steps_per_epoch;
+	const char *checkpoint;
+	FILE *log;
+	struct os_validator *valid;
+	double started, last_progress, loss_sum, window_start;
+	long window_steps, window_examples;
+	int tty;
+};
+
+/* Reads the examples of an epoch: the catalog's titles (and pseudo-query
+ * sources) and the query records of the options' inputs, with the
+ * teachers' texts for --stage distill. Returns 0, or -1 with err. */
+int load_data(const struct options *o, struct os_catalog *cat,
+	      struct os_generative *g, struct data *d, struct os_error *err);
+
+/* One training step: the step's examples, forward and backward (sft or
+ * distill), clipping and AdamW. Returns 0, or -1 with err (memory). */
+int train_step(struct trainer *t, double *loss, double *lr, double *norm,
+	       struct os_error *err);
+
+#endif
