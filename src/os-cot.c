@@ -425,15 +425,15 @@ static int build_stats(struct run *r, struct os_error *err)
 static char *history_text(struct run *r, const cJSON *history,
 			  struct os_error *err)
 {
-	char *text = NULL, id[OS_RECORD_ID_MAX];
-	size_t len = 0, cap = 0;
+	struct os_text text = {0};
+	char id[OS_RECORD_ID_MAX];
 	long looked = 0;
 	const cJSON *v;
 
 	os_error_clear(err);
 	cJSON_ArrayForEach(v, history) {
-		char *title, *t;
-		size_t n;
+		char *title;
+		int failed;
 
 		if (looked++ >= r->o->stats.history)
 			break;
@@ -444,25 +444,17 @@ static char *history_text(struct run *r, const cJSON *history,
 				goto fail;
 			continue;
 		}
-		n = strlen(title);
-		t = os_grow(text, &cap, len + n + 3, 1, 256);
-		if (!t) {
-			free(title);
+		failed = (text.n && os_text_add(&text, "; ", 2) < 0) ||
+			 os_text_add(&text, title, strlen(title)) < 0;
+		free(title);
+		if (failed) {
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 			goto fail;
 		}
-		text = t;
-		if (len) {
-			memcpy(text + len, "; ", 2);
-			len += 2;
-		}
-		memcpy(text + len, title, n + 1);
-		len += n;
-		free(title);
 	}
-	return text;
+	return text.s;
 fail:
-	free(text);
+	free(text.s);
 	return NULL;
 }
 
@@ -692,8 +684,9 @@ static int run(struct run *r, FILE *out, struct os_error *err)
 static char *read_text(const char *path, struct os_error *err)
 {
 	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0, cap = 0, got;
+	struct os_text text = {0};
+	char buf[4096];
+	size_t got;
 
 	os_error_clear(err);
 	if (!f) {
@@ -701,27 +694,20 @@ static char *read_text(const char *path, struct os_error *err)
 			     strerror(errno));
 		return NULL;
 	}
-	do {
-		char *t = os_grow(text, &cap, len + 4097, 1, 4097);
-
-		if (!t) {
+	if (os_text_add(&text, "", 0) < 0)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	while (!err->status && (got = fread(buf, 1, sizeof buf, f)) > 0)
+		if (os_text_add(&text, buf, got) < 0)
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-			break;
-		}
-		text = t;
-		got = fread(text + len, 1, cap - len - 1, f);
-		len += got;
-		text[len] = '\0';
-	} while (got > 0);
-	if (ferror(f) || err->status) {
-		if (!err->status)
-			os_error_set(err, OS_EXIT_FAILURE, "cannot read '%s': %s",
-				     path, strerror(errno));
-		free(text);
-		text = NULL;
-	}
+	if (!err->status && ferror(f))
+		os_error_set(err, OS_EXIT_FAILURE, "cannot read '%s': %s", path,
+			     strerror(errno));
 	fclose(f);
-	return text;
+	if (err->status) {
+		free(text.s);
+		return NULL;
+	}
+	return text.s;
 }
 
 /* The llm backend's prompt, and the fingerprint of its model and prompt

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* grow.h: growing a malloc'd array by doubling, the one way the library
- * does it. */
+ * does it, and a text built by appending to one. */
 #ifndef OS_GROW_H
 #define OS_GROW_H
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Returns `items` (an array of *cap elements of `size` bytes) with room for
  * at least `need` elements: the same pointer when there is room already,
@@ -26,6 +27,28 @@ static inline void *os_grow(void *items, size_t *cap, size_t need, size_t size,
 	if (p)
 		*cap = n;
 	return p;
+}
+
+/* A malloc'd text that grows as it is appended to; start from {0}, free s.
+ * s is NUL-terminated after the first append. */
+struct os_text {
+	char *s;
+	size_t n, cap;
+};
+
+/* Appends len bytes of s. Returns 0, or -1 when out of memory (the text
+ * is then unchanged). */
+static inline int os_text_add(struct os_text *t, const char *s, size_t len)
+{
+	char *p = os_grow(t->s, &t->cap, t->n + len + 1, 1, 256);
+
+	if (!p)
+		return -1;
+	t->s = p;
+	memcpy(p + t->n, s, len);
+	t->n += len;
+	p[t->n] = '\0';
+	return 0;
 }
 
 #endif

@@ -28,30 +28,12 @@ static double now(void)
 
 /* ---- the prompt ---- */
 
-struct text {
-	char *s;
-	size_t n, cap;
-};
-
-static int text_add(struct text *t, const char *s, size_t len)
-{
-	char *p = os_grow(t->s, &t->cap, t->n + len + 1, 1, 256);
-
-	if (!p)
-		return -1;
-	t->s = p;
-	memcpy(p + t->n, s, len);
-	t->n += len;
-	p[t->n] = '\0';
-	return 0;
-}
-
 char *os_llm_prompt(const char *template, const struct os_llm_job *job)
 {
-	struct text t = {0};
+	struct os_text t = {0};
 	char *profile = job->profile ? cJSON_PrintUnformatted(job->profile) : NULL;
 	const char *p = template;
-	int failed = text_add(&t, "", 0);
+	int failed = os_text_add(&t, "", 0);
 
 	while (!failed && *p) {
 		const char *field = strstr(p, "{{");
@@ -59,7 +41,7 @@ char *os_llm_prompt(const char *template, const struct os_llm_job *job)
 		size_t skip = 0;
 
 		if (!field) {
-			failed = text_add(&t, p, strlen(p));
+			failed = os_text_add(&t, p, strlen(p));
 			break;
 		}
 		if (strncmp(field, "{{query}}", 9) == 0)
@@ -70,8 +52,8 @@ char *os_llm_prompt(const char *template, const struct os_llm_job *job)
 			value = profile ? profile : "none", skip = 11;
 		else
 			skip = 2, value = "{{"; /* not a field: kept */
-		failed = text_add(&t, p, (size_t)(field - p)) < 0 ||
-			 text_add(&t, value, strlen(value)) < 0;
+		failed = os_text_add(&t, p, (size_t)(field - p)) < 0 ||
+			 os_text_add(&t, value, strlen(value)) < 0;
 		p = field + skip;
 	}
 	free(profile);
@@ -111,7 +93,7 @@ struct transfer {
 	CURL *easy;
 	struct os_llm_job *job;
 	char *request;
-	struct text response;
+	struct os_text response;
 	int overflow;
 };
 
@@ -124,7 +106,7 @@ static size_t on_data(char *data, size_t size, size_t count, void *ctx)
 		x->overflow = 1;
 		return 0; /* curl stops the transfer */
 	}
-	return text_add(&x->response, data, len) < 0 ? 0 : len;
+	return os_text_add(&x->response, data, len) < 0 ? 0 : len;
 }
 
 /* A job waiting to be sent, at `not_before`. */
