@@ -40,7 +40,8 @@ struct infer {
 	char *padded;         /* " token token ... " */
 	struct candidate *cand;
 	size_t ncand;
-	cJSON *cot, *explain, *inferred_attrs;
+	cJSON *cot, *explain;
+	cJSON *inferred_attrs; /* the attributes inferred, in order: strings */
 };
 
 static int is_product_type(const struct os_cot_stats *s, const char *type)
@@ -292,12 +293,14 @@ static int inferred_attributes(struct infer *in)
 		    c->score < s->opt.min_attribute || in_query(in, kw_text(in, c)))
 			continue;
 		rc = os_cot_add_attribute(in->cot, kw_type(in, c), kw_text(in, c));
-		if (rc < 0 ||
-		    (rc && os_cot_add(in->inferred_attrs, "keywords", kw_text(in, c),
-				      -1) < 0))
+		if (rc < 0)
 			return -1;
-		if (rc)
-			why_pairs(in, "attributes", c);
+		if (!rc)
+			continue;
+		if (!cJSON_AddItemToArray(in->inferred_attrs,
+					  cJSON_CreateString(kw_text(in, c))))
+			return -1;
+		why_pairs(in, "attributes", c);
 	}
 	return 0;
 }
@@ -512,9 +515,7 @@ static int keywords(struct infer *in)
 
 	if (keywords_from(in, cJSON_GetObjectItemCaseSensitive(cot, "category"),
 			  NULL) < 0 ||
-	    keywords_from(in, cJSON_GetObjectItemCaseSensitive(
-				      in->inferred_attrs, "keywords"),
-			  NULL) < 0 ||
+	    keywords_from(in, in->inferred_attrs, NULL) < 0 ||
 	    keywords_from(in, cJSON_GetObjectItemCaseSensitive(cot, "negative"),
 			  "without") < 0 ||
 	    keywords_from(in, cJSON_GetObjectItemCaseSensitive(cot, "substitutes"),
@@ -562,7 +563,7 @@ cJSON *os_cot_stats_infer(const struct os_cot_stats *s, const char *query,
 	os_error_clear(err);
 	os_tokens_init(&in.tok);
 	in.cot = os_cot_new("stats");
-	in.inferred_attrs = os_cot_new("stats");
+	in.inferred_attrs = cJSON_CreateArray();
 	in.explain = explain ? cJSON_CreateArray() : NULL;
 	if (!in.cot || !in.inferred_attrs || (explain && !in.explain) ||
 	    analyze_query(&in, query, err) < 0 || infer_keywords(&in) < 0 ||

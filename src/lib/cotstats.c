@@ -117,7 +117,7 @@ static void table_release(struct os_cot_table *t)
 struct item_rows {
 	struct os_cot_stats *s;
 	char **titles;
-	size_t cap;
+	size_t cap, price_cap; /* of titles and of s->price */
 	struct os_error *err;
 };
 
@@ -147,12 +147,11 @@ static int item_row(void *ctx, const struct os_item *item)
 	long id = os_strmap_intern(&s->items, item->id, strlen(item->id), NULL);
 	char **titles = os_grow(ir->titles, &ir->cap, n + 1, sizeof *titles, 1024);
 	float *price;
-	size_t pcap = ir->cap;
 
 	if (id < 0 || !titles)
 		return no_memory(ir->err);
 	ir->titles = titles;
-	price = realloc(s->price, pcap * sizeof *price);
+	price = os_grow(s->price, &ir->price_cap, n + 1, sizeof *price, 1024);
 	if (!price)
 		return no_memory(ir->err);
 	s->price = price;
@@ -258,7 +257,7 @@ static int item_shares(struct os_cot_stats *s, struct os_error *err)
 static int load_items(struct os_cot_stats *s, struct os_catalog *c,
 		      struct os_error *err)
 {
-	struct item_rows ir = {s, NULL, 0, err};
+	struct item_rows ir = {s, NULL, 0, 0, err};
 	int rc = os_catalog_items_each(c, item_row, &ir, err);
 
 	if (rc == 0)
