@@ -248,48 +248,6 @@ static int map_item(void *ctx, const struct os_item *item)
 	return 0;
 }
 
-/* Checks one record and appends it; returns 0, or -1 with err. */
-/* Appends the record's "embedding" as row `row` of *x (capacity *cap), of
- * *dim values (set from the first row when 0). Returns 0 or -1 with err. */
-static int add_embedding(const cJSON *obj, float **x, size_t *cap, size_t row,
-			 size_t *dim, struct os_error *err)
-{
-	const cJSON *emb = cJSON_GetObjectItemCaseSensitive(obj, "embedding");
-	const cJSON *v;
-	size_t n = 0, k = 0;
-	float *grown;
-
-	if (!cJSON_IsArray(emb) || !(n = (size_t)cJSON_GetArraySize(emb))) {
-		os_error_set(err, OS_EXIT_BAD_INPUT,
-			     "field 'embedding' must be a non-empty array of numbers");
-		return -1;
-	}
-	if (!*dim)
-		*dim = n;
-	if (n != *dim) {
-		os_error_set(err, OS_EXIT_BAD_INPUT,
-			     "embedding has %zu values, expected %zu", n, *dim);
-		return -1;
-	}
-	if (!(grown = os_grow(*x, cap, (row + 1) * n, sizeof *grown, 1024 * n))) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
-	*x = grown;
-	cJSON_ArrayForEach(v, emb)
-	{
-		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-		    fabs(v->valuedouble) > 3.4e38) {
-			os_error_set(err, OS_EXIT_BAD_INPUT,
-				     "embedding value %zu is not a finite number",
-				     k + 1);
-			return -1;
-		}
-		grown[row * n + k++] = (float)v->valuedouble;
-	}
-	return 0;
-}
-
 static int add_item(struct items *it, cJSON *obj, struct id_map *map,
 		    size_t want_dim, long line, struct os_error *err)
 {
@@ -316,7 +274,7 @@ static int add_item(struct items *it, cJSON *obj, struct id_map *map,
 			     map->line[i]);
 		return -1;
 	}
-	if (add_embedding(obj, &it->x, &it->x_cap, it->n, &it->dim, err) < 0)
+	if (os_record_embedding(obj, &it->x, &it->x_cap, it->n, &it->dim, err) < 0)
 		return -1;
 	map->line[i] = line;
 	if (!(objs = os_grow(it->obj, &it->obj_cap, it->n + 1, sizeof *objs, 1024)))
@@ -691,7 +649,7 @@ static long read_queries(const struct options *o, float **x, size_t *cap,
 		return -1;
 	}
 	while ((rc = os_jsonl_reader_next(r, &obj, err)) > 0) {
-		rc = add_embedding(obj, x, cap, items + n, &dim, err);
+		rc = os_record_embedding(obj, x, cap, items + n, &dim, err);
 		cJSON_Delete(obj);
 		if (rc < 0) {
 			if (err->status == OS_EXIT_BAD_INPUT)

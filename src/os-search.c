@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* os-search: ranked items for queries, by the generative model's
- * constrained beam search, by BM25 over the titles, or both fused (see
- * os-search(1)). Options, reading, fusion and output; the search itself is
- * in libonesearch (decode.c, and the catalog's full-text index). */
+ * constrained beam search, by BM25 over the titles, by the dot product of
+ * dense vectors, or a model's list and BM25's fused (see os-search(1)).
+ * Options, reading, fusion and output; the searches themselves are in
+ * libonesearch (decode.c, dense.c, and the catalog's full-text index). */
 #include "config.h"
 
 #include <getopt.h>
@@ -15,6 +16,8 @@
 #include "lib/cli.h"
 #include "lib/cot.h"
 #include "lib/decode.h"
+#include "lib/dense.h"
+#include "lib/dense_index.h"
 #include "lib/generative.h"
 #include "lib/grow.h"
 #include "lib/jsonl.h"
@@ -28,7 +31,7 @@
 enum fusion { FUSE_RRF, FUSE_SCORE };
 
 struct options {
-	const char *catalog, *model, *output, *query;
+	const char *catalog, *model, *dense, *output, *query;
 	long k, beam, depth;
 	int bm25, fuse, explain, with_cot;
 	struct os_cli_common cli;
@@ -50,6 +53,7 @@ enum {
 	OPT_EXPLAIN,
 	OPT_WITH_COT,
 	OPT_QUERY,
+	OPT_DENSE,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +63,7 @@ static const struct option long_options[] = {
     {"results", required_argument, NULL, 'k'},
     {"beam", required_argument, NULL, OPT_BEAM},
     {"bm25", no_argument, NULL, OPT_BM25},
+    {"dense", required_argument, NULL, OPT_DENSE},
     {"fuse", required_argument, NULL, OPT_FUSE},
     {"fusion", required_argument, NULL, OPT_FUSION},
     {"rrf-k", required_argument, NULL, OPT_RRF_K},
@@ -76,8 +81,9 @@ static const struct option long_options[] = {
 static void help(void)
 {
 	printf("Usage: %s -C CATALOG -m MODEL [OPTION]... [FILE]...\n"
-	       "  or:  %s -C CATALOG --bm25 [OPTION]... [FILE]...\n",
-	       os_cli_program(), os_cli_program());
+	       "  or:  %s -C CATALOG --bm25 [OPTION]... [FILE]...\n"
+	       "  or:  %s -C CATALOG --dense VECTORS [OPTION]... [FILE]...\n",
+	       os_cli_program(), os_cli_program(), os_cli_program());
 	fputs("\
 Search the catalog for each query record (\"qid\", \"query\") of the FILEs\n\
 and write one run line a query: {\"qid\",\"query\",\"results\":[{\"id\",\n\
@@ -93,13 +99,18 @@ With no FILE, or when FILE is -, read standard input.\n\
       --beam=N          beams of the search, at least -k (default 20)\n\
       --bm25            rank by BM25 over the items' titles instead (no\n\
                         model needed)\n\
-      --fuse=bm25       merge the model's list with BM25's\n\
+      --dense=VECTORS   rank by the dot product of the query's vector with\n\
+                        the item vectors of VECTORS (records \"id\",\n\
+                        \"embedding\", as os-tokenize --emit embedding\n\
+                        writes them) instead; a query's vector is its\n\
+                        record's \"embedding\", else the catalog encoder's\n\
+      --fuse=bm25       merge the model's (or the dense) list with BM25's\n\
       --fusion=METHOD   rrf (reciprocal rank, default) or score (scores\n\
                         scaled to 0..1 in each list, then added)\n\
       --rrf-k=X         the constant of reciprocal-rank fusion (default 60)\n\
       --weight-model=X  weight of the model's list in fusion (default 1)\n\
       --weight-bm25=X   weight of BM25's list in fusion (default 1)\n\
-      --depth=N         BM25 results fused (default 100)\n\
+      --depth=N         results of each list fused (default 100)\n\
       --query=TEXT      search this text (qid \"1\") instead of reading FILEs\n\
       --with-cot        give the model the records' \"cot\" keywords after\n\
                         the query, as distillation's teacher reads them\n\
@@ -161,6 +172,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_BM25:
 			o->bm25 = 1;
 			break;
+		case OPT_DENSE:
+			o->dense = optarg;
+			break;
 		case OPT_FUSE:
 			if (strcmp(optarg, "bm25") != 0) {
 				os_cli_warn(
@@ -218,26 +232,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no catalog: give -C FILE or set OS_CATALOG");
 		return -1;
 	}
-	if (o->bm25 && (o->fuse || o->model)) {
+	if (o->bm25 && (o->fuse || o->model || o->dense)) {
 		os_cli_warn("--bm25 ranks by BM25 alone; for both give -m "
-			    "MODEL --fuse bm25");
+			    "MODEL (or --dense VECTORS) --fuse bm25");
 		return -1;
 	}
-	if (!o->bm25 && !o->model) {
-		os_cli_warn("no model: give -m MODEL (or --bm25)");
+	if (o->model && o->dense) {
+		os_cli_warn("give -m MODEL or --dense VECTORS, not both");
 		return -1;
 	}
-	if (!o->bm25 && o->k > o->beam) {
+	if (!o->bm25 && !o->model && !o->dense) {
+		os_cli_warn("no model: give -m MODEL (or --bm25, or --dense "
+			    "VECTORS)");
+		return -1;
+	}
+	if (o->model && o->k > o->beam) {
 		os_cli_warn("-k (%ld) cannot exceed --beam (%ld)", o->k,
 			    o->beam);
 		return -1;
 	}
-	if (o->bm25 && o->with_cot) {
+	if (!o->model && o->with_cot) {
 		os_cli_warn("--with-cot gives the model the CoT; it needs -m "
 			    "MODEL");
 		return -1;
 	}
-	if (o->bm25 && o->explain) {
+	if (!o->model && o->explain) {
 		os_cli_warn(
 		    "--explain shows the model's search; it needs -m MODEL");
 		return -1;
@@ -313,6 +332,12 @@ struct search {
 	struct os_text_pool pool;
 	struct os_decoder *dec; /* one a thread */
 	int ndec;
+	struct os_dense_index dense; /* --dense */
+	int have_dense;
+	size_t dense_k;              /* results of the dense list */
+	float *qvec;                 /* CHUNK query vectors */
+	float *scores;               /* a row of dot products a thread */
+	struct os_dense_hit *dhits;  /* dense_k a thread */
 	struct query q[CHUNK];
 	size_t nq;
 	struct os_strmap titles; /* --explain: item id -> index into title */
@@ -349,6 +374,31 @@ static const char *title_of(const struct search *s, const char *id)
 	return i < 0 || !s->title[i] ? "" : s->title[i];
 }
 
+/* --dense: the item vectors, the encoder, and room for the searches. */
+static int setup_dense(struct search *s, struct os_error *err)
+{
+	const struct options *o = s->o;
+	size_t n, t = (size_t)s->ndec;
+
+	if (os_dense_index_load(&s->dense, s->cat, o->dense,
+				(size_t)o->cli.max_line, err) < 0)
+		return -1;
+	s->have_dense = 1;
+	n = s->dense.n;
+	s->dense_k = (size_t)(o->fuse && o->depth > o->k ? o->depth : o->k);
+	if (!(s->qvec = malloc(CHUNK * s->dense.dim * sizeof *s->qvec)) ||
+	    !(s->scores = malloc(t * n * sizeof *s->scores)) ||
+	    !(s->dhits = malloc(t * s->dense_k * sizeof *s->dhits)))
+		goto oom;
+	for (size_t i = 0; i < CHUNK; i++)
+		if (!(s->q[i].hits = malloc(s->dense_k * sizeof *s->q[i].hits)))
+			goto oom;
+	return 0;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
 static int setup(struct search *s, struct os_error *err)
 {
 	const struct options *o = s->o;
@@ -362,19 +412,21 @@ static int setup(struct search *s, struct os_error *err)
 		return -1;
 	s->norm_flags = os_norm_flags_of(norm);
 	free(norm);
+#ifdef _OPENMP
+	s->ndec = omp_get_max_threads();
+#else
+	s->ndec = 1;
+#endif
 	if (o->bm25)
 		return 0;
+	if (o->dense)
+		return setup_dense(s, err);
 	if (os_generative_load(&s->g, s->cat, err) < 0)
 		return -1;
 	s->have_g = 1;
 	if (os_model_map(&s->m, o->model, err) < 0 ||
 	    os_generative_check(&s->g, &s->m, o->model, err) < 0)
 		return -1;
-#ifdef _OPENMP
-	s->ndec = omp_get_max_threads();
-#else
-	s->ndec = 1;
-#endif
 	if (!(s->dec = calloc((size_t)s->ndec, sizeof *s->dec)))
 		goto oom;
 	for (int t = 0; t < s->ndec; t++)
@@ -401,7 +453,7 @@ oom:
 
 static void teardown(struct search *s)
 {
-	for (int t = 0; t < s->ndec; t++)
+	for (int t = 0; s->dec && t < s->ndec; t++)
 		os_decoder_release(&s->dec[t]);
 	free(s->dec);
 	for (size_t i = 0; i < CHUNK; i++) {
@@ -420,6 +472,10 @@ static void teardown(struct search *s)
 	free(s->bm25_list.r);
 	free(s->fused.r);
 	free(s->latency);
+	free(s->qvec);
+	free(s->scores);
+	free(s->dhits);
+	os_dense_index_release(&s->dense);
 	os_tokens_release(&s->tokens);
 	os_text_pool_release(&s->pool);
 	os_model_release(&s->m);
@@ -428,12 +484,43 @@ static void teardown(struct search *s)
 	os_catalog_close(s->cat);
 }
 
-/* The model's search of every query of the chunk, on all threads. */
+/* The dense search of every query of the chunk, on all threads. */
+static void dense_chunk(struct search *s)
+{
+	const struct os_dense_index *d = &s->dense;
+
+#pragma omp parallel for schedule(dynamic, 1)
+	for (size_t i = 0; i < s->nq; i++) {
+		size_t t = 0, got;
+		struct query *q = &s->q[i];
+		struct os_dense_hit *h;
+		double t0 = os_cli_now();
+
+#ifdef _OPENMP
+		t = (size_t)omp_get_thread_num();
+#endif
+		h = s->dhits + t * s->dense_k;
+		got = os_dense_top(d->x, d->n, d->dim, s->qvec + i * d->dim,
+				   s->dense_k, s->scores + t * d->n, h);
+		for (size_t j = 0; j < got; j++)
+			q->hits[j] = (struct os_hit){(uint32_t)h[j].row,
+						     h[j].score};
+		q->nhits = (long)got;
+		q->seconds = os_cli_now() - t0;
+	}
+}
+
+/* The model's (or the dense) search of every query of the chunk, on all
+ * threads. */
 static int search_chunk(struct search *s, struct os_error *err)
 {
 	int failed = 0;
 	size_t beam = (size_t)s->o->beam, k = beam;
 
+	if (s->have_dense) {
+		dense_chunk(s);
+		return 0;
+	}
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
 	for (size_t i = 0; i < s->nq; i++) {
 		int t = 0;
@@ -565,7 +652,7 @@ static int write_run(struct search *s, const struct query *q,
 		cJSON_AddItemToArray(
 		    cJSON_GetObjectItemCaseSensitive(line, "results"), r);
 		cJSON_AddItemToObject(r, "id", cJSON_CreateString(l->r[i].id));
-		if (!s->o->bm25)
+		if (s->have_g)
 			cJSON_AddItemToObject(r, "sid",
 					      sid_array(s, l->r[i].item));
 		cJSON_AddItemToObject(
@@ -690,6 +777,12 @@ static void report_latency(struct search *s, double wall)
 		    1e3 * s->latency[n - 1]);
 }
 
+static const char *hit_id(const struct search *s, const struct os_hit *h)
+{
+	return s->have_dense ? os_dense_index_id(&s->dense, h->item)
+			     : os_sidindex_id(&s->g.index, h->item);
+}
+
 /* Ranks, fuses and writes the chunk's queries in input order. */
 static int finish_chunk(struct search *s, FILE *out, struct os_error *err)
 {
@@ -702,10 +795,9 @@ static int finish_chunk(struct search *s, FILE *out, struct os_error *err)
 
 		list_clear(&s->model_list);
 		for (long h = 0; h < q->nhits && !o->bm25; h++)
-			if (list_add(
-				&s->model_list,
-				os_sidindex_id(&s->g.index, q->hits[h].item),
-				q->hits[h].item, q->hits[h].score) < 0)
+			if (list_add(&s->model_list, hit_id(s, &q->hits[h]),
+				     s->have_g ? (long)q->hits[h].item : -1,
+				     q->hits[h].score) < 0)
 				goto oom;
 		if ((o->bm25 || o->fuse) && bm25(s, q->text, err) < 0)
 			return -1;
@@ -755,6 +847,10 @@ static int take(struct search *s, cJSON *obj, struct os_error *err)
 	q->len = 0;
 	q->start = 0;
 	q->seconds = 0;
+	if (s->have_dense &&
+	    os_dense_query_vector(&s->dense, obj, q->text, &s->tokens,
+				  s->qvec + s->nq * s->dense.dim, err) < 0)
+		return -1;
 	if (s->have_g) {
 		if (s->o->with_cot &&
 		    os_cot_keyword_text(obj, keywords, sizeof keywords, err) < 0)
@@ -767,6 +863,12 @@ static int take(struct search *s, cJSON *obj, struct os_error *err)
 	}
 	s->nq++;
 	return 0;
+}
+
+/* Whether a model or the dense vectors search (else BM25 alone). */
+static int searches(const struct search *s)
+{
+	return s->have_g || s->have_dense;
 }
 
 static int run(struct search *s, FILE *out, struct os_error *err)
@@ -786,7 +888,7 @@ static int run(struct search *s, FILE *out, struct os_error *err)
 		}
 		if (take(s, obj, err) < 0)
 			return -1;
-		return (s->have_g && search_chunk(s, err) < 0)
+		return (searches(s) && search_chunk(s, err) < 0)
 			   ? -1
 			   : finish_chunk(s, out, err);
 	}
@@ -803,14 +905,14 @@ static int run(struct search *s, FILE *out, struct os_error *err)
 			break;
 		}
 		if (s->nq == CHUNK &&
-		    ((s->have_g && search_chunk(s, err) < 0) ||
+		    ((searches(s) && search_chunk(s, err) < 0) ||
 		     finish_chunk(s, out, err) < 0)) {
 			rc = -1;
 			break;
 		}
 	}
 	if (rc == 0 && s->nq &&
-	    ((s->have_g && search_chunk(s, err) < 0) ||
+	    ((searches(s) && search_chunk(s, err) < 0) ||
 	     finish_chunk(s, out, err) < 0))
 		rc = -1;
 	os_jsonl_reader_free(rd);
@@ -840,6 +942,7 @@ int main(int argc, char **argv)
 	}
 	s->o = &o;
 	os_strmap_init(&s->titles);
+	os_dense_index_init(&s->dense);
 	os_tokens_init(&s->tokens);
 	os_text_pool_init(&s->pool);
 	if (setup(s, &err) < 0 || os_output_open(&out, o.output, &err) < 0)

@@ -466,19 +466,6 @@ static int settings(struct run *r, int writable, struct os_error *err)
 	return status;
 }
 
-/* The vector of a text's tokens, into out (r->enc.dim floats). */
-static int text_vector(const struct run *r, const struct os_tokens *t,
-		       float *out)
-{
-	struct os_features f;
-
-	if (os_encoder_text_features(&r->enc, &r->vocab, t, &f) < 0)
-		return -1;
-	os_encoder_embed(&r->enc, &f, out);
-	free(f.id);
-	return 0;
-}
-
 /* Adds "embedding": the text's vector or, for an item with keywords, the
  * KHQE fusion normalize(W * own + (1 - W) * mean of its keywords'). */
 static int embed_record(const struct run *r, cJSON *obj,
@@ -490,7 +477,7 @@ static int embed_record(const struct run *r, cJSON *obj,
 	double norm = 0, w = r->o->fusion;
 	int rc = -1;
 
-	if (!v || text_vector(r, t, v) < 0)
+	if (!v || os_encoder_text_vector(&r->enc, &r->vocab, t, v) < 0)
 		goto out;
 	if (nhits) {
 		struct os_tokens kt;
@@ -504,7 +491,7 @@ static int embed_record(const struct run *r, cJSON *obj,
 							       buf, sizeof buf);
 
 			if (os_analyze(&kt, text, r->norm_flags, &e) < 0 ||
-			    text_vector(r, &kt, one) < 0) {
+			    os_encoder_text_vector(&r->enc, &r->vocab, &kt, one) < 0) {
 				os_tokens_release(&kt);
 				goto out;
 			}

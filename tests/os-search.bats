@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # os-search: every result a distinct catalog item with its SID, scores as
 # log-probabilities, the same results on any number of threads, BM25 and
-# fusion, --explain, and the refusals of a model that does not fit.
+# fusion, --explain, the refusals of a model that does not fit, and dense
+# retrieval over item vectors (--dense) against a brute force.
 
 load helper
 
@@ -155,7 +156,93 @@ open("flip.osm", "wb").write(b)'
 	[[ "$output" == *"-k (30) cannot exceed --beam (20)"* ]]
 	run os-search -C t.db --query x
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"no model: give -m MODEL (or --bm25)"* ]]
+	[[ "$output" == *"no model: give -m MODEL (or --bm25, or --dense VECTORS)"* ]]
 	run os-search -C t.db --bm25 -m t.osm --query x
 	[ "$status" -eq 2 ]
+}
+
+@test "--dense ranks by the dot product with the item vectors, as a brute force does" {
+	cp t.db d.db
+	os-tokenize -q -C d.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 3 \
+		--encoder-buckets 256
+	# the shop's own 4-value vectors left out: the encoder's instead
+	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
+		os-tokenize -q -C d.db --no-mine --emit embedding >vec.jsonl
+	os-tokenize -q -C d.db --queries --emit embedding q.jsonl >qv.jsonl
+	# vectors of another encoder serve only queries that bring their own
+	run os-search -C d.db --dense "$FIXTURES/tiny-shop.jsonl" --query x
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the catalog's encoder makes vectors of 16 values, the items' have 4"* ]]
+	os-search -C d.db --dense vec.jsonl -k 5 --threads 1 q.jsonl >run.jsonl
+	os-search -C d.db --dense vec.jsonl -k 5 --threads 2 q.jsonl >two.jsonl
+	cmp run.jsonl two.jsonl
+	# queries that bring their vectors (the same ones here) are searched with them
+	os-search -C d.db --dense vec.jsonl -k 5 qv.jsonl >own.jsonl
+	python3 - <<'PY'
+import json
+items = [json.loads(l) for l in open("vec.jsonl")]
+queries = [json.loads(l) for l in open("qv.jsonl")]
+for name in ("run.jsonl", "own.jsonl"):
+    runs = [json.loads(l) for l in open(name)]
+    assert [r["qid"] for r in runs] == [q["qid"] for q in queries]
+    for q, r in zip(queries, runs):
+        scored = sorted(((-sum(a * b for a, b in zip(i["embedding"], q["embedding"])), n, i["id"])
+                         for n, i in enumerate(items)))[:5]
+        got = r["results"]
+        assert all(set(x) == {"id", "score", "rank"} for x in got), got
+        assert [x["rank"] for x in got] == [1, 2, 3, 4, 5]
+        for (s, _, i), x in zip(scored, got):
+            assert abs(-s - x["score"]) < 1e-5, (q["qid"], s, x)
+        # the same items, apart from near-ties the float sums order otherwise
+        assert [i for _, _, i in scored] == [x["id"] for x in got] or \
+            abs(scored[4][0] - scored[3][0]) < 1e-5, (q["qid"], scored, got)
+PY
+	run os-eval --qrels q.jsonl -k 1 run.jsonl
+	python3 -c 'import json, sys; m = json.load(sys.stdin)["runs"][0]["metrics"]; assert m["recall@1"] >= 0.9, m' <<<"$output"
+	# fused with BM25: items of the two lists only
+	os-search -C d.db --dense vec.jsonl -k 100 --query "blue saw" >dense.jsonl
+	os-search -C d.db --bm25 -k 100 --query "blue saw" >bm25.jsonl
+	os-search -C d.db --dense vec.jsonl --fuse bm25 -k 20 --query "blue saw" >fused.jsonl
+	python3 -c '
+import json
+ids = lambda f: [x["id"] for x in json.loads(open(f).readline())["results"]]
+assert len(ids("fused.jsonl")) == 20
+assert set(ids("fused.jsonl")) <= set(ids("dense.jsonl")) | set(ids("bm25.jsonl"))'
+}
+
+@test "--dense: bad vectors and queries are refused, naming the line" {
+	cp t.db d.db
+	printf '%s\n' '{"id":"a","embedding":[1,0]}' '{"id":"b","embedding":[0,1]}' >v.jsonl
+	run os-search -C d.db --dense v.jsonl -o out.jsonl --query x
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'a query without "embedding", and the catalog has no encoder'* ]]
+	[ ! -e out.jsonl ]
+	run bash -c "echo '{\"qid\":\"1\",\"query\":\"x\",\"embedding\":[0.2,0.9]}' | os-search -C d.db --dense v.jsonl -k 1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"qid":"1","query":"x","results":[{"id":"b","score":0.9,"rank":1}]}' ]]
+	run bash -c "echo '{\"qid\":\"1\",\"query\":\"x\",\"embedding\":[1,2,3]}' | os-search -C d.db --dense v.jsonl"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"os-search: -:1: embedding has 3 values, expected 2"* ]]
+	printf '%s\n' '{"id":"a","embedding":[1,0]}' '{"id":"a","embedding":[0,1]}' >dup.jsonl
+	printf '%s\n' '{"id":"a","embedding":[1,0]}' '{"id":"b","embedding":[0,1,1]}' >mixed.jsonl
+	printf '%s\n' '{"id":"a","embedding":[1,"x"]}' >nan.jsonl
+	printf '%s\n' '{"id":"a"}' >none.jsonl
+	: >empty.jsonl
+	for f in dup:"dup.jsonl:2: item 'a' is given twice (first at line 1)" \
+		mixed:"mixed.jsonl:2: embedding has 3 values, expected 2" \
+		nan:"nan.jsonl:1: embedding value 2 is not a finite number" \
+		none:"none.jsonl:1: field 'embedding' must be a non-empty array of numbers" \
+		empty:"empty.jsonl: no item vectors"; do
+		run os-search -C d.db --dense "${f%%:*}.jsonl" -o out.jsonl --query x
+		echo "$output"
+		[ "$status" -eq 3 ]
+		[[ "$output" == *"os-search: ${f#*:}"* ]]
+		[ ! -e out.jsonl ]
+	done
+	for bad in "-m t.osm" "--bm25" "--explain" "--with-cot"; do
+		run os-search -C d.db --dense v.jsonl $bad --query x
+		[ "$status" -eq 2 ]
+	done
+	run os-search -C d.db --dense v.jsonl -m t.osm --query x
+	[[ "$output" == *"give -m MODEL or --dense VECTORS, not both"* ]]
 }

@@ -96,3 +96,15 @@ int os_encoder_text_features(const struct os_encoder *e,
 {
 	return os_encoder_features(e, t, vocab_word, (void *)v, f);
 }
+
+int os_encoder_text_vector(const struct os_encoder *e, const struct os_vocab *v,
+			   const struct os_tokens *t, float *out)
+{
+	struct os_features f;
+
+	if (os_encoder_text_features(e, v, t, &f) < 0)
+		return -1;
+	os_encoder_embed(e, &f, out);
+	free(f.id);
+	return 0;
+}

@@ -23,4 +23,9 @@ int os_encoder_text_features(const struct os_encoder *e,
 			     const struct os_vocab *v,
 			     const struct os_tokens *t, struct os_features *f);
 
+/* The vector of a text's tokens (os_encoder_embed of their features),
+ * into out (e->dim floats). Returns 0 or -1 (memory). */
+int os_encoder_text_vector(const struct os_encoder *e, const struct os_vocab *v,
+			   const struct os_tokens *t, float *out);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "jsonl.h"
 
 const char *os_record_id(const cJSON *v, const char *field, char *buf,
@@ -192,6 +193,45 @@ int os_record_relevant(const cJSON *obj, double min_grade,
 			continue; /* its grade decided above */
 		if ((isnan(min_grade) || 1 >= min_grade) && (rc = fn(ctx, id)) != 0)
 			return rc;
+	}
+	return 0;
+}
+
+int os_record_embedding(const cJSON *obj, float **x, size_t *cap, size_t row,
+			size_t *dim, struct os_error *err)
+{
+	const cJSON *emb = cJSON_GetObjectItemCaseSensitive(obj, "embedding");
+	const cJSON *v;
+	size_t n = 0, k = 0;
+	float *grown;
+
+	if (!cJSON_IsArray(emb) || !(n = (size_t)cJSON_GetArraySize(emb))) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'embedding' must be a non-empty array of numbers");
+		return -1;
+	}
+	if (!*dim)
+		*dim = n;
+	if (n != *dim) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "embedding has %zu values, expected %zu", n, *dim);
+		return -1;
+	}
+	if (!(grown = os_grow(*x, cap, (row + 1) * n, sizeof *grown, 1024 * n))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	*x = grown;
+	cJSON_ArrayForEach(v, emb)
+	{
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+		    fabs(v->valuedouble) > 3.4e38) {
+			os_error_set(err, OS_EXIT_BAD_INPUT,
+				     "embedding value %zu is not a finite number",
+				     k + 1);
+			return -1;
+		}
+		grown[row * n + k++] = (float)v->valuedouble;
 	}
 	return 0;
 }

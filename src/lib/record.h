@@ -37,6 +37,14 @@ int os_record_relevant(const cJSON *obj, double min_grade,
 		       int (*fn)(void *ctx, const char *id), void *ctx,
 		       struct os_error *err);
 
+/* Appends a record's "embedding" (a non-empty array of finite numbers)
+ * as row `row` of the matrix *x (capacity *cap floats, grown with
+ * os_grow; the caller frees it), of *dim values (set from the first row
+ * when 0). Returns 0, or -1 with err: status 3 for a missing or bad vector
+ * or one of another dimension, 1 when out of memory. */
+int os_record_embedding(const cJSON *obj, float **x, size_t *cap, size_t row,
+			size_t *dim, struct os_error *err);
+
 /* The longest id accepted, with its NUL. */
 #define OS_RECORD_ID_MAX 1024
 
