@@ -53,6 +53,7 @@ void os_decoder_release(struct os_decoder *d)
 	free(d->score);
 	free(d->score2);
 	free(d->cand);
+	free(d->pick);
 	memset(d, 0, sizeof *d);
 }
 
@@ -373,17 +374,61 @@ static void reorder(struct os_decoder *d, const struct os_cand *c, size_t n,
 	t = d->vb, d->vb = d->vb2, d->vb2 = t;
 }
 
-long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
-		       uint32_t text, uint32_t len, size_t beam, size_t k,
-		       struct os_hit *hits, struct os_trace *trace)
+/* Draws each sample's next code from the `n` candidates of `nb` beams: at
+ * the first level (one beam, the prompt) `width` draws, after that one
+ * draw from each sample's own candidates, each code with a probability
+ * proportional to exp(logp / temperature). The draws go to the front of
+ * d->cand in sample order. Returns how many, or -1 (memory). */
+static long select_sample(struct os_decoder *d, size_t n, size_t nb,
+			  size_t width, const struct os_sampling *how)
+{
+	struct os_cand *pick = os_grow(d->pick, &d->pick_cap, width,
+				       sizeof *d->pick, 64);
+	size_t lo = 0, drawn = 0;
+
+	if (!pick)
+		return -1;
+	d->pick = pick;
+	for (size_t b = 0; b < nb; b++) {
+		size_t hi = lo, draws = nb == 1 ? width : 1;
+		double best = -INFINITY;
+
+		while (hi < n && d->cand[hi].beam == b)
+			best = fmax(best, d->cand[hi++].logp);
+		for (size_t r = 0; r < draws && hi > lo; r++) {
+			double total = 0, u;
+			size_t j = lo;
+
+			for (size_t i = lo; i < hi; i++)
+				total += exp((d->cand[i].logp - best) / how->temperature);
+			u = os_rng_uniform(how->rng) * total;
+			for (; j + 1 < hi; j++) {
+				u -= exp((d->cand[j].logp - best) / how->temperature);
+				if (u < 0)
+					break;
+			}
+			pick[drawn++] = d->cand[j];
+		}
+		lo = hi;
+	}
+	memcpy(d->cand, pick, drawn * sizeof *pick);
+	return (long)drawn;
+}
+
+/* Runs the levels for [text, text + len) of `pool` with up to `width`
+ * beams, kept by score, or drawn when `how` is given; the last level's
+ * are left in d->cand. Returns their number, or -1 (memory). */
+static long decode(struct os_decoder *d, const struct os_text_pool *pool,
+		   uint32_t text, uint32_t len, size_t width,
+		   const struct os_sampling *how, struct os_trace *trace)
 {
 	const struct os_model_config *cfg = &d->m->cfg;
 	const struct os_sidindex *s = d->index;
 	size_t V = cfg->levels, nb = 1, max = os_sequence_max_text(cfg);
 	long plen;
 
-	if (beam > d->beam)
-		beam = d->beam;
+	if (width > d->beam)
+		width = d->beam;
 	if (len > max)
 		len = (uint32_t)max;
 	if (trace) {
@@ -400,27 +445,23 @@ long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
 	d->score[0] = 0;
 	d->row[0] = 0;
 	for (size_t level = 0;; level++) {
-		long n = candidates(d, nb, level);
-		size_t kept, rows;
+		long n = candidates(d, nb, level), kept;
+		size_t rows;
 
 		if (n < 0)
 			return -1;
-		kept = select_best(d->cand, (size_t)n, beam);
-		if (trace && trace_level(trace, level, d->cand, kept) < 0)
+		kept = how ? select_sample(d, (size_t)n, nb, width, how)
+			   : (long)select_best(d->cand, (size_t)n, width);
+		if (kept < 0 ||
+		    (trace && trace_level(trace, level, d->cand, (size_t)kept) < 0))
 			return -1;
-		if (level + 1 == V) {
-			size_t out = kept < k ? kept : k;
-
-			for (size_t i = 0; i < out; i++)
-				hits[i] = (struct os_hit){s->item[d->cand[i].node],
-							  d->cand[i].score};
-			return (long)out;
-		}
-		reorder(d, d->cand, kept, level);
+		if (level + 1 == V)
+			return kept;
+		reorder(d, d->cand, (size_t)kept, level);
 		/* feed each beam's code; before the last level only the beams
 		 * with a choice to make, since no later level needs the keys */
 		rows = 0;
-		for (size_t i = 0; i < kept; i++) {
+		for (size_t i = 0; i < (size_t)kept; i++) {
 			d->node[i] = d->cand[i].node;
 			d->score[i] = d->cand[i].score;
 			if (level + 2 == V && s->count[d->node[i]] == 1)
@@ -433,10 +474,38 @@ long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
 			d->ngram_off[rows + 1] = d->ngram_off[rows] = 0;
 			rows++;
 		}
-		nb = kept;
+		nb = (size_t)kept;
 		if (rows == 0)
 			continue;
 		run_layers(d, rows, (size_t)plen, level);
 		heads(d, 0, rows, level + 1);
 	}
+}
+
+/* The items of the first n of d->cand, into hits. */
+static long write_hits(const struct os_decoder *d, size_t n,
+		       struct os_hit *hits)
+{
+	for (size_t i = 0; i < n; i++)
+		hits[i] = (struct os_hit){d->index->item[d->cand[i].node],
+					  d->cand[i].score};
+	return (long)n;
+}
+
+long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
+		       uint32_t text, uint32_t len, size_t beam, size_t k,
+		       struct os_hit *hits, struct os_trace *trace)
+{
+	long kept = decode(d, pool, text, len, beam, NULL, trace);
+
+	return kept < 0 ? -1 : write_hits(d, (size_t)kept < k ? (size_t)kept : k, hits);
+}
+
+long os_decoder_sample(struct os_decoder *d, const struct os_text_pool *pool,
+		       uint32_t text, uint32_t len, size_t n,
+		       const struct os_sampling *how, struct os_hit *hits)
+{
+	long drawn = decode(d, pool, text, len, n, how, NULL);
+
+	return drawn < 0 ? -1 : write_hits(d, (size_t)drawn, hits);
 }

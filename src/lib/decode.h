@@ -12,6 +12,9 @@
  * disambiguation code, which most items do not need) only the other beams
  * run through the model.
  *
+ * Sampling (os_decoder_sample, for preference alignment) runs the same
+ * levels, drawing each sample's next code instead of keeping the best.
+ *
  * A decoder holds one thread's caches and scratch; it borrows the model
  * and the index, which must outlive it. */
 #ifndef OS_DECODE_H
@@ -21,6 +24,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "rng.h"
 #include "sequence.h"
 #include "sidindex.h"
 
@@ -66,8 +70,8 @@ struct os_decoder {
 	uint32_t *slot; /* (beam) the beam of each row fed to the model */
 	uint32_t *row;  /* (beam) each beam's row of logits */
 	double *score, *score2;
-	struct os_cand *cand;
-	size_t cand_cap;
+	struct os_cand *cand, *pick; /* candidates; the draws of a level */
+	size_t cand_cap, pick_cap;
 };
 
 /* Prepares a decoder for beams of up to `beam`. Returns 0 or -1 (memory). */
@@ -82,5 +86,21 @@ void os_decoder_release(struct os_decoder *d);
 long os_decoder_search(struct os_decoder *d, const struct os_text_pool *pool,
 		       uint32_t text, uint32_t len, size_t beam, size_t k,
 		       struct os_hit *hits, struct os_trace *trace);
+
+/* How os_decoder_sample() draws: the temperature (> 0) of the allowed
+ * codes' distribution, and the generator (borrowed). */
+struct os_sampling {
+	double temperature;
+	struct os_rng *rng;
+};
+
+/* Draws n SIDs (n at most the decoder's beams) for the text, code by code,
+ * each code from the distribution over the codes the trie allows after
+ * the sample's prefix (tempered); writes their items and log-probabilities
+ * (untempered) to hits, in the order drawn (an item may come more than
+ * once). Returns n, or -1 (memory). */
+long os_decoder_sample(struct os_decoder *d, const struct os_text_pool *pool,
+		       uint32_t text, uint32_t len, size_t n,
+		       const struct os_sampling *how, struct os_hit *hits);
 
 #endif

@@ -8,24 +8,10 @@
 #include <math.h>
 #include <string.h>
 
-/* The log of the softmax's normalizer: log sum_j exp(z_j / tau). Then
- * log softmax(z / tau)_j = z_j / tau - lse. */
-static double log_sum_exp(const os_real *z, size_t k, double tau)
-{
-	double max = -INFINITY, sum = 0;
-
-	for (size_t j = 0; j < k; j++)
-		if (z[j] / tau > max)
-			max = z[j] / tau;
-	for (size_t j = 0; j < k; j++)
-		sum += exp(z[j] / tau - max);
-	return max + log(sum);
-}
-
 double os_distill_kl(const os_real *zt, const os_real *zs, size_t k,
 		     double tau, double weight, os_real *dzs)
 {
-	double lse_t = log_sum_exp(zt, k, tau), lse_s = log_sum_exp(zs, k, tau);
+	double lse_t = os_nn_log_sum_exp(zt, k, tau), lse_s = os_nn_log_sum_exp(zs, k, tau);
 	double kl = 0;
 
 	for (size_t j = 0; j < k; j++) {
@@ -42,7 +28,7 @@ double os_distill_kl(const os_real *zt, const os_real *zs, size_t k,
 double os_distill_sym_kl(const os_real *z1, const os_real *z2, size_t k,
 			 double weight, os_real *dz1, os_real *dz2)
 {
-	double lse1 = log_sum_exp(z1, k, 1), lse2 = log_sum_exp(z2, k, 1);
+	double lse1 = os_nn_log_sum_exp(z1, k, 1), lse2 = os_nn_log_sum_exp(z2, k, 1);
 	double kl12 = 0, kl21 = 0;
 
 	for (size_t j = 0; j < k; j++) {
@@ -68,7 +54,7 @@ double os_distill_sym_kl(const os_real *z1, const os_real *z2, size_t k,
 double os_distill_focal(const os_real *z, size_t k, uint32_t y, double alpha,
 			double gamma, double weight, os_real *dz)
 {
-	double lse = log_sum_exp(z, k, 1), logq = z[y] - lse, q = exp(logq);
+	double lse = os_nn_log_sum_exp(z, k, 1), logq = z[y] - lse, q = exp(logq);
 	/* FL(q) = -alpha (1-q)^gamma log q; dFL/dq, then dq/dz_j =
 	 * q (delta_jy - p_j) */
 	double dq = alpha * (gamma * pow(1 - q, gamma - 1) * logq -

@@ -425,3 +425,15 @@ void os_nn_softmax_xent_backward(os_real *dlogits, const os_real *dloss,
 			d[j] += dloss[i] * (p[j] - (j == target[i]));
 	}
 }
+
+double os_nn_log_sum_exp(const os_real *z, size_t k, double tau)
+{
+	double max = -INFINITY, sum = 0;
+
+	for (size_t j = 0; j < k; j++)
+		if (z[j] / tau > max)
+			max = z[j] / tau;
+	for (size_t j = 0; j < k; j++)
+		sum += exp(z[j] / tau - max);
+	return max + log(sum);
+}

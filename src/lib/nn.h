@@ -32,6 +32,11 @@ void os_nn_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 		os_real alpha, const os_real *a, size_t lda, const os_real *b,
 		size_t ldb, os_real beta, os_real *c, size_t ldc);
 
+/* The log of a softmax's normalizer, log sum_j exp(z_j / tau) (k values,
+ * the largest subtracted first, summed in double); then log softmax(z /
+ * tau)_j = z_j / tau - lse. */
+double os_nn_log_sum_exp(const os_real *z, size_t k, double tau);
+
 /* Token embedding: out[i] = wte[ids[i]] + wpe[pos[i]] + the mean of the
  * n-gram rows wng[ngram[ngram_off[i] .. ngram_off[i+1])] (none: no term).
  * out (N,C); wte (*,C); wpe (*,C); wng (*,C). */

@@ -4,7 +4,8 @@
  * combination, an item's score must equal the log-probability that
  * os_model_forward() gives its SID; when the beam holds every item, the
  * probabilities of all items must sum to 1; every result must be a
- * distinct catalog item, best first. Pseudo-queries drawn from a text.
+ * distinct catalog item, best first. Sampling SIDs code by code.
+ * Pseudo-queries drawn from a text.
  * Also the model file: a saved model
  * loads bit for bit, and a truncated or flipped file is refused. */
 #include "config.h"
@@ -170,6 +171,74 @@ static void test_search(void)
 	os_model_release(&m);
 }
 
+/* Sampling: every draw a catalog item with the search's log-probability;
+ * at temperature 1 the items come as often as their probabilities say, at
+ * a temperature near 0 always the same item. */
+static void test_draw(void)
+{
+	struct os_model_config cfg = toy_config();
+	struct os_model m;
+	struct os_sidindex s;
+	struct os_text_pool pool;
+	struct os_decoder d;
+	struct os_hit hits[ITEMS], draws[8];
+	struct os_tokens t;
+	struct os_vocab vocab;
+	struct os_rng rng;
+	struct os_sampling how = {1, &rng};
+	double p[ITEMS] = {0}, seen[ITEMS] = {0}, tv = 0, worst = 0;
+	uint32_t start, best, greedy;
+	long n, rounds = 2000, same = 0;
+
+	os_model_init(&m, &cfg, 7);
+	/* spread out, so that several items are likely */
+	for (size_t i = 0; i < m.nparams; i++)
+		m.params[i] *= 4;
+	toy_index(&s, 0);
+	os_text_pool_init(&pool);
+	os_tokens_init(&t);
+	os_vocab_init(&vocab);
+	os_rng_seed(&rng, 5);
+	os_tokenize(&t, "red cordless drill", 18);
+	os_text_pool_add(&pool, &cfg, &vocab, &t, 8, &start);
+	os_decoder_init(&d, &m, &s, ITEMS);
+	n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, ITEMS, ITEMS, hits, NULL);
+	for (long i = 0; i < n; i++)
+		p[hits[i].item] = hits[i].score;
+	best = hits[0].item;
+	for (long r = 0; r < rounds; r++) {
+		n = os_decoder_sample(&d, &pool, start, (uint32_t)t.n, 8, &how, draws);
+		for (long i = 0; i < n; i++) {
+			seen[draws[i].item] += 1.0 / (8.0 * (double)rounds);
+			worst = fmax(worst, fabs(draws[i].score - p[draws[i].item]));
+		}
+	}
+	for (size_t i = 0; i < ITEMS; i++)
+		tv += fabs(seen[i] - exp(p[i])) / 2;
+	printf("# best item p %.3f, total variation %.4f, largest |draw - search| %g\n",
+	       exp(p[best]), tv, worst);
+	is_long(n, 8, "a draw gives as many SIDs as asked");
+	ok(worst < 1e-9, "a drawn item's score is its log-probability");
+	ok(tv < 0.03, "at temperature 1 the items come as their probabilities say");
+	/* near 0 each level takes its likeliest allowed code: one path */
+	how.temperature = 0.005;
+	greedy = draws[0].item;
+	for (long r = 0; r < 100; r++) {
+		n = os_decoder_sample(&d, &pool, start, (uint32_t)t.n, 8, &how, draws);
+		if (r == 0)
+			greedy = draws[0].item;
+		for (long i = 0; i < n; i++)
+			same += draws[i].item == greedy;
+	}
+	ok(same == 800, "at a temperature near 0 every draw takes the same path");
+	os_decoder_release(&d);
+	os_vocab_release(&vocab);
+	os_tokens_release(&t);
+	os_text_pool_release(&pool);
+	os_sidindex_release(&s);
+	os_model_release(&m);
+}
+
 /* Pseudo-queries: k tokens of a text, in order, every subset as likely,
  * each token with its own n-grams. */
 static void test_sample(void)
@@ -301,6 +370,7 @@ int main(void)
 {
 	test_trie();
 	test_search();
+	test_draw();
 	test_sample();
 	test_model_file();
 	return tap_done();

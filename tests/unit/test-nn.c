@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/align.h"
 #include "lib/distill.h"
 #include "lib/matmul.h"
 #include "lib/model.h"
@@ -312,6 +313,81 @@ static void test_distill_terms(void)
 	   "FGM moves each sequence by eps along its gradient");
 }
 
+/* TPMA-GRPO's terms on logits of OC codes: the policy's are `inp`, the
+ * reference's aux1. */
+static double align_adv;
+
+static double policy_loss(void)
+{
+	os_real d[OC] = {0};
+
+	return os_align_policy(inp, OC, 2, align_adv, 0.9, d);
+}
+
+static double align_kl_loss(void)
+{
+	os_real d[OC] = {0};
+
+	return os_align_kl(inp, aux1, OC, 0.3, d);
+}
+
+static void test_align_terms(void)
+{
+	os_real d[OC] = {0}, same[OC];
+	char name[64];
+
+	inp = randoms(OC, 2);
+	aux1 = randoms(OC, 2);
+	for (int i = 0; i < 2; i++) {
+		align_adv = i ? -1.7 : 0.6;
+		memset(d, 0, sizeof d);
+		os_align_policy(inp, OC, 2, align_adv, 0.9, d);
+		snprintf(name, sizeof name, "policy term, advantage %g", align_adv);
+		check(name, worst_error(inp, d, OC, policy_loss));
+	}
+	memset(d, 0, sizeof d);
+	os_align_kl(inp, aux1, OC, 0.3, d);
+	check("KL(policy || reference)", worst_error(inp, d, OC, align_kl_loss));
+	memcpy(same, inp, sizeof same);
+	memset(d, 0, sizeof d);
+	ok(fabs(os_align_kl(inp, same, OC, 1, d)) < 1e-15 && fabs(d[0]) < 1e-15,
+	   "KL of the policy to itself is 0, and so is its gradient");
+	free(inp), free(aux1);
+}
+
+/* A group worked by hand: four samples of three codes, rewards 4, 2, 0, 2.
+ * Position 0: prefixes (0) and (1) are worth 3 and 1 against 2 for all:
+ * differences +1 +1 -1 -1, spread 1, weight 2. Position 1: each prefix is
+ * its sample's reward against 3, 3, 1, 1: +1 -1 -1 +1, spread 1, weight
+ * 1; C and D follow no clicked SID past their first code, so gate 0.5.
+ * Position 2 adds nothing (and weighs 0). */
+static void test_align_advantages(void)
+{
+	static const uint32_t codes[4 * 3] = {0, 1, 0, 0, 2, 0, 1, 0, 0, 1, 2, 0};
+	static const double reward[4] = {4, 2, 0, 2};
+	static const size_t match[4] = {3, 1, 0, 0};
+	static const double want[4 * 3] = {2, 1, 0, 2, -1, 0, -2, -0.5, 0, -2, 0.5, 0};
+	static const double want5[5] = {2, 2, 1, 1, 0}, want4[4] = {2, 2, 1, 0};
+	double adv[4 * 3], worst = 0;
+	int weights = os_align_position_weight(0, 1) == 2;
+
+	os_align_advantages(codes, reward, 4, 3, match, 0.5, adv);
+	for (size_t i = 0; i < 12; i++)
+		worst = fmax(worst, fabs(adv[i] - want[i]));
+	ok(worst < 1e-12, "the advantages of a group are the hand-computed ones");
+	for (size_t t = 0; t < 5; t++)
+		weights &= os_align_position_weight(t, 5) == want5[t];
+	for (size_t t = 0; t < 4; t++)
+		weights &= os_align_position_weight(t, 4) == want4[t];
+	ok(weights, "position weights [2,2,1,1,0], scaled to 4 codes [2,2,1,0]");
+	os_align_advantages(codes, (const double[4]){1, 1, 1, 1}, 4, 3, NULL, 0.5,
+			    adv);
+	worst = 0;
+	for (size_t i = 0; i < 12; i++)
+		worst = fmax(worst, fabs(adv[i]));
+	ok(worst == 0, "equal rewards give no advantage");
+}
+
 /* os_distill_logit_terms on a batch of 2 students, their second pass
  * and 1 teacher (of student 1), 2 levels of 3 and 4 codes: the gradient
  * of KD + R-Drop + focal wrt every student logit against finite
@@ -563,6 +639,8 @@ int main(void)
 	test_embed();
 	test_distill_terms();
 	test_distill_batch();
+	test_align_terms();
+	test_align_advantages();
 	test_model(0, 0);
 	test_model(0.25, 0);
 	test_model(0.25, 1);
