@@ -2,7 +2,8 @@
 /* os-distill-step.c: one training step of os-distill (see os-distill.h):
  * the step's examples in the epoch's order, then an sft pass, or a
  * distillation pass (students twice, teachers, KD and R-Drop on the
- * logits) followed by FGM's pass, then clipping and AdamW. */
+ * logits) followed by FGM's pass, or an alignment pass
+ * (os-distill-align.c), then clipping and AdamW. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -30,6 +31,21 @@ static void shuffle(struct trainer *t, long epoch)
 	t->order_epoch = epoch;
 }
 
+/* The examples of this step: t->order[*first, *first + n), n returned. */
+static size_t step_range(struct trainer *t, size_t *first)
+{
+	long epoch = t->step / t->steps_per_epoch;
+	size_t last;
+
+	*first = (size_t)(t->step % t->steps_per_epoch) * (size_t)t->p->batch;
+	last = *first + (size_t)t->p->batch;
+	if (epoch != t->order_epoch)
+		shuffle(t, epoch);
+	if (last > t->d->nex)
+		last = t->d->nex;
+	return last - *first;
+}
+
 /* The longest pseudo-query drawn from a title, in tokens. */
 #define PSEUDO_MAX 5
 
@@ -38,16 +54,10 @@ static void shuffle(struct trainer *t, long epoch)
 static long pick_examples(struct trainer *t)
 {
 	const struct plan *p = t->p;
-	long epoch = t->step / t->steps_per_epoch;
-	size_t first =
-	    (size_t)(t->step % t->steps_per_epoch) * (size_t)p->batch;
-	size_t last = first + (size_t)p->batch;
+	size_t first, last = step_range(t, &first);
 	struct os_rng rng;
 
-	if (epoch != t->order_epoch)
-		shuffle(t, epoch);
-	if (last > t->d->nex)
-		last = t->d->nex;
+	last += first;
 	os_text_pool_clear(&t->views);
 	os_rng_seed(&rng, p->seed * 0x9e3779b97f4a7c15ULL + (uint64_t)t->step);
 	for (size_t i = first; i < last; i++) {
@@ -180,17 +190,33 @@ static int distill_pass(struct trainer *t, size_t n, double *loss)
 	return 0;
 }
 
+/* This step's pass of the stage; the number of examples, or -1 (memory). */
+static long stage_pass(struct trainer *t, double *loss)
+{
+	size_t first;
+	long n;
+
+	if (t->p->stage == STAGE_ALIGN) {
+		n = (long)step_range(t, &first);
+		return align_pass(t, t->order + first, (size_t)n, loss) < 0 ? -1 : n;
+	}
+	if ((n = pick_examples(t)) < 0)
+		return -1;
+	if ((t->p->stage == STAGE_DISTILL ? distill_pass(t, (size_t)n, loss)
+					   : sft_pass(t, (size_t)n, loss)) < 0)
+		return -1;
+	return n;
+}
+
 /* One step: this step's examples, forward and backward, AdamW. */
 int train_step(struct trainer *t, double *loss, double *lr, double *norm,
 		      struct os_error *err)
 {
 	const struct plan *p = t->p;
-	long n = pick_examples(t);
+	long n;
 
 	os_model_zero_grad(&t->m);
-	if (n < 0 || (p->stage == STAGE_DISTILL
-			      ? distill_pass(t, (size_t)n, loss)
-			      : sft_pass(t, (size_t)n, loss)) < 0)
+	if ((n = stage_pass(t, loss)) < 0)
 		goto oom;
 	*norm = os_model_clip_grad(&t->m, p->clip);
 	*lr = os_lr_schedule(p->lr, t->step, p->warmup, t->total, p->min_lr);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* os-distill: trains the generative model that turns a query into the SID
- * of the right item (see os-distill(1)): sft, and self-distillation from a
- * teacher that reads the query's CoT keywords. Options, the plan, the
- * training loop, checkpoints and progress here; the examples in
- * os-distill-data.c, a step in os-distill-step.c; the model is in
- * libonesearch (model.c, nn.c) and so are the distillation terms
- * (distill.c). */
+ * of the right item (see os-distill(1)): sft, self-distillation from a
+ * teacher that reads the query's CoT keywords, and preference alignment
+ * on behaviour feedback. Options, the plan, the training loop,
+ * checkpoints and progress here; the examples in os-distill-data.c, a
+ * step in os-distill-step.c, alignment in os-distill-align.c; the model
+ * is in libonesearch (model.c, nn.c) and so are the distillation and
+ * alignment terms (distill.c, align.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/align.h"
 #include "lib/lines.h"
 #include "lib/matmul.h"
 #include "lib/model_io.h"
@@ -59,6 +61,15 @@ enum {
 	OPT_VALID,
 	OPT_VALID_EVERY,
 	OPT_BEAM,
+	OPT_GROUP,
+	OPT_SAMPLE_TEMPERATURE,
+	OPT_REWARD_RELEVANCE,
+	OPT_REWARD_BEHAVIOUR,
+	OPT_REWARD_OVERLAP,
+	OPT_BETA,
+	OPT_SFT_WEIGHT,
+	OPT_GATE,
+	OPT_POSITION_WEIGHTS,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +111,15 @@ static const struct option long_options[] = {
     {"valid", required_argument, NULL, OPT_VALID},
     {"valid-every", required_argument, NULL, OPT_VALID_EVERY},
     {"beam", required_argument, NULL, OPT_BEAM},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"sample-temperature", required_argument, NULL, OPT_SAMPLE_TEMPERATURE},
+    {"reward-relevance", required_argument, NULL, OPT_REWARD_RELEVANCE},
+    {"reward-behaviour", required_argument, NULL, OPT_REWARD_BEHAVIOUR},
+    {"reward-overlap", required_argument, NULL, OPT_REWARD_OVERLAP},
+    {"beta", required_argument, NULL, OPT_BETA},
+    {"sft-weight", required_argument, NULL, OPT_SFT_WEIGHT},
+    {"gate", required_argument, NULL, OPT_GATE},
+    {"position-weights", required_argument, NULL, OPT_POSITION_WEIGHTS},
     OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -114,15 +134,18 @@ Train the generative model: a transformer that reads a query and writes\n\
 the semantic ID of the item it wants. Every catalog item's title is an\n\
 example of its own SID; every query record of the FILEs (\"query\", with\n\
 \"relevant\" and/or \"graded\") is an example of each relevant item's SID.\n\
+With --stage align the FILEs hold feedback records instead (\"query\",\n\
+\"item\", \"click\", \"order\", \"relevance\"; \"qid\" groups a query's).\n\
 With no FILE, or when FILE is -, read standard input (from /dev/null the\n\
 model learns the titles alone).\n\
 \n\
   -C, --catalog=FILE        the catalog, with SIDs (default: $OS_CATALOG)\n\
   -o, --output=MODEL        write the model to MODEL (whole or not at all)\n\
-      --stage=STAGE         sft (cross-entropy on the SID codes) or distill\n\
+      --stage=STAGE         sft (cross-entropy on the SID codes), distill\n\
                             (a teacher that also reads the records' \"cot\"\n\
                             keywords, from os-cot, teaches the student that\n\
-                            reads the query alone)\n\
+                            reads the query alone) or align (TPMA-GRPO on\n\
+                            behaviour feedback, from --init)\n\
       --init=MODEL          start from this model (its shape) instead of\n\
                             random weights\n\
 Distillation (--stage distill):\n\
@@ -136,6 +159,21 @@ Distillation (--stage distill):\n\
       --focal               the student's loss is the focal loss\n\
       --focal-alpha=A       its alpha (default 2)\n\
       --focal-gamma=G       its gamma, at least 1 (default 3)\n\
+Alignment (--stage align; --batch counts queries):\n\
+      --group=N             SIDs sampled a query (default 8)\n\
+      --sample-temperature=T  of the sampling (default 1)\n\
+      --reward-relevance=W  weight of the item's relevance, 0-3 (default 1)\n\
+      --reward-behaviour=W  weight of its behaviour: order 4, click 3\n\
+                            (default 1)\n\
+      --reward-overlap=W    weight of the share of its SID that a clicked\n\
+                            or ordered item's begins with (default 1)\n\
+      --beta=B              weight of KL(policy || reference) (default 0.04)\n\
+      --sft-weight=W        weight of the clicked and ordered items'\n\
+                            cross-entropy (default 0.1)\n\
+      --gate=X              advantages after a sample leaves every clicked\n\
+                            SID are multiplied by X (default 0.5)\n\
+      --position-weights=LIST  five weights of a five-code SID's positions,\n\
+                            scaled to the SID's length (default 2,2,1,1,0)\n\
 Model:\n\
       --layers=N            transformer blocks (default 4)\n\
       --dim=N               width (default 256)\n\
@@ -211,6 +249,31 @@ static void plan_default(struct plan *p)
 						 .focal_alpha = 2,
 						 .focal_gamma = 3};
 	p->fgm = 0.05;
+	p->align = (struct align_plan){.group = 8, .temperature = 1,
+				       .w_rel = 1, .w_beh = 1, .w_overlap = 1,
+				       .beta = 0.04, .sft = 0.1, .gate = 0.5,
+				       .pos = OS_ALIGN_POSITION_WEIGHTS};
+}
+
+/* --position-weights: five numbers >= 0, comma-separated. */
+static int position_weights(const char *arg, double *out)
+{
+	const char *s = arg;
+
+	for (int i = 0; i < 5; i++) {
+		char *end;
+
+		out[i] = strtod(s, &end);
+		if (end == s || !(out[i] >= 0) || out[i] > 1e6 ||
+		    *end != (i < 4 ? ',' : '\0')) {
+			os_cli_warn("invalid --position-weights '%s' (five "
+				    "numbers >= 0, e.g. 2,2,1,1,0)",
+				    arg);
+			return -1;
+		}
+		s = end + 1;
+	}
+	return 0;
 }
 
 static int size_option(const char *name, const char *arg, long min, long max,
@@ -257,9 +320,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 				p->stage = STAGE_SFT;
 			else if (strcmp(optarg, "distill") == 0)
 				p->stage = STAGE_DISTILL;
+			else if (strcmp(optarg, "align") == 0)
+				p->stage = STAGE_ALIGN;
 			else {
 				os_cli_warn("unknown --stage '%s' (known: sft, "
-					    "distill)",
+					    "distill, align)",
 					    optarg);
 				return -1;
 			}
@@ -395,6 +460,41 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_long("--beam", optarg, 1, 4096,
 					       &o->beam);
 			break;
+		case OPT_GROUP:
+			rc = os_cli_parse_long("--group", optarg, 2, 4096,
+					       &p->align.group);
+			break;
+		case OPT_SAMPLE_TEMPERATURE:
+			rc = os_cli_parse_double("--sample-temperature", optarg,
+						 0.01, 100, &p->align.temperature);
+			break;
+		case OPT_REWARD_RELEVANCE:
+			rc = os_cli_parse_double("--reward-relevance", optarg,
+						 0, 1e3, &p->align.w_rel);
+			break;
+		case OPT_REWARD_BEHAVIOUR:
+			rc = os_cli_parse_double("--reward-behaviour", optarg,
+						 0, 1e3, &p->align.w_beh);
+			break;
+		case OPT_REWARD_OVERLAP:
+			rc = os_cli_parse_double("--reward-overlap", optarg, 0,
+						 1e3, &p->align.w_overlap);
+			break;
+		case OPT_BETA:
+			rc = os_cli_parse_double("--beta", optarg, 0, 1e3,
+						 &p->align.beta);
+			break;
+		case OPT_SFT_WEIGHT:
+			rc = os_cli_parse_double("--sft-weight", optarg, 0, 1e3,
+						 &p->align.sft);
+			break;
+		case OPT_GATE:
+			rc = os_cli_parse_double("--gate", optarg, 0, 1,
+						 &p->align.gate);
+			break;
+		case OPT_POSITION_WEIGHTS:
+			rc = position_weights(optarg, p->align.pos);
+			break;
 		default:
 			return os_cli_standard_option(c, argv, help) > 0 ? 1
 									 : -1;
@@ -411,6 +511,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no model file: give -o MODEL");
 		return -1;
 	}
+	if (p->stage == STAGE_ALIGN && !o->init) {
+		os_cli_warn("--stage align needs --init MODEL (the model to "
+			    "align, and its frozen reference)");
+		return -1;
+	}
 	if (p->cfg.dim % p->cfg.heads) {
 		os_cli_warn("--dim (%zu) must be a multiple of --heads (%zu)",
 			    p->cfg.dim, p->cfg.heads);
@@ -425,7 +530,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* The settings that decide a run, all but the last compared on --resume
  * (the last is the step reached). */
-enum { PLAN_KEYS = 24 };
+enum { PLAN_KEYS = 33 };
 
 static void plan_settings(const struct plan *p, const struct data *d, long step,
 			  const char **kv, char text[][64])
@@ -439,7 +544,10 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 		kv[2 * n + 1] = text[n];                                     \
 		n++;                                                         \
 	} while (0)
-	SET("stage", "%s", p->stage == STAGE_DISTILL ? "distill" : "sft");
+	SET("stage", "%s",
+	    p->stage == STAGE_DISTILL ? "distill"
+	    : p->stage == STAGE_ALIGN ? "align"
+				      : "sft");
 	SET("epochs", "%ld", p->epochs);
 	SET("steps", "%ld", p->steps);
 	SET("batch", "%ld", p->batch);
@@ -460,6 +568,16 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 	SET("focal", "%d", p->distill.focal);
 	SET("focal_alpha", "%.17g", p->distill.focal_alpha);
 	SET("focal_gamma", "%.17g", p->distill.focal_gamma);
+	SET("group", "%ld", p->align.group);
+	SET("sample_temperature", "%.17g", p->align.temperature);
+	SET("reward_relevance", "%.17g", p->align.w_rel);
+	SET("reward_behaviour", "%.17g", p->align.w_beh);
+	SET("reward_overlap", "%.17g", p->align.w_overlap);
+	SET("beta", "%.17g", p->align.beta);
+	SET("sft_weight", "%.17g", p->align.sft);
+	SET("gate", "%.17g", p->align.gate);
+	SET("position_weights", "%.4g,%.4g,%.4g,%.4g,%.4g", p->align.pos[0],
+	    p->align.pos[1], p->align.pos[2], p->align.pos[3], p->align.pos[4]);
 	SET("seed", "%llu", (unsigned long long)p->seed);
 	SET("data_fingerprint", "%016llx", (unsigned long long)d->fingerprint);
 	SET("step", "%ld", step);
@@ -525,6 +643,15 @@ static void log_step(struct trainer *t, double loss, double lr, double norm)
 			"\"rdrop\":%.6g,\"fgm\":%.6g,\"focal\":%.6g,",
 			t->terms.ce_student, t->terms.ce_teacher, t->terms.kd,
 			t->terms.rdrop, t->terms.fgm, t->terms.focal);
+	if (t->p->stage == STAGE_ALIGN)
+		fprintf(t->log,
+			"\"reward\":%.6g,\"reward_relevance\":%.6g,"
+			"\"reward_behaviour\":%.6g,\"reward_overlap\":%.6g,"
+			"\"positive_groups\":%.4g,\"policy\":%.6g,\"kl\":%.6g,"
+			"\"sft\":%.6g,",
+			t->aterms.reward, t->aterms.rel, t->aterms.beh,
+			t->aterms.overlap, t->aterms.positive, t->aterms.policy,
+			t->aterms.kl, t->aterms.sft);
 	fprintf(t->log, "\"examples_per_s\":%.1f,\"elapsed\":%.2f}\n", rate,
 		now - t->started);
 }
@@ -654,7 +781,14 @@ static int init_model(struct os_model *m, struct plan *p, const char *path,
 
 static void report(const struct trainer *t, const struct data *d)
 {
-	os_cli_warn("%zu examples an epoch: %zu titles x %ld, %zu pseudo-queries, "
+	if (t->p->stage == STAGE_ALIGN)
+		os_cli_warn("%zu queries with feedback (%ld lines; %ld of "
+			    "items without a SID, ignored), a group of %ld "
+			    "SIDs each",
+			    d->nex, d->fb_lines, d->fb_unknown,
+			    t->p->align.group);
+	else
+		os_cli_warn("%zu examples an epoch: %zu titles x %ld, %zu pseudo-queries, "
 		    "%zu queries giving %zu query-item pairs x %ld",
 		    d->nex, d->items, t->p->item_repeat,
 		    d->items * (size_t)t->p->pseudo, d->queries, d->pairs,
@@ -710,7 +844,8 @@ static int run(struct options *o, struct os_error *err)
 			     os_model_config_check(&p->cfg));
 		goto done;
 	}
-	if (load_data(o, cat, &g, &d, err) < 0)
+	if ((p->stage == STAGE_ALIGN ? load_feedback(o, &g, &d, err)
+				      : load_data(o, cat, &g, &d, err)) < 0)
 		goto done;
 	if (o->valid &&
 	    !(t.valid = os_validator_load(o->valid, (size_t)o->cli.max_line,
@@ -748,6 +883,8 @@ static int run(struct options *o, struct os_error *err)
 		goto done;
 	}
 	strcpy(t.m.fingerprint, g.index.fingerprint);
+	if (p->stage == STAGE_ALIGN && !(t.align = aligner_new(&t, err)))
+		goto done;
 	if (o->log && !(t.log = fopen(o->log, "a"))) {
 		os_error_set(err, OS_EXIT_FAILURE, "cannot open '%s': %s",
 			     o->log, strerror(errno));
@@ -784,6 +921,7 @@ done:
 		rc = -1;
 	}
 	os_validator_free(t.valid);
+	aligner_free(t.align);
 	os_model_release(&t.m);
 	os_batch_release(&t.batch);
 	os_batch_release(&t.fgm_batch);
@@ -797,6 +935,8 @@ done:
 	os_text_pool_release(&d.pool);
 	free(d.ex);
 	free(d.more);
+	free(d.fq);
+	free(d.fb);
 	if (have_g)
 		os_generative_release(&g);
 	os_catalog_close(cat);

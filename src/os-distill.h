@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* os-distill.h: what the files of os-distill share (see os-distill(1)):
  * the plan and options (os-distill.c), the training examples
- * (os-distill-data.c) and the trainer whose steps os-distill-step.c takes.
+ * (os-distill-data.c), the trainer whose steps os-distill-step.c takes,
+ * and preference alignment's feedback and step (os-distill-align.c).
  * Every struct owns what it points to unless a comment says otherwise. */
 #ifndef OS_DISTILL_PROGRAM_H
 #define OS_DISTILL_PROGRAM_H
@@ -17,7 +18,18 @@
 #include "lib/sequence.h"
 #include "lib/validate.h"
 
-enum stage { STAGE_SFT, STAGE_DISTILL };
+enum stage { STAGE_SFT, STAGE_DISTILL, STAGE_ALIGN };
+
+/* Preference alignment (--stage align). */
+struct align_plan {
+	long group;         /* SIDs sampled a query */
+	double temperature; /* of the sampling */
+	double w_rel, w_beh, w_overlap; /* the reward's weights */
+	double beta;        /* weight of KL(policy || reference) */
+	double sft;         /* weight of the clicked items' cross-entropy */
+	double gate;        /* advantage past a departure from the clicks */
+	double pos[5];      /* position weights for five codes */
+};
 
 /* What decides the model and its training: compared on --resume. */
 struct plan {
@@ -27,6 +39,7 @@ struct plan {
 	double lr, min_lr, weight_decay, dropout, clip, min_grade;
 	struct os_distill_weights distill;
 	double fgm; /* FGM's eps, 0: off */
+	struct align_plan align;
 	uint64_t seed;
 };
 
@@ -48,6 +61,19 @@ struct example_more {
 	unsigned char pseudo;          /* a pseudo-query drawn from its text */
 };
 
+/* One item of a query's feedback (--stage align). */
+struct feedback {
+	uint32_t item;   /* in the SID index */
+	float relevance; /* 0-3, 0 when not given */
+	unsigned char click, order;
+};
+
+/* A query of the feedback: its text in the pool, its items' feedback. */
+struct feedback_query {
+	uint32_t text, len;
+	uint32_t first, n; /* its feedback, in data.fb */
+};
+
 struct data {
 	struct os_text_pool pool;
 	struct os_example *ex;
@@ -59,7 +85,21 @@ struct data {
 	long unknown; /* relevant ids not in the catalog */
 	uint64_t
 	    fingerprint; /* of the examples, to refuse a resume on others */
+	/* --stage align: the queries are its examples (nex of them) */
+	struct feedback_query *fq;
+	struct feedback *fb;
+	size_t nfb, fq_cap, fb_cap;
+	long fb_lines, fb_unknown; /* feedback lines; items without a SID */
 };
+
+/* What an alignment step logs. */
+struct align_terms {
+	double reward, rel, beh, overlap; /* means over the samples */
+	double policy, kl, sft;           /* the loss's terms */
+	double positive;                  /* share of groups with a reward */
+};
+
+struct aligner;
 
 /* An example of this step, with the pool its text is in. */
 struct picked {
@@ -85,6 +125,8 @@ struct trainer {
 	size_t logit_grad_cap, delta_cap;
 	uint32_t *teacher_of;
 	struct os_distill_terms terms;
+	struct aligner *align; /* --stage align */
+	struct align_terms aterms;
 	uint32_t *order;  /* this epoch's order of the examples */
 	long order_epoch; /* the epoch `order` is for, -1: none */
 	long step, total, steps_per_epoch;
@@ -102,8 +144,26 @@ struct trainer {
 int load_data(const struct options *o, struct os_catalog *cat,
 	      struct os_generative *g, struct data *d, struct os_error *err);
 
-/* One training step: the step's examples, forward and backward (sft or
- * distill), clipping and AdamW. Returns 0, or -1 with err (memory). */
+/* Reads --stage align's feedback (the options' inputs) into d: one
+ * feedback_query a query (by "qid", else by the query's text), an
+ * example each. Returns 0, or -1 with err (status 3 with file and line). */
+int load_feedback(const struct options *o, struct os_generative *g,
+		  struct data *d, struct os_error *err);
+
+/* Prepares alignment: the reference (a frozen copy of --init), a decoder
+ * a thread. Returns NULL with err. */
+struct aligner *aligner_new(const struct trainer *t, struct os_error *err);
+void aligner_free(struct aligner *a);
+
+/* The alignment pass of one step over the queries order[0..n) of the
+ * data: sampling, rewards, advantages, the policy, KL and SFT terms,
+ * forward and backward. Returns 0 or -1 (memory). */
+int align_pass(struct trainer *t, const uint32_t *order, size_t n,
+	       double *loss);
+
+/* One training step: the step's examples, forward and backward (sft,
+ * distill or align), clipping and AdamW. Returns 0, or -1 with err
+ * (memory). */
 int train_step(struct trainer *t, double *loss, double *lr, double *norm,
 	       struct os_error *err);
 

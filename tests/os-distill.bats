@@ -3,7 +3,8 @@
 # os-distill: a tiny shop learned to 100% Recall@1, the same model for the
 # same seed, --resume after an interrupt giving the model of an
 # uninterrupted run, refusals, bad input, the metrics log; self-distillation
-# from an sft model with a teacher reading CoT keywords.
+# from an sft model with a teacher reading CoT keywords; preference
+# alignment raising the item the feedback rewards.
 
 load helper
 
@@ -137,7 +138,13 @@ PY
 	[[ "$output" == *"no model file: give -o MODEL"* ]]
 	run os-distill -C x.db -o m.osm --stage rl </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown --stage 'rl' (known: sft, distill)"* ]]
+	[[ "$output" == *"unknown --stage 'rl' (known: sft, distill, align)"* ]]
+	run os-distill -C x.db -o m.osm --stage align </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--stage align needs --init MODEL"* ]]
+	run os-distill -C x.db -o m.osm --stage align --init a.osm --position-weights 2,2,1 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --position-weights '2,2,1'"* ]]
 	run os-distill -C x.db -o m.osm --dim 30 --heads 4 </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--dim (30) must be a multiple of --heads (4)"* ]]
@@ -229,4 +236,62 @@ PY
 	run os-distill -C t.db $SMALL --stage distill --steps 400 --kd-weight 0.5 -o d.osm --resume qc.jsonl
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"the checkpoint was made with kd_weight 0.10000000000000001, not 0.5"* ]]
+}
+
+# The log-probability that the model gives item $2 for the query $1.
+score_of() {
+	os-search -C t.db -m "$3" -k 40 --beam 40 --query "$1" |
+		python3 -c 'import json, sys; r = json.load(sys.stdin)["results"]; print([x["score"] for x in r if x["id"] == sys.argv[1]][0])' "$2"
+}
+
+@test "--stage align: the item the feedback rewards rises, every term is logged" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --epochs 60 </dev/null
+	# "rake": bolt green rake (t10) clicked and bought, bolt white rake
+	# (t01) shown and passed over
+	printf '%s\n' '{"qid":"r","query":"rake","item":"t10","click":1,"order":1,"relevance":3}' \
+		'{"qid":"r","query":"rake","item":"t01","click":0,"order":0,"relevance":0}' >fb.jsonl
+	# the policy term alone (no cross-entropy on the clicked item)
+	run os-distill -C t.db -o al.osm --stage align --init sft.osm --batch 1 --group 8 \
+		--sft-weight 0 --steps 25 --lr 0.002 --warmup 0 --dropout 0 --threads 1 \
+		--log al.log fb.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 queries with feedback (2 lines; 0 of items without a SID, ignored), a group of 8 SIDs each"* ]]
+	before=$(score_of rake t10 sft.osm)
+	after=$(score_of rake t10 al.osm)
+	echo "log p(t10 | rake): $before -> $after"
+	python3 -c 'import sys; b, a = map(float, sys.argv[1:]); assert a > b + 0.5, (b, a)' "$before" "$after"
+	python3 - <<'PY'
+import json
+lines = [json.loads(l) for l in open("al.log")]
+for k in ("reward", "reward_relevance", "reward_behaviour", "reward_overlap",
+          "positive_groups", "policy", "kl", "sft"):
+    assert all(k in l for l in lines), k
+assert lines[-1]["reward"] > lines[0]["reward"], (lines[0]["reward"], lines[-1]["reward"])
+assert all(l["kl"] >= 0 for l in lines)
+PY
+	# the same seed, the same aligned model
+	os-distill -q -C t.db -o again.osm --stage align --init sft.osm --batch 1 --group 8 \
+		--sft-weight 0 --steps 25 --lr 0.002 --warmup 0 --dropout 0 --threads 1 fb.jsonl
+	cmp al.osm again.osm
+}
+
+@test "--stage align: bad feedback exits 3 naming its line; no feedback at all is an error" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --epochs 2 </dev/null
+	for bad in '{"query":"rake","item":"t10","click":2}|field '"'"'click'"'"' must be 0 or 1' \
+		'{"query":"rake","item":"t10","relevance":7}|field '"'"'relevance'"'"' must be a number from 0 to 3' \
+		'{"query":"rake","click":1}|missing field '"'"'item'"'"'' \
+		'{"item":"t10","click":1}|missing field '"'"'query'"'"''; do
+		printf '%s\n' '{"query":"rake","item":"t01","click":1}' "${bad%%|*}" >fb.jsonl
+		run os-distill -C t.db -o al.osm --stage align --init sft.osm fb.jsonl
+		echo "$output"
+		[ "$status" -eq 3 ]
+		[[ "$output" == *"os-distill: fb.jsonl:2: ${bad#*|}"* ]]
+		[ ! -e al.osm ]
+	done
+	echo '{"query":"rake","item":"nope","click":1}' >fb.jsonl
+	run os-distill -C t.db -o al.osm --stage align --init sft.osm fb.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"no feedback (records with \"query\" and an \"item\" of the catalog with a SID)"* ]]
 }

@@ -9,7 +9,7 @@ _onesearch() {
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	case "$prev" in
-	--stage) mapfile -t COMPREPLY < <(compgen -W "sft distill" -- "$cur"); return ;;
+	--stage) mapfile -t COMPREPLY < <(compgen -W "sft distill align" -- "$cur"); return ;;
 	--backend) mapfile -t COMPREPLY < <(compgen -W "stats llm" -- "$cur"); return ;;
 	--fuse) mapfile -t COMPREPLY < <(compgen -W "bm25" -- "$cur"); return ;;
 	--fusion) mapfile -t COMPREPLY < <(compgen -W "rrf score" -- "$cur"); return ;;

@@ -8,9 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-double os_align_position_weight(size_t t, size_t levels)
+double os_align_position_weight(const double base[5], size_t t, size_t levels)
 {
-	static const double base[5] = {2, 2, 1, 1, 0};
 	size_t i;
 
 	if (levels <= 1)
@@ -36,8 +35,8 @@ static double prefix_value(const uint32_t *codes, const double *reward,
 }
 
 void os_align_advantages(const uint32_t *codes, const double *reward,
-			 size_t g, size_t levels, const size_t *match,
-			 double gate, double *adv)
+			 size_t g, size_t levels, const double base[5],
+			 const size_t *match, double gate, double *adv)
 {
 	for (size_t t = 0; t < levels; t++) {
 		double sq = 0, spread;
@@ -54,7 +53,7 @@ void os_align_advantages(const uint32_t *codes, const double *reward,
 			double *a = &adv[i * levels + t];
 
 			*a = spread > 1e-12 ? *a / spread : 0;
-			*a *= os_align_position_weight(t, levels);
+			*a *= os_align_position_weight(base, t, levels);
 			if (match && t > match[i])
 				*a *= gate;
 		}

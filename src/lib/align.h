@@ -22,20 +22,24 @@
 
 #include "nn.h"
 
-/* The weights of a position t of L, from the paper's [2, 2, 1, 1, 0] for
- * five codes: position t takes the weight at t * 4 / (L - 1), rounded to
- * the nearest (L = 1: 2). */
-double os_align_position_weight(size_t t, size_t levels);
+/* The paper's position weights for a SID of five codes. */
+#define OS_ALIGN_POSITION_WEIGHTS {2, 2, 1, 1, 0}
+
+/* The weight of position t of L, from five weights `base` (for a SID of
+ * five codes): the one at t * 4 / (L - 1), rounded to the nearest (L = 1:
+ * the first). */
+double os_align_position_weight(const double base[5], size_t t, size_t levels);
 
 /* The advantages adv (g x levels) of a group: codes (g x levels, row i
  * the SID of sample i), reward (g). match (g, or NULL: no gating) is how
  * many leading codes of sample i agree with the SID of a clicked or
- * ordered item (the most over those items); positions up to and including
+ * ordered item (the most over those items), base the position weights
+ * (see os_align_position_weight); positions up to and including
  * the first that departs keep their advantage, later ones are multiplied
  * by `gate`. A position where every difference is 0 gets advantage 0. */
 void os_align_advantages(const uint32_t *codes, const double *reward,
-			 size_t g, size_t levels, const size_t *match,
-			 double gate, double *adv);
+			 size_t g, size_t levels, const double base[5],
+			 const size_t *match, double gate, double *adv);
 
 /* weight * -adv * log softmax(z)[y] over k codes; its gradient wrt z is
  * added to dz. */

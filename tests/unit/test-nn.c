@@ -369,19 +369,20 @@ static void test_align_advantages(void)
 	static const double want[4 * 3] = {2, 1, 0, 2, -1, 0, -2, -0.5, 0, -2, 0.5, 0};
 	static const double want5[5] = {2, 2, 1, 1, 0}, want4[4] = {2, 2, 1, 0};
 	double adv[4 * 3], worst = 0;
-	int weights = os_align_position_weight(0, 1) == 2;
+	static const double base[5] = OS_ALIGN_POSITION_WEIGHTS;
+	int weights = os_align_position_weight(base, 0, 1) == 2;
 
-	os_align_advantages(codes, reward, 4, 3, match, 0.5, adv);
+	os_align_advantages(codes, reward, 4, 3, base, match, 0.5, adv);
 	for (size_t i = 0; i < 12; i++)
 		worst = fmax(worst, fabs(adv[i] - want[i]));
 	ok(worst < 1e-12, "the advantages of a group are the hand-computed ones");
 	for (size_t t = 0; t < 5; t++)
-		weights &= os_align_position_weight(t, 5) == want5[t];
+		weights &= os_align_position_weight(base, t, 5) == want5[t];
 	for (size_t t = 0; t < 4; t++)
-		weights &= os_align_position_weight(t, 4) == want4[t];
+		weights &= os_align_position_weight(base, t, 4) == want4[t];
 	ok(weights, "position weights [2,2,1,1,0], scaled to 4 codes [2,2,1,0]");
-	os_align_advantages(codes, (const double[4]){1, 1, 1, 1}, 4, 3, NULL, 0.5,
-			    adv);
+	os_align_advantages(codes, (const double[4]){1, 1, 1, 1}, 4, 3, base, NULL,
+			    0.5, adv);
 	worst = 0;
 	for (size_t i = 0; i < 12; i++)
 		worst = fmax(worst, fabs(adv[i]));
