@@ -127,8 +127,9 @@ static int read_line(struct reading *r, const cJSON *obj,
 		if (!fq)
 			goto oom;
 		d->fq = fq;
-		if ((n = os_generative_text(r->g, &r->p->cfg, &d->pool, query,
-					    &fq[q].text, err)) < 0)
+		if ((n = os_generative_query_text(r->g, &r->p->cfg, &d->pool, obj,
+						  query, "", &fq[q].text,
+						  err)) < 0)
 			return -1;
 		fq[q].len = (uint32_t)n;
 		d->nex = (size_t)q + 1;

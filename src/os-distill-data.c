@@ -88,8 +88,9 @@ static int add_teacher(struct query_ctx *qc, const cJSON *record,
 		return -1;
 	if (!keywords[0])
 		return 0;
-	n = os_generative_cot_text(qc->g, &qc->plan->cfg, &qc->d->pool, query,
-				   keywords, &more->teacher, qc->err);
+	n = os_generative_query_text(qc->g, &qc->plan->cfg, &qc->d->pool,
+				     record, query, keywords, &more->teacher,
+				     qc->err);
 	if (n < 0)
 		return -1;
 	more->teacher_len = (uint32_t)n;
@@ -106,8 +107,8 @@ static int add_query(void *ctx, const cJSON *record, const char *query,
 
 	if (nitems == 0)
 		return 0;
-	n = os_generative_text(qc->g, &qc->plan->cfg, &qc->d->pool, query,
-			       &start, qc->err);
+	n = os_generative_query_text(qc->g, &qc->plan->cfg, &qc->d->pool,
+				     record, query, "", &start, qc->err);
 	if (n < 0 || add_teacher(qc, record, query, &more) < 0)
 		return -1;
 	qc->d->queries++;

@@ -70,6 +70,7 @@ enum {
 	OPT_SFT_WEIGHT,
 	OPT_GATE,
 	OPT_POSITION_WEIGHTS,
+	OPT_USER_HISTORY,
 };
 
 static const struct option long_options[] = {
@@ -120,6 +121,7 @@ static const struct option long_options[] = {
     {"sft-weight", required_argument, NULL, OPT_SFT_WEIGHT},
     {"gate", required_argument, NULL, OPT_GATE},
     {"position-weights", required_argument, NULL, OPT_POSITION_WEIGHTS},
+    {"user-history", required_argument, NULL, OPT_USER_HISTORY},
     OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -181,6 +183,9 @@ Model:\n\
       --ff=N                width of the feed-forward layer (default 1024)\n\
       --context=N           longest sequence in tokens (default 32)\n\
       --buckets=N           hashed character n-gram rows (default 65536)\n\
+      --user-history=N      user tokens before a query with a \"user\": the\n\
+                            SID prefixes of its first N history items and\n\
+                            its profile's words (default 0: none)\n\
 Training:\n\
       --epochs=N            passes over the examples (default 4)\n\
       --steps=N             stop after N steps instead\n\
@@ -491,6 +496,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_GATE:
 			rc = os_cli_parse_double("--gate", optarg, 0, 1,
 						 &p->align.gate);
+			break;
+		case OPT_USER_HISTORY:
+			rc = size_option("--user-history", optarg, 0, 64,
+					 &p->cfg.user_history);
 			break;
 		case OPT_POSITION_WEIGHTS:
 			rc = position_weights(optarg, p->align.pos);
@@ -804,10 +813,11 @@ static void report(const struct trainer *t, const struct data *d)
 		    d->unknown);
 	os_cli_warn(
 	    "model: %zu layers, dim %zu, %zu heads, ff %zu, context %zu, "
-	    "%zu parameters; %ld steps of %ld examples (%ld a epoch)",
+	    "user history %zu, %zu parameters; %ld steps of %ld examples "
+	    "(%ld a epoch)",
 	    t->m.cfg.layers, t->m.cfg.dim, t->m.cfg.heads, t->m.cfg.ff,
-	    t->m.cfg.context, t->m.nparams, t->total, t->p->batch,
-	    t->steps_per_epoch);
+	    t->m.cfg.context, t->m.cfg.user_history, t->m.nparams, t->total,
+	    t->p->batch, t->steps_per_epoch);
 }
 
 static int run(struct options *o, struct os_error *err)

@@ -855,9 +855,9 @@ static int take(struct search *s, cJSON *obj, struct os_error *err)
 		if (s->o->with_cot &&
 		    os_cot_keyword_text(obj, keywords, sizeof keywords, err) < 0)
 			return -1;
-		if ((n = os_generative_cot_text(&s->g, &s->m.cfg, &s->pool,
-						q->text, keywords, &q->start,
-						err)) < 0)
+		if ((n = os_generative_query_text(&s->g, &s->m.cfg, &s->pool,
+						  obj, q->text, keywords,
+						  &q->start, err)) < 0)
 			return -1;
 		q->len = (uint32_t)n;
 	}

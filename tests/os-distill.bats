@@ -295,3 +295,41 @@ PY
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"no feedback (records with \"query\" and an \"item\" of the catalog with a SID)"* ]]
 }
+
+@test "--user-history: user tokens tell apart two shoppers with the same query" {
+	tiny_shop
+	# the same query; who bought an ember drill wants the ember saw (t09),
+	# who bought a crest drill the crest saw (t36)
+	python3 - <<'PY'
+import json
+with open("u.jsonl", "w") as out:
+    for i in range(8):
+        out.write(json.dumps({"qid": f"x{i}", "query": "saw", "relevant": ["t09"],
+                              "user": {"id": "x", "history": ["t02"], "profile": {"home": "condo"}}}) + "\n")
+        out.write(json.dumps({"qid": f"y{i}", "query": "saw", "relevant": ["t36"],
+                              "user": {"id": "y", "history": ["t05"]}}) + "\n")
+with open("who.jsonl", "w") as out:
+    out.write(json.dumps({"qid": "x", "query": "saw", "user": {"id": "x", "history": ["t02"], "profile": {"home": "condo"}}}) + "\n")
+    out.write(json.dumps({"qid": "y", "query": "saw", "user": {"id": "y", "history": ["t05"]}}) + "\n")
+    out.write(json.dumps({"qid": "none", "query": "saw"}) + "\n")
+PY
+	run os-distill -C t.db -o user.osm $SMALL --epochs 60 --user-history 2 u.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"user history 2,"* ]]
+	os-distill -q -C t.db -o plain.osm $SMALL --epochs 60 u.jsonl
+	os-search -C t.db -m user.osm -k 1 who.jsonl >user.run
+	os-search -C t.db -m plain.osm -k 1 who.jsonl >plain.run
+	python3 - <<'PY'
+import json
+top = lambda f: {r["qid"]: r["results"][0]["id"] for r in map(json.loads, open(f))}
+user, plain = top("user.run"), top("plain.run")
+print("with user tokens", user, "without", plain)
+assert user["x"] == "t09" and user["y"] == "t36", user
+assert plain["x"] == plain["y"], plain
+PY
+	# a bad user is a bad record
+	echo '{"qid":"b","query":"saw","user":{"history":"t02"}}' >bad.jsonl
+	run os-search -C t.db -m user.osm bad.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"bad.jsonl:1: field 'user' must have an array 'history' and an object 'profile'"* ]]
+}

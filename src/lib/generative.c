@@ -62,25 +62,102 @@ long os_generative_text(struct os_generative *g,
 	return n;
 }
 
-long os_generative_cot_text(struct os_generative *g,
-			    const struct os_model_config *cfg,
-			    struct os_text_pool *pool, const char *query,
-			    const char *keywords, uint32_t *start,
-			    struct os_error *err)
+/* Appends row `row` (no n-grams) to the pool; -1 with err (memory). */
+static int add_row(struct os_text_pool *pool, uint32_t row, struct os_error *err)
 {
-	long n = os_generative_text(g, cfg, pool, query, start, err), k;
-	size_t max = os_sequence_max_text(cfg);
-	uint32_t at;
-
-	if (n < 0 || !keywords[0])
-		return n;
-	if (os_text_pool_add_special(pool, OS_MODEL_THINK) < 0) {
+	if (os_text_pool_add_special(pool, row) < 0) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
-	if ((k = os_generative_text(g, cfg, pool, keywords, &at, err)) < 0)
+	return 0;
+}
+
+/* The user's tokens and [SEP] (see os_generative_query_text), at most
+ * `room` of them before the [SEP]. Returns their number, or -1 with err. */
+static long user_prefix(struct os_generative *g,
+			const struct os_model_config *cfg,
+			struct os_text_pool *pool, const cJSON *user,
+			size_t room, struct os_error *err)
+{
+	const cJSON *history = cJSON_GetObjectItemCaseSensitive(user, "history");
+	const cJSON *profile = cJSON_GetObjectItemCaseSensitive(user, "profile");
+	size_t codes = cfg->levels < 2 ? cfg->levels : 2, n = 0, items = 0;
+	const cJSON *v;
+
+	if ((history && !cJSON_IsArray(history)) ||
+	    (profile && !cJSON_IsObject(profile))) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "field 'user' must have an array 'history' and an "
+			     "object 'profile'");
 		return -1;
-	n += 1 + k;
+	}
+	cJSON_ArrayForEach(v, history)
+	{
+		char id[OS_RECORD_ID_MAX];
+		long item;
+
+		if (!os_record_id(v, "user.history", id, sizeof id, err))
+			return -1;
+		if (items == cfg->user_history || n + codes > room)
+			break;
+		if ((item = os_sidindex_find(&g->index, id)) < 0)
+			continue;
+		for (size_t l = 0; l < codes; l++)
+			if (add_row(pool,
+				    (uint32_t)(os_model_sid_row(cfg, l) +
+					       g->index.codes[(size_t)item * cfg->levels + l]),
+				    err) < 0)
+				return -1;
+		n += codes;
+		items++;
+	}
+	cJSON_ArrayForEach(v, profile)
+	{
+		uint32_t at;
+		long k;
+
+		if (!cJSON_IsString(v) || n >= room)
+			continue;
+		if (os_analyze(&g->tokens, v->valuestring, g->norm_flags, err) < 0 ||
+		    (k = os_text_pool_add(pool, cfg, &g->vocab, &g->tokens, room - n,
+					  &at)) < 0) {
+			if (!err->status)
+				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+		n += (size_t)k;
+	}
+	return add_row(pool, OS_MODEL_SEP, err) < 0 ? -1 : (long)n + 1;
+}
+
+long os_generative_query_text(struct os_generative *g,
+			      const struct os_model_config *cfg,
+			      struct os_text_pool *pool, const cJSON *record,
+			      const char *query, const char *keywords,
+			      uint32_t *start, struct os_error *err)
+{
+	const cJSON *user = cJSON_GetObjectItemCaseSensitive(record, "user");
+	size_t max = os_sequence_max_text(cfg);
+	uint32_t first = (uint32_t)pool->n, at;
+	long n = 0, k;
+
+	if (user && !cJSON_IsObject(user)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT, "field 'user' must be an object");
+		return -1;
+	}
+	if (cfg->user_history && user &&
+	    (n = user_prefix(g, cfg, pool, user, max / 2, err)) < 0)
+		return -1;
+	if ((k = os_generative_text(g, cfg, pool, query, &at, err)) < 0)
+		return -1;
+	n += k;
+	if (keywords[0]) {
+		if (add_row(pool, OS_MODEL_THINK, err) < 0 ||
+		    (k = os_generative_text(g, cfg, pool, keywords, &at, err)) < 0)
+			return -1;
+		n += 1 + k;
+	}
+	*start = first;
 	return (size_t)n > max ? (long)max : n;
 }
 

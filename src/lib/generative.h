@@ -40,15 +40,20 @@ long os_generative_text(struct os_generative *g,
 			struct os_text_pool *pool, const char *text,
 			uint32_t *start, struct os_error *err);
 
-/* The teacher's view of a query: the tokens of `query`, [THINK], then
- * those of `keywords` (a CoT's keywords joined, see cot.h), appended to
- * the pool as one text cut to the model's context; just the query when
- * `keywords` is empty. Returns its length as os_generative_text(). */
-long os_generative_cot_text(struct os_generative *g,
-			    const struct os_model_config *cfg,
-			    struct os_text_pool *pool, const char *query,
-			    const char *keywords, uint32_t *start,
-			    struct os_error *err);
+/* A query's input, appended to the pool as one text cut to the model's
+ * context (*start receives its first token): with cfg->user_history and
+ * a "user" in the record, the user's tokens first (the first two codes of
+ * the SIDs of the first cfg->user_history items of user.history that have
+ * one, then the words of user.profile's string values; at most half the
+ * context) and [SEP]; then the tokens of `query`; then, when `keywords`
+ * (a CoT's keywords joined, see cot.h) is not empty, [THINK] and their
+ * tokens, the teacher's view. Returns its length, or -1 with err (status
+ * 3: a bad "user" or invalid UTF-8; 1: memory). */
+long os_generative_query_text(struct os_generative *g,
+			      const struct os_model_config *cfg,
+			      struct os_text_pool *pool, const cJSON *record,
+			      const char *query, const char *keywords,
+			      uint32_t *start, struct os_error *err);
 
 /* Reads the query records of `paths` (n of them; n == 0: standard input)
  * and calls fn with each record, its "query" and the SID index numbers of

@@ -36,6 +36,8 @@ struct os_model_config {
 	size_t levels;  /* SID length */
 	size_t codes[OS_MODEL_MAX_LEVELS]; /* codes of each level */
 	size_t dim, layers, heads, ff, context;
+	size_t user_history; /* clicked items whose SID prefixes lead a query
+			      * with a user (0: no user tokens) */
 };
 
 /* X(name, rows, cols, decayed): every parameter tensor, in file order.

@@ -17,7 +17,7 @@ _Static_assert(sizeof(os_real) == sizeof(float),
 
 /* The configuration as settings: 2 * CONFIG_KEYS strings in `kv`, their
  * text in `text`. */
-enum { CONFIG_KEYS = 11 };
+enum { CONFIG_KEYS = 12 };
 
 static void config_settings(const struct os_model *m, const char **kv,
 			    char text[][160])
@@ -25,14 +25,15 @@ static void config_settings(const struct os_model *m, const char **kv,
 	const struct os_model_config *c = &m->cfg;
 	static const char *const keys[CONFIG_KEYS] = {
 		"format", "words", "buckets", "levels", "codes", "dim",
-		"layers", "heads", "ff", "context", "fingerprint"};
+		"layers", "heads", "ff", "context", "fingerprint",
+		"user_history"};
 	size_t values[] = {c->words, c->buckets, c->levels, 0, c->dim,
 			   c->layers, c->heads, c->ff, c->context};
 
 	for (size_t i = 0; i < CONFIG_KEYS; i++)
 		kv[2 * i] = keys[i];
 	snprintf(text[0], 160, "%s", FORMAT_NAME);
-	for (size_t i = 1; i < CONFIG_KEYS - 1; i++)
+	for (size_t i = 1; i < 10; i++)
 		snprintf(text[i], 160, "%zu", values[i - 1]);
 	text[4][0] = 0;
 	for (size_t l = 0; l < c->levels; l++) {
@@ -41,6 +42,7 @@ static void config_settings(const struct os_model *m, const char **kv,
 		snprintf(text[4] + len, 160 - len, "%s%zu", l ? "," : "", c->codes[l]);
 	}
 	snprintf(text[10], 160, "%s", m->fingerprint);
+	snprintf(text[11], 160, "%zu", c->user_history);
 	for (size_t i = 0; i < CONFIG_KEYS; i++)
 		kv[2 * i + 1] = text[i];
 }
@@ -101,6 +103,19 @@ static int setting_size(const struct os_tensorfile *tf, const char *key,
 	return 0;
 }
 
+/* Reads setting `key` as an integer >= 0 into *v. */
+static int setting_count(const struct os_tensorfile *tf, const char *key,
+			 size_t *v)
+{
+	const char *s = os_tensorfile_get(tf, key);
+	long n;
+
+	if (!s || os_parse_long(s, strlen(s), &n) < 0 || n < 0 || n > 4096)
+		return -1;
+	*v = (size_t)n;
+	return 0;
+}
+
 static int read_config(const struct os_tensorfile *tf,
 		       struct os_model_config *c, char fingerprint[17])
 {
@@ -130,6 +145,10 @@ static int read_config(const struct os_tensorfile *tf,
 		c->codes[l] = k;
 		codes = end + (*end == ',');
 	}
+	/* absent in the files of models without user tokens */
+	if (os_tensorfile_get(tf, "user_history") &&
+	    setting_count(tf, "user_history", &c->user_history) < 0)
+		return -1;
 	strcpy(fingerprint, fp);
 	return os_model_config_check(c) ? -1 : 0;
 }

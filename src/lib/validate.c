@@ -19,8 +19,8 @@ struct os_validator {
 	const struct os_model_config *cfg;
 };
 
-static int add_query(void *ctx, const char *query, const long *items,
-		     size_t nitems, struct os_error *err)
+static int add_query(void *ctx, const cJSON *record, const char *query,
+		     const long *items, size_t nitems, struct os_error *err)
 {
 	struct os_validator *v = ctx;
 	uint32_t start;
@@ -52,7 +52,8 @@ static int add_query(void *ctx, const char *query, const long *items,
 		v->rel = r;
 		v->rel_cap = cap;
 	}
-	if ((n = os_generative_text(v->g, v->cfg, &v->pool, query, &start, err)) < 0)
+	if ((n = os_generative_query_text(v->g, v->cfg, &v->pool, record, query, "",
+					  &start, err)) < 0)
 		return -1;
 	v->start[v->n] = start;
 	v->len[v->n] = (uint32_t)n;
@@ -77,8 +78,7 @@ static int read_one(void *ctx, const cJSON *record, const char *query,
 {
 	struct reading *r = ctx;
 
-	(void)record;
-	return add_query(r->v, query, items, nitems, r->err);
+	return add_query(r->v, record, query, items, nitems, r->err);
 }
 
 void os_validator_free(struct os_validator *v)
