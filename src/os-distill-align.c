@@ -88,10 +88,11 @@ struct reading {
 	size_t nlines, lines_cap;
 };
 
-/* One feedback record into r. */
-static int read_line(struct reading *r, const cJSON *obj,
+/* One feedback record into the reading. */
+static int read_line(void *ctx, const cJSON *obj, long line,
 		     struct os_error *err)
 {
+	struct reading *r = ctx;
 	static char key[2 * OS_RECORD_ID_MAX + 8192];
 	char item[OS_RECORD_ID_MAX];
 	const char *query = os_record_query(obj, err);
@@ -100,6 +101,7 @@ static int read_line(struct reading *r, const cJSON *obj,
 	int click, order, added = 0;
 	long q, idx;
 
+	(void)line;
 	if (!query || !group_key(obj, query, key, sizeof key, err) ||
 	    !os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "item"), "item",
 			  item, sizeof item, err) ||
@@ -190,25 +192,11 @@ int load_feedback(const struct options *o, struct os_generative *g,
 		  struct data *d, struct os_error *err)
 {
 	struct reading r = {.g = g, .p = &o->plan, .d = d};
-	struct os_jsonl_reader *rd =
-	    os_jsonl_reader_new(o->inputs, o->ninputs, (size_t)o->cli.max_line);
-	cJSON *obj;
 	int rc;
 
-	if (!rd) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
 	os_strmap_init(&r.groups);
-	while ((rc = os_jsonl_reader_next(rd, &obj, err)) > 0) {
-		rc = read_line(&r, obj, err);
-		cJSON_Delete(obj);
-		if (rc < 0) {
-			os_error_locate(err, os_jsonl_reader_where(rd),
-					os_jsonl_reader_line(rd));
-			break;
-		}
-	}
+	rc = os_jsonl_each(o->inputs, o->ninputs, (size_t)o->cli.max_line,
+			   read_line, &r, err);
 	if (rc == 0 && group_lines(&r) < 0) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		rc = -1;
@@ -219,7 +207,6 @@ int load_feedback(const struct options *o, struct os_generative *g,
 			     "\"item\" of the catalog with a SID)");
 		rc = -1;
 	}
-	os_jsonl_reader_free(rd);
 	os_strmap_release(&r.groups);
 	free(r.lines);
 	if (rc < 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "encoder_io.h"
+#include "grow.h"
 #include "jsonl.h"
 #include "normalize.h"
 #include "record.h"
@@ -30,27 +31,37 @@ void os_dense_index_release(struct os_dense_index *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Appends one record's vector; first_line has room for one more id.
- * Returns 0 or -1 with err (the caller adds the location). */
-static int add_row(struct os_dense_index *d, const cJSON *obj, long line,
-		   long *first_line, struct os_error *err)
+struct reading {
+	struct os_dense_index *d;
+	long *first_line; /* of each id */
+	size_t cap;
+};
+
+/* Appends one record's vector; returns 0 or -1 with err. */
+static int add_row(void *ctx, const cJSON *obj, long line, struct os_error *err)
 {
+	struct reading *r = ctx;
+	struct os_dense_index *d = r->d;
 	char id[OS_RECORD_ID_MAX];
 	int added = 0;
-	long row;
+	long row, *grown;
 
 	if (!os_record_id(cJSON_GetObjectItemCaseSensitive(obj, "id"), "id", id,
 			  sizeof id, err))
 		return -1;
+	if (!(grown = os_grow(r->first_line, &r->cap, d->ids.count + 1,
+			      sizeof *grown, 4096)))
+		goto oom;
+	r->first_line = grown;
 	if ((row = os_strmap_intern(&d->ids, id, strlen(id), &added)) < 0)
 		goto oom;
 	if (!added) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "item '%s' is given twice (first at line %ld)", id,
-			     first_line[row]);
+			     r->first_line[row]);
 		return -1;
 	}
-	first_line[row] = line;
+	r->first_line[row] = line;
 	if (os_record_embedding(obj, &d->x, &d->cap, d->n, &d->dim, err) < 0)
 		return -1;
 	d->n++;
@@ -64,39 +75,10 @@ static int read_vectors(struct os_dense_index *d, const char *path,
 			size_t max_line, struct os_error *err)
 {
 	char *paths[1] = {(char *)path};
-	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, 1, max_line);
-	long *first_line = NULL;
-	size_t nlines = 0;
-	cJSON *obj;
-	int rc;
+	struct reading r = {d, NULL, 0};
+	int rc = os_jsonl_each(paths, 1, max_line, add_row, &r, err);
 
-	if (!rd) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
-	while ((rc = os_jsonl_reader_next(rd, &obj, err)) > 0) {
-		long line = os_jsonl_reader_line(rd);
-
-		if (d->ids.count >= nlines) {
-			size_t cap = nlines ? 2 * nlines : 4096;
-			long *grown = realloc(first_line, cap * sizeof *grown);
-
-			if (!grown) {
-				cJSON_Delete(obj);
-				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-				rc = -1;
-				break;
-			}
-			first_line = grown;
-			nlines = cap;
-		}
-		rc = add_row(d, obj, line, first_line, err);
-		cJSON_Delete(obj);
-		if (rc < 0) {
-			os_error_locate(err, os_jsonl_reader_where(rd), line);
-			break;
-		}
-	}
+	free(r.first_line);
 	if (rc == 0 && d->n == 0) {
 		os_error_set(err, OS_EXIT_BAD_INPUT,
 			     "%s: no item vectors (records with \"id\" and "
@@ -104,9 +86,7 @@ static int read_vectors(struct os_dense_index *d, const char *path,
 			     path);
 		rc = -1;
 	}
-	os_jsonl_reader_free(rd);
-	free(first_line);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 int os_dense_index_load(struct os_dense_index *d, struct os_catalog *c,

@@ -215,6 +215,31 @@ static int collect(void *ctx, const char *id)
 	return 0;
 }
 
+struct queries {
+	struct relevant rel;
+	double min_grade;
+	int (*fn)(void *ctx, const cJSON *record, const char *query,
+		  const long *items, size_t nitems);
+	void *ctx;
+};
+
+static int one_query(void *ctx, const cJSON *obj, long line,
+		     struct os_error *err)
+{
+	struct queries *qs = ctx;
+	const char *q = os_record_query(obj, err);
+	int rc;
+
+	(void)line;
+	qs->rel.n = 0;
+	rc = q ? os_record_relevant(obj, qs->min_grade, collect, &qs->rel, err) : -1;
+	if (rc > 0)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	if (rc == 0)
+		rc = qs->fn(qs->ctx, obj, q, qs->rel.item, qs->rel.n);
+	return rc ? -1 : 0;
+}
+
 int os_generative_queries(struct os_generative *g, char *const *paths,
 			  size_t n, size_t max_line, double min_grade,
 			  int (*fn)(void *ctx, const cJSON *record,
@@ -222,35 +247,10 @@ int os_generative_queries(struct os_generative *g, char *const *paths,
 				    size_t nitems),
 			  void *ctx, long *unknown, struct os_error *err)
 {
-	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, n, max_line);
-	struct relevant rel = {.index = &g->index};
-	cJSON *obj;
-	int rc;
+	struct queries qs = {{.index = &g->index}, min_grade, fn, ctx};
+	int rc = os_jsonl_each(paths, n, max_line, one_query, &qs, err);
 
-	if (!rd) {
-		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
-	while ((rc = os_jsonl_reader_next(rd, &obj, err)) > 0) {
-		const char *q = os_record_query(obj, err);
-
-		rel.n = 0;
-		rc = q ? os_record_relevant(obj, min_grade, collect, &rel, err) : -1;
-		if (rc > 0)
-			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		if (rc == 0)
-			rc = fn(ctx, obj, q, rel.item, rel.n);
-		cJSON_Delete(obj);
-		if (rc != 0) {
-			if (err->status == OS_EXIT_BAD_INPUT && !*err->where)
-				os_error_locate(err, os_jsonl_reader_where(rd),
-						os_jsonl_reader_line(rd));
-			rc = -1;
-			break;
-		}
-	}
-	*unknown += rel.unknown;
-	free(rel.item);
-	os_jsonl_reader_free(rd);
-	return rc < 0 ? -1 : 0;
+	*unknown += qs.rel.unknown;
+	free(qs.rel.item);
+	return rc;
 }

@@ -41,6 +41,15 @@ int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
 cJSON *os_json_parse_object(const char *line, size_t len,
 			    struct os_error *err);
 
+/* Calls fn with each record of `paths` (as os_jsonl_reader_new) and its
+ * line number, until the end or until fn returns -1 with err; a bad
+ * record's error (status 3) gets the file and line when fn gave none.
+ * The record is freed after the call. Returns 0 or -1 with err. */
+int os_jsonl_each(char *const *paths, size_t n, size_t max_line,
+		  int (*fn)(void *ctx, const cJSON *obj, long line,
+			    struct os_error *err),
+		  void *ctx, struct os_error *err);
+
 /* Where the last record came from: the display name of the current input
  * (valid until the next call) and its line number. */
 const char *os_jsonl_reader_where(const struct os_jsonl_reader *r);

@@ -98,3 +98,30 @@ int os_jsonl_reader_next(struct os_jsonl_reader *r, cJSON **obj,
 	}
 	return 1;
 }
+
+int os_jsonl_each(char *const *paths, size_t n, size_t max_line,
+		  int (*fn)(void *ctx, const cJSON *obj, long line,
+			    struct os_error *err),
+		  void *ctx, struct os_error *err)
+{
+	struct os_jsonl_reader *rd = os_jsonl_reader_new(paths, n, max_line);
+	cJSON *obj;
+	int rc;
+
+	if (!rd) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	while ((rc = os_jsonl_reader_next(rd, &obj, err)) > 0) {
+		rc = fn(ctx, obj, os_jsonl_reader_line(rd), err);
+		cJSON_Delete(obj);
+		if (rc < 0) {
+			if (err->status == OS_EXIT_BAD_INPUT && !*err->where)
+				os_error_locate(err, os_jsonl_reader_where(rd),
+						os_jsonl_reader_line(rd));
+			break;
+		}
+	}
+	os_jsonl_reader_free(rd);
+	return rc < 0 ? -1 : 0;
+}
