@@ -103,38 +103,58 @@ static double forward_logp(struct os_model *m, const struct os_text_pool *p,
 	return -loss;
 }
 
-static void test_search(void)
-{
-	struct os_model_config cfg = toy_config();
+/* The toy model (weights scaled by `scale`, so that its distribution is
+ * far from uniform), the full toy index and the query "red cordless
+ * drill" in a pool. */
+struct toy {
 	struct os_model m;
 	struct os_sidindex s;
 	struct os_text_pool pool;
-	struct os_decoder d;
-	struct os_hit hits[ITEMS];
 	struct os_tokens t;
 	struct os_vocab vocab;
+	uint32_t start;
+};
+
+static void toy_open(struct toy *x, double scale)
+{
+	struct os_model_config cfg = toy_config();
+
+	os_model_init(&x->m, &cfg, 7);
+	for (size_t i = 0; i < x->m.nparams; i++)
+		x->m.params[i] *= (os_real)scale;
+	toy_index(&x->s, 0);
+	os_text_pool_init(&x->pool);
+	os_tokens_init(&x->t);
+	os_vocab_init(&x->vocab);
+	os_tokenize(&x->t, "red cordless drill", 18);
+	os_text_pool_add(&x->pool, &cfg, &x->vocab, &x->t, 8, &x->start);
+}
+
+static void toy_close(struct toy *x)
+{
+	os_vocab_release(&x->vocab);
+	os_tokens_release(&x->t);
+	os_text_pool_release(&x->pool);
+	os_sidindex_release(&x->s);
+	os_model_release(&x->m);
+}
+
+static void test_search(void)
+{
+	struct toy x;
+	struct os_decoder d;
+	struct os_hit hits[ITEMS];
 	double worst = 0, total = 0;
 	int sorted = 1, distinct = 1;
-	uint32_t start;
 	long n;
 
-	os_model_init(&m, &cfg, 7);
-	/* larger weights than the default, so the distribution is far
-	 * from uniform */
-	for (size_t i = 0; i < m.nparams; i++)
-		m.params[i] *= 20;
-	toy_index(&s, 0);
-	os_text_pool_init(&pool);
-	os_tokens_init(&t);
-	os_vocab_init(&vocab);
-	os_tokenize(&t, "red cordless drill", 18);
-	os_text_pool_add(&pool, &cfg, &vocab, &t, 8, &start);
-	os_decoder_init(&d, &m, &s, ITEMS);
-	n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, ITEMS, ITEMS, hits, NULL);
+	toy_open(&x, 20);
+	os_decoder_init(&d, &x.m, &x.s, ITEMS);
+	n = os_decoder_search(&d, &x.pool, x.start, (uint32_t)x.t.n, ITEMS, ITEMS, hits, NULL);
 	is_long(n, ITEMS, "a beam as wide as the catalog returns every item");
 	for (long i = 0; i < n; i++) {
-		const uint32_t *codes = s.codes + (size_t)hits[i].item * 3;
-		double logp = forward_logp(&m, &pool, (uint32_t)t.n, codes);
+		const uint32_t *codes = x.s.codes + (size_t)hits[i].item * 3;
+		double logp = forward_logp(&x.m, &x.pool, (uint32_t)x.t.n, codes);
 
 		worst = fmax(worst, fabs(logp - hits[i].score));
 		total += exp(hits[i].score);
@@ -148,27 +168,23 @@ static void test_search(void)
 	ok(fabs(total - 1) < 1e-6, "the items' probabilities sum to 1");
 	ok(sorted, "results come best first");
 	ok(distinct, "results are distinct items");
-	n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, 4, 3, hits, NULL);
+	n = os_decoder_search(&d, &x.pool, x.start, (uint32_t)x.t.n, 4, 3, hits, NULL);
 	is_long(n, 3, "-k smaller than the beam gives k results");
 	os_decoder_release(&d);
-	os_sidindex_release(&s);
+	os_sidindex_release(&x.s);
 	{
-		size_t items = toy_index(&s, 1);
+		size_t items = toy_index(&x.s, 1);
 
 		total = 0;
-		os_decoder_init(&d, &m, &s, ITEMS);
-		n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, ITEMS, ITEMS, hits, NULL);
+		os_decoder_init(&d, &x.m, &x.s, ITEMS);
+		n = os_decoder_search(&d, &x.pool, x.start, (uint32_t)x.t.n, ITEMS, ITEMS, hits, NULL);
 		for (long i = 0; i < n; i++)
 			total += exp(hits[i].score);
 		is_long(n, (long)items, "with prefixes of one child every item still comes");
 		ok(fabs(total - 1) < 1e-6, "and the probabilities still sum to 1");
 		os_decoder_release(&d);
 	}
-	os_vocab_release(&vocab);
-	os_tokens_release(&t);
-	os_text_pool_release(&pool);
-	os_sidindex_release(&s);
-	os_model_release(&m);
+	toy_close(&x);
 }
 
 /* Sampling: every draw a catalog item with the search's log-probability;
@@ -176,38 +192,24 @@ static void test_search(void)
  * a temperature near 0 always the same item. */
 static void test_draw(void)
 {
-	struct os_model_config cfg = toy_config();
-	struct os_model m;
-	struct os_sidindex s;
-	struct os_text_pool pool;
+	struct toy x;
 	struct os_decoder d;
 	struct os_hit hits[ITEMS], draws[8];
-	struct os_tokens t;
-	struct os_vocab vocab;
 	struct os_rng rng;
 	struct os_sampling how = {1, &rng};
 	double p[ITEMS] = {0}, seen[ITEMS] = {0}, tv = 0, worst = 0;
-	uint32_t start, best, greedy;
+	uint32_t best, greedy;
 	long n, rounds = 2000, same = 0;
 
-	os_model_init(&m, &cfg, 7);
-	/* spread out, so that several items are likely */
-	for (size_t i = 0; i < m.nparams; i++)
-		m.params[i] *= 4;
-	toy_index(&s, 0);
-	os_text_pool_init(&pool);
-	os_tokens_init(&t);
-	os_vocab_init(&vocab);
+	toy_open(&x, 4); /* spread out, so that several items are likely */
 	os_rng_seed(&rng, 5);
-	os_tokenize(&t, "red cordless drill", 18);
-	os_text_pool_add(&pool, &cfg, &vocab, &t, 8, &start);
-	os_decoder_init(&d, &m, &s, ITEMS);
-	n = os_decoder_search(&d, &pool, start, (uint32_t)t.n, ITEMS, ITEMS, hits, NULL);
+	os_decoder_init(&d, &x.m, &x.s, ITEMS);
+	n = os_decoder_search(&d, &x.pool, x.start, (uint32_t)x.t.n, ITEMS, ITEMS, hits, NULL);
 	for (long i = 0; i < n; i++)
 		p[hits[i].item] = hits[i].score;
 	best = hits[0].item;
 	for (long r = 0; r < rounds; r++) {
-		n = os_decoder_sample(&d, &pool, start, (uint32_t)t.n, 8, &how, draws);
+		n = os_decoder_sample(&d, &x.pool, x.start, (uint32_t)x.t.n, 8, &how, draws);
 		for (long i = 0; i < n; i++) {
 			seen[draws[i].item] += 1.0 / (8.0 * (double)rounds);
 			worst = fmax(worst, fabs(draws[i].score - p[draws[i].item]));
@@ -224,7 +226,7 @@ static void test_draw(void)
 	how.temperature = 0.005;
 	greedy = draws[0].item;
 	for (long r = 0; r < 100; r++) {
-		n = os_decoder_sample(&d, &pool, start, (uint32_t)t.n, 8, &how, draws);
+		n = os_decoder_sample(&d, &x.pool, x.start, (uint32_t)x.t.n, 8, &how, draws);
 		if (r == 0)
 			greedy = draws[0].item;
 		for (long i = 0; i < n; i++)
@@ -232,11 +234,7 @@ static void test_draw(void)
 	}
 	ok(same == 800, "at a temperature near 0 every draw takes the same path");
 	os_decoder_release(&d);
-	os_vocab_release(&vocab);
-	os_tokens_release(&t);
-	os_text_pool_release(&pool);
-	os_sidindex_release(&s);
-	os_model_release(&m);
+	toy_close(&x);
 }
 
 /* Pseudo-queries: k tokens of a text, in order, every subset as likely,
