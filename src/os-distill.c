@@ -843,6 +843,16 @@ static int run(struct options *o, struct os_error *err)
 	if (o->init && !o->resume) {
 		if (init_model(&t.m, p, o->init, &g, err) < 0)
 			goto done;
+	} else if (o->init) {
+		/* resuming: the checkpoint holds the weights, --init the shape */
+		struct os_model shape;
+
+		memset(&shape, 0, sizeof shape);
+		rc = init_model(&shape, p, o->init, &g, err);
+		os_model_release(&shape);
+		if (rc < 0)
+			goto done;
+		rc = -1;
 	} else {
 		p->cfg.words = g.words;
 		p->cfg.levels = g.index.levels;

@@ -333,3 +333,38 @@ PY
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"bad.jsonl:1: field 'user' must have an array 'history' and an object 'profile'"* ]]
 }
+
+@test "--stage align: --resume after SIGINT ends with the model of an uninterrupted run" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --epochs 20 </dev/null
+	python3 - <<'PY'
+import json
+with open("fb.jsonl", "w") as out:
+    for n, line in enumerate(open("q.jsonl")):
+        q = json.loads(line)
+        out.write(json.dumps({"qid": q["qid"], "query": q["query"], "item": q["relevant"][0],
+                              "click": 1, "order": n % 2, "relevance": 3}) + "\n")
+PY
+	args="-C t.db --stage align --init sft.osm --batch 4 --group 4 --steps 300 --lr 0.001 --threads 1 --checkpoint-every 5"
+	os-distill -q $args -o whole.osm fb.jsonl
+	os-distill -q $args -o part.osm fb.jsonl &
+	pid=$!
+	for _ in $(seq 500); do [ -e part.osm.ckpt ] && break; sleep 0.01; done
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" -eq 130 ]
+	[ ! -e part.osm ]
+	run os-distill $args -o part.osm --resume fb.jsonl
+	[ "$status" -eq 0 ]
+	cmp whole.osm part.osm
+	# another reward weight is another plan
+	os-distill -q $args -o part2.osm fb.jsonl &
+	pid=$!
+	for _ in $(seq 500); do [ -e part2.osm.ckpt ] && break; sleep 0.01; done
+	kill -INT $pid
+	wait $pid || true
+	run os-distill $args --reward-overlap 2 -o part2.osm --resume fb.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the checkpoint was made with reward_overlap 1, not 2"* ]]
+}
