@@ -368,3 +368,31 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"the checkpoint was made with reward_overlap 1, not 2"* ]]
 }
+
+@test "kill -9 at random moments leaves no partial model or checkpoint; --resume then finishes" {
+	tiny_shop
+	args="-C t.db $SMALL --dim 64 --ff 256 --steps 300 --checkpoint-every 2"
+	os-distill -q $args -o whole.osm q.jsonl
+	for delay in 0.05 0.15 0.3 0.5 0.8; do
+		rm -f part.osm part.osm.ckpt
+		os-distill -q $args -o part.osm q.jsonl &
+		pid=$!
+		sleep "$delay"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		# whatever is under a final name is whole: it loads
+		if [ -e part.osm ]; then
+			cmp whole.osm part.osm
+			continue
+		fi
+		# nothing else but, when killed while writing, a temporary file
+		# (NAME.tmp.XXXXXX) that no one reads
+		[ -z "$(ls | grep -v -E '^(t\.db.*|q\.jsonl|whole\.osm|part\.osm\.ckpt|part\.osm(\.ckpt)?\.tmp\.......)$')" ]
+		if [ -e part.osm.ckpt ]; then
+			os-distill -q $args -o part.osm --resume q.jsonl
+		else
+			os-distill -q $args -o part.osm q.jsonl
+		fi
+		cmp whole.osm part.osm
+	done
+}
