@@ -40,7 +40,8 @@ static int add_example(struct data *d, const struct os_sidindex *s,
 	return 0;
 }
 
-struct item_ctx {
+/* What the catalog's items and the query records are read into. */
+struct load_ctx {
 	struct os_generative *g;
 	const struct plan *plan;
 	struct data *d;
@@ -49,7 +50,7 @@ struct item_ctx {
 
 static int add_item(void *ctx, const struct os_item *item)
 {
-	struct item_ctx *ic = ctx;
+	struct load_ctx *ic = ctx;
 	long idx = os_sidindex_find(&ic->g->index, item->id), n;
 	uint32_t start;
 
@@ -68,15 +69,8 @@ static int add_item(void *ctx, const struct os_item *item)
 	return 0;
 }
 
-struct query_ctx {
-	struct os_generative *g;
-	const struct plan *plan;
-	struct data *d;
-	struct os_error *err;
-};
-
 /* The teacher's text of a query record with CoT keywords (distill). */
-static int add_teacher(struct query_ctx *qc, const cJSON *record,
+static int add_teacher(struct load_ctx *qc, const cJSON *record,
 		       const char *query, struct example_more *more)
 {
 	char keywords[1024];
@@ -100,7 +94,7 @@ static int add_teacher(struct query_ctx *qc, const cJSON *record,
 static int add_query(void *ctx, const cJSON *record, const char *query,
 		     const long *items, size_t nitems)
 {
-	struct query_ctx *qc = ctx;
+	struct load_ctx *qc = ctx;
 	struct example_more more = {0};
 	uint32_t start;
 	long n;
@@ -128,19 +122,18 @@ int load_data(const struct options *o, struct os_catalog *cat,
 		     struct os_generative *g, struct data *d,
 		     struct os_error *err)
 {
-	struct item_ctx ic = {g, &o->plan, d, err};
-	struct query_ctx qc = {g, &o->plan, d, err};
+	struct load_ctx ctx = {g, &o->plan, d, err};
 	int rc;
 
 	if (o->plan.item_repeat > 0 || o->plan.pseudo > 0) {
-		rc = os_catalog_items_each(cat, add_item, &ic, err);
+		rc = os_catalog_items_each(cat, add_item, &ctx, err);
 		if (rc > 0)
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		if (rc)
 			return -1;
 	}
 	if (os_generative_queries(g, o->inputs, o->ninputs, (size_t)o->cli.max_line,
-				  o->plan.min_grade, add_query, &qc,
+				  o->plan.min_grade, add_query, &ctx,
 				  &d->unknown, err) < 0)
 		return -1;
 	if (d->nex == 0) {

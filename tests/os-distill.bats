@@ -8,6 +8,19 @@
 
 load helper
 
+# Runs os-distill -q ARGS -o MODEL in the background and interrupts it
+# (SIGINT) once its first checkpoint is there; $stopped is its exit status.
+interrupt_after_checkpoint() {
+	local model=$1 pid
+	shift
+	os-distill -q "$@" -o "$model" &
+	pid=$!
+	for _ in $(seq 500); do [ -e "$model.ckpt" ] && break; sleep 0.01; done
+	kill -INT $pid
+	stopped=0
+	wait $pid || stopped=$?
+}
+
 SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1"
 
 @test "the tiny shop's titles are learned to 100% Recall@1" {
@@ -36,13 +49,8 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	tiny_shop
 	args="-C t.db $SMALL --dim 64 --ff 256 --steps 400 --dropout 0.1 --checkpoint-every 5"
 	os-distill -q $args -o whole.osm q.jsonl
-	os-distill -q $args -o part.osm q.jsonl &
-	pid=$!
-	for _ in $(seq 500); do [ -e part.osm.ckpt ] && break; sleep 0.01; done
-	kill -INT $pid
-	status=0
-	wait $pid || status=$?
-	[ "$status" -eq 130 ]
+	interrupt_after_checkpoint part.osm $args q.jsonl
+	[ "$stopped" -eq 130 ]
 	[ -e part.osm.ckpt ]
 	[ ! -e part.osm ]
 	run os-distill $args -o part.osm --resume q.jsonl
@@ -68,11 +76,7 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	tiny_shop
 	os-distill -q -C t.db $SMALL --steps 20 --checkpoint-every 10 -o m.osm q.jsonl &
 	wait $!
-	os-distill -q -C t.db $SMALL --steps 40 --checkpoint-every 10 -o m.osm q.jsonl &
-	pid=$!
-	for _ in $(seq 500); do [ -e m.osm.ckpt ] && break; sleep 0.01; done
-	kill -INT $pid
-	wait $pid || true
+	interrupt_after_checkpoint m.osm -C t.db $SMALL --steps 40 --checkpoint-every 10 q.jsonl
 	[ -e m.osm.ckpt ]
 	run os-distill -C t.db $SMALL --steps 40 --lr 0.01 -o m.osm --resume q.jsonl
 	[ "$status" -eq 2 ]
@@ -226,12 +230,8 @@ PY
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"sft.osm: the model was trained against other codebooks"* ]]
 	cot_queries >qc.jsonl
-	os-distill -q -C t.db $SMALL --stage distill --init sft.osm --steps 400 --checkpoint-every 2 \
-		-o d.osm qc.jsonl &
-	pid=$!
-	for _ in $(seq 500); do [ -e d.osm.ckpt ] && break; sleep 0.01; done
-	kill -INT $pid
-	wait $pid || true
+	interrupt_after_checkpoint d.osm -C t.db $SMALL --stage distill --init sft.osm --steps 400 \
+		--checkpoint-every 2 qc.jsonl
 	[ -e d.osm.ckpt ]
 	run os-distill -C t.db $SMALL --stage distill --steps 400 --kd-weight 0.5 -o d.osm --resume qc.jsonl
 	[ "$status" -eq 2 ]
@@ -347,23 +347,14 @@ with open("fb.jsonl", "w") as out:
 PY
 	args="-C t.db --stage align --init sft.osm --batch 4 --group 4 --steps 300 --lr 0.001 --threads 1 --checkpoint-every 5"
 	os-distill -q $args -o whole.osm fb.jsonl
-	os-distill -q $args -o part.osm fb.jsonl &
-	pid=$!
-	for _ in $(seq 500); do [ -e part.osm.ckpt ] && break; sleep 0.01; done
-	kill -INT $pid
-	status=0
-	wait $pid || status=$?
-	[ "$status" -eq 130 ]
+	interrupt_after_checkpoint part.osm $args fb.jsonl
+	[ "$stopped" -eq 130 ]
 	[ ! -e part.osm ]
 	run os-distill $args -o part.osm --resume fb.jsonl
 	[ "$status" -eq 0 ]
 	cmp whole.osm part.osm
 	# another reward weight is another plan
-	os-distill -q $args -o part2.osm fb.jsonl &
-	pid=$!
-	for _ in $(seq 500); do [ -e part2.osm.ckpt ] && break; sleep 0.01; done
-	kill -INT $pid
-	wait $pid || true
+	interrupt_after_checkpoint part2.osm $args fb.jsonl
 	run os-distill $args --reward-overlap 2 -o part2.osm --resume fb.jsonl
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"the checkpoint was made with reward_overlap 1, not 2"* ]]
