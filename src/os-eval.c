@@ -112,7 +112,7 @@ os-search JSON lines or TREC run files; judgments are query records with\n\
       --trials=N           randomization and bootstrap draws per comparison\n\
                            (default 10000)\n\
       --seed=N             seed of those draws (default 1)\n\
-      --threads=N          threads for ordering and scoring (default: all cores)\n\
+      --threads=N          threads to read, order, score (default: all cores)\n\
       --max-line=BYTES     longest input line accepted (default 67108864)\n\
   -o, --output=FILE        write to FILE (whole or not at all)\n\
   -q, --quiet              no report on standard error\n\

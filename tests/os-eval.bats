@@ -166,6 +166,46 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	[[ "$output" == *"segment s (1 query)"* ]]
 }
 
+@test "a run of many chunks: any line order, threads, compression and format give one result" {
+	# 3000 queries x 150 results (11 MB, three chunks); equal scores and
+	# repeated items in every query
+	awk 'BEGIN { split("2 9 30 60 120 140", k, " ")
+		for (q = 0; q < 3000; q++) for (i = 1; i <= 150; i++)
+		printf "q%d Q0 d%d %d %d.5 run\n", q, (q * 31 + (i == 5 ? 3 : i) * 7) % 101, i, 200 - int(i / 2)
+		for (q = 0; q < 3000; q++) for (j = 1; j <= 6; j++)
+		printf "q%d 0 d%d %d\n", q, (q * 31 + k[j] * 7) % 101, j % 3 >"qrels.txt" }' >run.txt
+	want=$(os-eval --qrels qrels.txt -k 1,10,100 --per-query run.txt)
+	[[ "$want" == *'"queries":{"evaluated":3000,"missing":0,"unjudged":0},"metrics":{"recall@1":0,"recall@10":0.5,'* ]]
+	[[ "$want" == *'"duplicate_rate":0.1}'* ]]
+	# lines of a query far apart, one at a time on both ends of chunks
+	sort -k3,3 -k1,1 run.txt >mixed.txt
+	[ "$(os-eval --qrels qrels.txt -k 1,10,100 --per-query mixed.txt | sed 's/mixed.txt/run.txt/')" = "$want" ]
+	[ "$(os-eval --threads 1 --qrels qrels.txt -k 1,10,100 --per-query run.txt)" = "$want" ]
+	# blank lines and CRLF line ends; gzip (read through libarchive)
+	awk '{ printf "%s\r\n", $0 } NR % 1000 == 0 { print "  " }' run.txt | gzip >crlf.txt.gz
+	[ "$(os-eval --qrels qrels.txt -k 1,10,100 --per-query crlf.txt.gz | sed 's/crlf.txt.gz/run.txt/')" = "$want" ]
+	# the same run as JSON lines, a query's results over several lines
+	awk '{ printf "{\"qid\":\"%s\",\"results\":[{\"id\":\"%s\",\"score\":%s}]}\n", $1, $3, $5 }' mixed.txt >run.jsonl
+	[ "$(os-eval --qrels qrels.txt -k 1,10,100 --per-query run.jsonl | sed 's/run.jsonl/run.txt/')" = "$want" ]
+	# --by-rank keeps equal ranks in input order, whatever the chunks
+	awk '{ $4 = 1; print }' run.txt >flat.txt
+	run os-eval --qrels qrels.txt -k 10 --by-rank flat.txt
+	awk '{ $5 = -NR; print }' run.txt >ordered.txt
+	[ "$output" = "$(os-eval --qrels qrels.txt -k 10 ordered.txt | sed 's/ordered.txt/flat.txt/')" ]
+	# a bad line deep in the last chunk, and in the first of two pieces
+	awk 'NR == 250001 { $5 = "x" } { print }' run.txt >bad.txt
+	run os-eval --qrels qrels.txt bad.txt
+	[ "$status" -eq 3 ]
+	[ "$output" = "os-eval: bad.txt:250001: score 'x' is not a finite number" ]
+	awk 'NR == 2 { $4 = "r" } NR == 200000 { $5 = "x" } { print }' run.txt >bad.txt
+	run os-eval --qrels qrels.txt bad.txt
+	[ "$output" = "os-eval: bad.txt:2: rank 'r' is not an integer of 32 bits" ]
+	head -c 70000000 /dev/zero | tr '\0' 'a' >long.txt
+	run os-eval --qrels qrels.txt --max-line 1000000 long.txt
+	[ "$status" -eq 3 ]
+	[ "$output" = "os-eval: long.txt:1: line longer than 1000000 bytes" ]
+}
+
 @test "bad input: each message names the file and line, exit 3" {
 	printf 'q1 Q0 d1 1 0.5\n' >short.txt
 	run os-eval --qrels "$EVAL/qrels.txt" short.txt

@@ -9,9 +9,10 @@
  * - Runs, JSONL: {"qid", "query"?, "results": [{"id", "score", "rank"?,
  *   "sid"?}]}; TREC: `qid Q0 docid rank score tag` lines.
  *
- * A run's item ids are kept as text in one arena per run, each with its
- * 64-bit hash: a run of ten million lines then costs no hash-table lookup
- * per line. The judgments intern their (far fewer) item ids. Structures
+ * A run's results are kept in one array, each query's together, and
+ * their item ids as text in one arena, each with its 64-bit hash: a run
+ * of ten million lines then costs no hash-table lookup per line. A TREC
+ * run is read on all threads. Structures
  * own everything they point to. */
 #ifndef OS_EVALDATA_H
 #define OS_EVALDATA_H
@@ -23,8 +24,8 @@
 #include "strmap.h"
 
 struct os_judgment {
-	uint64_t hash;         /* os_eval_hash() of the item id */
-	uint32_t item;         /* id in os_qrels.items */
+	uint32_t hash;         /* os_eval_hash() of the item id */
+	uint32_t text;         /* offset of the item id in os_qrels.text */
 	double grade;          /* grade of the item (>= 0) */
 	unsigned char relevant;
 };
@@ -32,12 +33,15 @@ struct os_judgment {
 struct os_judged_query {
 	struct os_judgment *j; /* sorted by hash once loaded */
 	size_t n, cap;
+	uint64_t filter;       /* bit hash >> 26 set for each judgment */
 	char *query;           /* text, or NULL */
 	char *segment;         /* "segment" of the record, or NULL */
 };
 
 struct os_qrels {
-	struct os_strmap items;        /* judged item ids */
+	char *text;                    /* the judged item ids, NUL-terminated,
+					* one after the other */
+	size_t text_len, text_cap;
 	struct os_strmap qids;         /* qid -> index into q */
 	struct os_judged_query *q;
 	size_t cap;
@@ -64,30 +68,46 @@ void os_qrels_release(struct os_qrels *q);
 int os_qrels_load(struct os_qrels *q, const char *path,
 		  const struct os_qrels_opts *o, struct os_error *err);
 /* The judgment in query `qi` of the item `id` (whose os_eval_hash() is
- * `hash`), or NULL. */
-const struct os_judgment *os_qrels_find(const struct os_qrels *q, size_t qi,
-					uint64_t hash, const char *id);
+ * `hash`), or NULL; most unjudged items are told apart by the query's
+ * filter without a search. */
+const struct os_judgment *os_qrels_search(const struct os_qrels *q,
+					  size_t qi, uint32_t hash,
+					  const char *id);
+static inline const struct os_judgment *
+os_qrels_find(const struct os_qrels *q, size_t qi, uint32_t hash,
+	      const char *id)
+{
+	if (!(q->q[qi].filter & (UINT64_C(1) << (hash >> 26))))
+		return NULL;
+	return os_qrels_search(q, qi, hash, id);
+}
 
-/* The hash that identifies an item id in judgments and runs. */
-uint64_t os_eval_hash(const char *id, size_t len);
+/* The hash that tells item ids in judgments and runs apart (equal ids,
+ * equal hashes; the ids themselves decide between equal hashes). */
+uint32_t os_eval_hash(const char *id, size_t len);
 
-struct os_result {
-	uint64_t hash;   /* os_eval_hash() of the item id */
+struct os_result {        /* 24 bytes: a run may hold ten million */
 	double score;
+	uint32_t hash;   /* os_eval_hash() of the item id */
 	uint32_t text;   /* offset of the item id in os_run.text */
 	int32_t rank;
-	uint32_t order;  /* position in the input, for stable ties */
 	uint32_t sid;    /* 1 + index of its "sid" in os_run.sids, 0: none */
 };
 
 struct os_run_query {
-	struct os_result *r;
-	size_t n, cap;
+	struct os_result *r; /* its results, in os_run.res, once loaded */
+	size_t n;
 	char *query;     /* text, or NULL */
 	size_t raw;      /* results read, repeats included */
 	size_t duplicates;     /* results dropped as repeats of a higher one */
 	size_t duplicates_top; /* of those, how many were in the first
 				* `depth` places of the ranking */
+	size_t start;    /* offset of r in os_run.res */
+};
+
+/* Results of a query read apart from its first ones, while loading. */
+struct os_run_span {
+	size_t query, start, n;
 };
 
 struct os_run {
@@ -95,13 +115,16 @@ struct os_run {
 	char *text;              /* the item ids, NUL-terminated, one after
 				  * the other */
 	size_t text_len, text_cap;
+	struct os_result *res;   /* the results of all queries, each query's
+				  * together */
+	size_t nres, res_cap;
 	struct os_strmap sids;   /* the SIDs of the results, as "a,b,c" */
 	struct os_strmap qids;   /* qid -> index into q */
 	struct os_run_query *q;
 	size_t cap;
 	size_t results;          /* lines or results read */
-	const char *last_qid;    /* the query of the last TREC line */
-	size_t last_len, last_index;
+	struct os_run_span *apart;
+	size_t napart, apart_cap;
 };
 
 void os_run_init(struct os_run *run);

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* line_reader.c: lines of text through libarchive (see lines.h).
  *
- * The reader owns its copy of the path list, the libarchive handle of the
- * current input, a read buffer and a line buffer. */
+ * libarchive tells what an input is; a plain regular file (no compression,
+ * not a tar) is then read with pread(2) straight into the reader's
+ * buffers, saving libarchive's copy of every byte.
+ *
+ * The reader owns its copy of the path list, the libarchive handle and
+ * the descriptor of the current input, a read buffer and a line buffer. */
 #include "config.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "grow.h"
 #include "jsonl.h"
 #include "lines.h"
 
@@ -23,6 +30,10 @@ struct os_line_reader {
 	size_t next_path;   /* index of the next input to open */
 	const char *path;   /* current input, or NULL between inputs */
 	struct archive *ar;
+	int fd;             /* the current input's descriptor, or -1 */
+	int owns_fd;        /* fd was opened here (not stdin) */
+	off_t direct_at;    /* plain file: where the next pread() reads,
+			     * or -1 when libarchive reads */
 	int in_entry;       /* an entry of `ar` is being read */
 	int entry_is_member;
 	char where[1024];   /* display name of the current entry */
@@ -32,8 +43,10 @@ struct os_line_reader {
 	char *block;        /* bytes read from the entry */
 	size_t block_len, block_pos;
 	int entry_done;     /* the entry has no more bytes */
-	char *buf;          /* the current line, NUL-terminated */
+	char *buf;          /* the current line, NUL-terminated; or the
+			     * current chunk and the start of the next */
 	size_t len, cap;
+	size_t taken;       /* bytes of buf handed out as the last chunk */
 	int too_long;       /* the current line passed max_line */
 };
 
@@ -66,6 +79,7 @@ struct os_line_reader *os_line_reader_new(char *const *paths, size_t n,
 		}
 	}
 	r->max_line = max_line ? max_line : OS_MAX_LINE_DEFAULT;
+	r->fd = -1;
 	return r;
 }
 
@@ -75,6 +89,10 @@ static void close_input(struct os_line_reader *r)
 		archive_read_free(r->ar);
 		r->ar = NULL;
 	}
+	if (r->owns_fd)
+		close(r->fd);
+	r->fd = -1;
+	r->owns_fd = 0;
 	r->path = NULL;
 	r->in_entry = 0;
 }
@@ -138,10 +156,19 @@ static int open_input(struct os_line_reader *r, struct os_error *err)
 	archive_read_support_format_tar(r->ar);
 	archive_read_support_format_empty(r->ar);
 	archive_read_support_format_raw(r->ar);
-	if (strcmp(path, "-") == 0)
-		rc = archive_read_open_fd(r->ar, 0, READ_BLOCK);
-	else
-		rc = archive_read_open_filename(r->ar, path, READ_BLOCK);
+	if (strcmp(path, "-") == 0) {
+		r->fd = 0;
+	} else if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE, "cannot read '%s': %s", path,
+			     strerror(errno));
+		close_input(r);
+		return -1;
+	} else {
+		r->owns_fd = 1;
+	}
+	/* where a plain file starts: stdin may have been read from already */
+	r->direct_at = lseek(r->fd, 0, SEEK_CUR);
+	rc = archive_read_open_fd(r->ar, r->fd, READ_BLOCK);
 	if (rc != ARCHIVE_OK) {
 		os_error_set(err, OS_EXIT_FAILURE, "cannot read '%s': %s", path,
 			     archive_error_string(r->ar));
@@ -149,6 +176,14 @@ static int open_input(struct os_line_reader *r, struct os_error *err)
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether fd is a regular file, which pread() can read. */
+static int plain_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Moves to the next regular entry of the current input: 1 when there is
@@ -177,28 +212,60 @@ static int next_entry(struct os_line_reader *r, struct os_error *err)
 				 archive_entry_pathname(entry));
 		else
 			snprintf(r->where, sizeof r->where, "%s", r->path);
+		if (r->entry_is_member || archive_filter_count(r->ar) != 1 ||
+		    !plain_file(r->fd))
+			r->direct_at = -1;
 		r->line = 0;
 		r->in_entry = 1;
 		r->entry_done = 0;
 		r->block_len = r->block_pos = 0;
+		r->len = r->taken = 0;
 		return 1;
 	}
 }
 
-static int fill_block(struct os_line_reader *r, struct os_error *err)
+/* Reads up to `size` bytes of the current entry into `to`: how many (0
+ * at its end, then entry_done is set), or -1 with err. */
+static la_ssize_t read_entry(struct os_line_reader *r, char *to, size_t size,
+			     struct os_error *err)
 {
-	la_ssize_t got = archive_read_data(r->ar, r->block, READ_BLOCK);
+	la_ssize_t got;
 
+	if (r->direct_at >= 0) {
+		while ((got = pread(r->fd, to, size, r->direct_at)) < 0 &&
+		       errno == EINTR)
+			;
+		if (got < 0) {
+			os_error_set_at(err, OS_EXIT_FAILURE, r->where,
+					r->line + 1, "read error: %s",
+					strerror(errno));
+			return -1;
+		}
+		r->direct_at += got;
+		if (got == 0)
+			r->entry_done = 1;
+		return got;
+	}
+	got = archive_read_data(r->ar, to, size);
 	if (got < 0) {
 		os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line + 1,
 				"unreadable input: %s",
 				archive_error_string(r->ar));
 		return -1;
 	}
-	r->block_len = (size_t)got;
-	r->block_pos = 0;
 	if (got == 0)
 		r->entry_done = 1;
+	return got;
+}
+
+static int fill_block(struct os_line_reader *r, struct os_error *err)
+{
+	la_ssize_t got = read_entry(r, r->block, READ_BLOCK, err);
+
+	if (got < 0)
+		return -1;
+	r->block_len = (size_t)got;
+	r->block_pos = 0;
 	return 0;
 }
 
@@ -278,10 +345,33 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
-int os_line_reader_next(struct os_line_reader *r, const char **line,
-			size_t *len, struct os_error *err)
+static void too_long(struct os_error *err, size_t max_line)
 {
-	for (;;) {
+	os_error_set(err, OS_EXIT_BAD_INPUT, "line longer than %zu bytes",
+		     max_line);
+}
+
+int os_line_check(const char *line, size_t len, size_t max_line,
+		  struct os_error *err)
+{
+	if (len > max_line) {
+		too_long(err, max_line);
+		return -1;
+	}
+	if (blank(line, len))
+		return 0;
+	if (!os_utf8_valid(line, len)) {
+		os_error_set(err, OS_EXIT_BAD_INPUT, "invalid UTF-8");
+		return -1;
+	}
+	return 1;
+}
+
+/* Positions the reader in an entry with bytes left to read or hand out:
+ * 1, 0 after the last input, or -1 with err. */
+static int enter(struct os_line_reader *r, struct os_error *err)
+{
+	while (!r->in_entry) {
 		int rc;
 
 		if (!r->path) {
@@ -290,15 +380,25 @@ int os_line_reader_next(struct os_line_reader *r, const char **line,
 			if (open_input(r, err) < 0)
 				return -1;
 		}
-		if (!r->in_entry) {
-			rc = next_entry(r, err);
-			if (rc <= 0) {
-				close_input(r);
-				if (rc < 0)
-					return -1;
-				continue;
-			}
+		rc = next_entry(r, err);
+		if (rc < 0) {
+			close_input(r);
+			return -1;
 		}
+		if (rc == 0)
+			close_input(r);
+	}
+	return 1;
+}
+
+int os_line_reader_next(struct os_line_reader *r, const char **line,
+			size_t *len, struct os_error *err)
+{
+	for (;;) {
+		int rc = enter(r, err);
+
+		if (rc <= 0)
+			return rc;
 		rc = read_line(r, err);
 		if (rc < 0) {
 			close_input(r);
@@ -309,19 +409,85 @@ int os_line_reader_next(struct os_line_reader *r, const char **line,
 			continue;
 		}
 		if (r->too_long) {
-			os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line,
-					"line longer than %zu bytes", r->max_line);
-			return -1;
+			too_long(err, r->max_line);
+		} else {
+			rc = os_line_check(r->buf, r->len, r->max_line, err);
+			if (rc == 0)
+				continue;
+			if (rc > 0) {
+				*line = r->buf;
+				*len = r->len;
+				return 1;
+			}
 		}
-		if (blank(r->buf, r->len))
+		os_error_locate(err, r->where, r->line);
+		return -1;
+	}
+}
+
+void os_line_reader_counted(struct os_line_reader *r, long lines)
+{
+	r->line += lines;
+}
+
+int os_line_reader_chunk(struct os_line_reader *r, size_t want,
+			 const char **text, size_t *len, struct os_error *err)
+{
+	for (;;) {
+		int rc = enter(r, err);
+		size_t cut = 0;
+
+		if (rc <= 0)
+			return rc;
+		/* the part line after the last chunk moves to the front */
+		memmove(r->buf, r->buf + r->taken, r->len - r->taken);
+		r->len -= r->taken;
+		r->taken = 0;
+		while (!r->entry_done) {
+			const char *nl;
+			la_ssize_t got;
+			size_t cap = r->cap;
+			char *b;
+
+			if (r->len >= want) {
+				nl = memrchr(r->buf, '\n', r->len);
+				if (nl)
+					break;
+				if (r->len > r->max_line) {
+					too_long(err, r->max_line);
+					os_error_locate(err, r->where, r->line + 1);
+					close_input(r);
+					return -1;
+				}
+				want = r->len + READ_BLOCK;
+			}
+			if (!(b = os_grow(r->buf, &cap, want + 1, 1, 4096))) {
+				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+				close_input(r);
+				return -1;
+			}
+			r->buf = b;
+			r->cap = cap;
+			got = read_entry(r, r->buf + r->len, r->cap - r->len - 1, err);
+			if (got < 0) {
+				close_input(r);
+				return -1;
+			}
+			r->len += (size_t)got;
+		}
+		if (r->entry_done) {
+			cut = r->len;
+		} else {
+			cut = (size_t)((const char *)memrchr(r->buf, '\n', r->len) -
+				       r->buf) + 1;
+		}
+		if (cut == 0) {
+			r->in_entry = 0;
 			continue;
-		if (!os_utf8_valid(r->buf, r->len)) {
-			os_error_set_at(err, OS_EXIT_BAD_INPUT, r->where, r->line,
-					"invalid UTF-8");
-			return -1;
 		}
-		*line = r->buf;
-		*len = r->len;
+		*text = r->buf;
+		*len = cut;
+		r->taken = cut;
 		return 1;
 	}
 }

@@ -7,9 +7,8 @@
 #ifdef OS_HAVE_CBLAS
 #include <cblas.h>
 #endif
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+
+#include "parallel.h"
 
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
 void openblas_set_num_threads(int n); /* not in every cblas.h */
@@ -60,12 +59,10 @@ void os_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 	     float alpha, const float *a, size_t lda, const float *b,
 	     size_t ldb, float beta, float *c, size_t ldc)
 {
-	int threads = 1;
+	int threads = (double)m * (double)n * (double)k > 1e6
+			      ? os_parallel_threads()
+			      : 1;
 
-#ifdef _OPENMP
-	if (!omp_in_parallel() && (double)m * (double)n * (double)k > 1e6)
-		threads = omp_get_max_threads();
-#endif
 	if (threads <= 1 || m < 2 * (size_t)threads) {
 		gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
 			   c, ldc);

@@ -19,4 +19,15 @@ static inline void os_parallel_set_threads(long n)
 #endif
 }
 
+/* The threads a parallel loop started here would use (1 inside one, and
+ * in builds without OpenMP). */
+static inline int os_parallel_threads(void)
+{
+#ifdef _OPENMP
+	return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+	return 1;
+#endif
+}
+
 #endif

@@ -22,7 +22,7 @@ int main(void)
 
 	os_rng_seed(&rng, 3);
 	for (int i = 0; i < 200000 && same; i++) {
-		int digits = 1 + (int)os_rng_below(&rng, 17);
+		int digits = 1 + (int)os_rng_below(&rng, 21);
 		int point = (int)os_rng_below(&rng, (uint64_t)digits + 2) - 1;
 		size_t len = 0;
 
@@ -40,6 +40,10 @@ int main(void)
 			printf("# %s: %.17g vs %.17g\n", buf, v, strtod(buf, NULL));
 	}
 	ok(same, "200000 random decimals read exactly as strtod reads them");
+	ok(os_parse_double("9007199254740993", 16, &v) == 0 &&
+	   v == 9007199254740992.0, "2^53 + 1 rounds as strtod rounds it");
+	ok(os_parse_double("18446744073709551617", 20, &v) == 0 &&
+	   v == 18446744073709551616.0, "a mantissa past 64 bits does not wrap");
 	ok(os_parse_double("1.5e3", 5, &v) == 0 && v == 1500, "exponents go to strtod");
 	ok(os_parse_double("12.34 x", 5, &v) == 0 && v == 12.34, "only len bytes are read");
 	ok(os_parse_double("", 0, &v) < 0, "empty is not a number");
