@@ -443,25 +443,20 @@ int os_line_reader_chunk(struct os_line_reader *r, size_t want,
 		memmove(r->buf, r->buf + r->taken, r->len - r->taken);
 		r->len -= r->taken;
 		r->taken = 0;
-		while (!r->entry_done) {
-			const char *nl;
+		/* what is left of the last chunk holds no line end */
+		for (int line_end = 0; !r->entry_done && !(line_end && r->len >= want);) {
 			la_ssize_t got;
 			size_t cap = r->cap;
 			char *b;
 
-			if (r->len >= want) {
-				nl = memrchr(r->buf, '\n', r->len);
-				if (nl)
-					break;
-				if (r->len > r->max_line) {
-					too_long(err, r->max_line);
-					os_error_locate(err, r->where, r->line + 1);
-					close_input(r);
-					return -1;
-				}
-				want = r->len + READ_BLOCK;
+			if (!line_end && r->len > r->max_line) {
+				too_long(err, r->max_line);
+				os_error_locate(err, r->where, r->line + 1);
+				close_input(r);
+				return -1;
 			}
-			if (!(b = os_grow(r->buf, &cap, want + 1, 1, 4096))) {
+			if (!(b = os_grow(r->buf, &cap, r->len + READ_BLOCK + 1, 1,
+					  4096))) {
 				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 				close_input(r);
 				return -1;
@@ -473,6 +468,7 @@ int os_line_reader_chunk(struct os_line_reader *r, size_t want,
 				close_input(r);
 				return -1;
 			}
+			line_end = line_end || memchr(r->buf + r->len, '\n', (size_t)got);
 			r->len += (size_t)got;
 		}
 		if (r->entry_done) {
