@@ -593,8 +593,7 @@ static int write_chunk(struct run *r, FILE *out, struct os_error *err)
 		if (rc == 0) {
 			q->cot = q->explain = NULL; /* owned by obj now */
 			if (os_jsonl_write(out, q->obj) < 0) {
-				os_error_set(err, OS_EXIT_FAILURE,
-					     "write error: %s", strerror(errno));
+				os_output_write_error(err, r->o->output);
 				rc = -1;
 			}
 		}

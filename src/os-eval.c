@@ -1146,7 +1146,7 @@ static int run_eval(struct eval *e, struct os_output *out, struct os_error *err)
 	rc = 0;
 	goto out;
 write_error:
-	os_error_set(err, OS_EXIT_FAILURE, "write error: %s", strerror(errno));
+	os_output_write_error(err, out->path);
 	goto out;
 oom:
 	os_error_set(err, OS_EXIT_FAILURE, "out of memory");

@@ -494,8 +494,7 @@ static int write_records(struct os_output *out, const struct items *it,
 		}
 		if (os_json_set(it->obj[i], "sid", sid) < 0 ||
 		    os_jsonl_write(out->f, it->obj[i]) < 0) {
-			os_error_set(err, OS_EXIT_FAILURE, "write error: %s",
-				     strerror(errno));
+			os_output_write_error(err, out->path);
 			return -1;
 		}
 	}

@@ -663,7 +663,7 @@ static int write_run(struct search *s, const struct query *q,
 	}
 	rc = os_jsonl_write(out, line) < 0 ? -1 : 0;
 	if (rc < 0)
-		os_error_set(err, OS_EXIT_FAILURE, "write error");
+		os_output_write_error(err, s->o->output);
 done:
 	if (rc < 0 && !err->status)
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");

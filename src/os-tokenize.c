@@ -583,8 +583,7 @@ static int annotate_record(const struct run *r, cJSON *obj,
 static int write_record(struct run *r, const cJSON *obj, struct os_error *err)
 {
 	if (os_jsonl_write(r->out.f, obj) < 0) {
-		os_error_set(err, OS_EXIT_FAILURE, "write error: %s",
-			     strerror(errno));
+		os_output_write_error(err, r->out.path);
 		return -1;
 	}
 	return 0;
@@ -1444,7 +1443,7 @@ static int run_dump_keywords(struct run *r, struct os_error *err)
 	int rc = os_catalog_keywords_each(r->cat, NULL, dump_row, r, err);
 
 	if (rc > 0)
-		os_error_set(err, OS_EXIT_FAILURE, "write error");
+		os_output_write_error(err, r->out.path);
 	return rc ? OS_EXIT_FAILURE : OS_EXIT_OK;
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # The contract every program keeps (see onesearch(7)): --help, --version,
-# usage errors, empty input, bad records, write errors, and documented
-# options.
+# usage errors, empty input, bad records, write errors and a full disk,
+# and documented options.
 
 load helper
 
@@ -106,6 +106,42 @@ record_for() {
 		[ "$status" -eq 1 ]
 		[[ "$output" == *"$p: write error: No space left on device"* ]]
 	done
+}
+
+@test "a full disk: exit 1 naming the file, the catalog as it was, no partial file" {
+	unshare --user --map-root-user --mount true 2>/dev/null ||
+		skip "no user namespace here to mount a small tmpfs in"
+	items="$OS_SRCDIR/share/sample/items.jsonl" # 800 kB, twice the room
+	os-tokenize -q -C shop.db "$FIXTURES/tiny-shop.jsonl" >/dev/null
+	os-quantize -q -C shop.db --levels 4,4 "$FIXTURES/tiny-shop.jsonl" >/dev/null
+	jq -c '{qid: .id, query: .title, relevant: [.id]}' "$FIXTURES/tiny-shop.jsonl" >q.jsonl
+	mkdir small
+	cat >full.sh <<-EOF
+		mount -t tmpfs -o size=400k tmpfs small || exit 99
+		cp shop.db small/
+		os-tokenize -q -C small/shop.db "$items" >/dev/null
+		echo "ingest \$? \$(sqlite3 small/shop.db 'SELECT count(*) FROM items; PRAGMA integrity_check' | tr '\n' ' ')"
+		os-tokenize -q -C shop.db --no-mine -o small/items.jsonl "$items"
+		echo "items \$?"
+		os-distill -q -C shop.db -o small/m.osm --dim 64 --layers 2 --ff 256 --steps 1 q.jsonl
+		echo "model \$?"
+		yes '{"qid":"q","query":"bolt white rake"}' | head -n 3000 >many.jsonl
+		os-search -q -C shop.db --bm25 -o small/run.jsonl many.jsonl
+		echo "search \$?"
+		ls small
+	EOF
+	run unshare --user --map-root-user --mount bash full.sh
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "os-tokenize: catalog 'small/shop.db': database or disk is full" ]
+	[ "${lines[1]}" = "ingest 1 40 ok " ]
+	[ "${lines[2]}" = "os-tokenize: cannot write 'small/items.jsonl': No space left on device" ]
+	[ "${lines[3]}" = "items 1" ]
+	[ "${lines[4]}" = "os-distill: cannot write 'small/m.osm': No space left on device" ]
+	[ "${lines[5]}" = "model 1" ]
+	[ "${lines[6]}" = "os-search: cannot write 'small/run.jsonl': No space left on device" ]
+	[ "${lines[7]}" = "search 1" ]
+	[ "${lines[8]}" = "shop.db" ] # and nothing else
+	[ "${#lines[@]}" -eq 9 ]
 }
 
 @test "every long option in --help is in the man page" {

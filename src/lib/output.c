@@ -121,3 +121,14 @@ void os_output_abort(struct os_output *o)
 	free(o->path);
 	memset(o, 0, sizeof *o);
 }
+
+void os_output_write_error(struct os_error *err, const char *path)
+{
+	const char *reason = errno ? strerror(errno) : "unknown error";
+
+	if (!path || strcmp(path, "-") == 0)
+		os_error_set(err, OS_EXIT_FAILURE, "write error: %s", reason);
+	else
+		os_error_set(err, OS_EXIT_FAILURE, "cannot write '%s': %s", path,
+			     reason);
+}

@@ -26,5 +26,9 @@ int os_output_open(struct os_output *o, const char *path, struct os_error *err);
 int os_output_commit(struct os_output *o, struct os_error *err);
 /* Removes the temporary file (no-op for stdout or after commit). */
 void os_output_abort(struct os_output *o);
+/* After a failed write (errno set) to the output named `path` (NULL or
+ * "-": stdout): status 1, "cannot write 'PATH': REASON", or "write error:
+ * REASON" for stdout. */
+void os_output_write_error(struct os_error *err, const char *path);
 
 #endif
