@@ -192,6 +192,11 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	run os-eval --qrels qrels.txt -k 10 --by-rank flat.txt
 	awk '{ $5 = -NR; print }' run.txt >ordered.txt
 	[ "$output" = "$(os-eval --qrels qrels.txt -k 10 ordered.txt | sed 's/ordered.txt/flat.txt/')" ]
+	# pieces of blank lines only
+	{ echo 'q1 Q0 d1 1 1 x'; yes '' | head -n 5000; } >blank.txt
+	run os-eval --qrels "$EVAL/qrels.txt" -k 1 blank.txt
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"queries":{"evaluated":4,"missing":3,"unjudged":0}'* ]]
 	# a bad line deep in the last chunk, and in the first of two pieces
 	awk 'NR == 250001 { $5 = "x" } { print }' run.txt >bad.txt
 	run os-eval --qrels qrels.txt bad.txt

@@ -186,7 +186,8 @@ static int run_join(struct os_run *run, struct piece *p, int n,
 	for (int t = 0; t < n; t++) {
 		struct os_result *to = res + res_at[t];
 
-		memcpy(to, p[t].res, p[t].n * sizeof *to);
+		if (p[t].n) /* a piece of blank lines has no array */
+			memcpy(to, p[t].res, p[t].n * sizeof *to);
 		for (size_t i = 0; i < p[t].n; i++)
 			to[i].text += (uint32_t)text_at[t];
 		if (p[t].text_len)
