@@ -3,7 +3,8 @@
  * in chunks of whole lines, each cut in one piece per thread; each piece
  * reads its lines into results of its own, which then join the run's in
  * input order. Results of one query that the input does not give
- * together are gathered at the end, so each query's lie side by side. */
+ * together are gathered at the end, so that each query's results lie
+ * side by side. */
 #include "config.h"
 
 #include "evaldata.h"
