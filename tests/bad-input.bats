@@ -15,14 +15,7 @@ setup_file() {
 	tiny_shop
 	os-distill -q -C t.db -o t.osm --pseudo-queries 0 --dim 16 --heads 2 --ff 32 \
 		--layers 1 --buckets 64 --batch 16 --threads 1 --epochs 1 </dev/null
-	# the same items under other codebooks
-	cp t.db other.db
-	python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    r["embedding"] = [-x for x in r["embedding"][::-1]]
-    print(json.dumps(r))' "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C other.db --levels 4,4 >/dev/null
+	other_codebooks other.db
 	head -c 100000000 /dev/zero | tr '\0' 'a' >long.jsonl
 }
 
@@ -100,17 +93,14 @@ all_bad() {
 		bad 3 "$p: noid.jsonl:1: missing field 'id'" $p -C c.db -o out.jsonl noid.jsonl
 	done
 	printf '{"qid":"a","query":5}\n' >query.jsonl
-	bad 3 "os-cot: query.jsonl:1: field 'query' must be a string" \
-		os-cot -C c.db -o out.jsonl query.jsonl
-	bad 3 "os-distill: query.jsonl:1: field 'query' must be a string" \
-		os-distill -C c.db -o out.osm --epochs 1 query.jsonl
-	bad 3 "os-search: query.jsonl:1: field 'query' must be a string" \
-		os-search -C c.db -m t.osm -o out.jsonl query.jsonl
 	printf '{"qid":"a"}\n' >noquery.jsonl
-	bad 3 "os-cot: noquery.jsonl:1: missing field 'query'" \
-		os-cot -C c.db -o out.jsonl noquery.jsonl
-	bad 3 "os-search: noquery.jsonl:1: missing field 'query'" \
-		os-search -C c.db -m t.osm -o out.jsonl noquery.jsonl
+	for p in os-cot "os-distill --epochs 1" "os-search -m t.osm"; do
+		# shellcheck disable=SC2086
+		bad 3 "${p%% *}: query.jsonl:1: field 'query' must be a string" \
+			$p -C c.db -o out.x query.jsonl
+		# shellcheck disable=SC2086
+		bad 3 "${p%% *}: noquery.jsonl:1: missing field 'query'" $p -C c.db -o out.x noquery.jsonl
+	done
 	printf '{"qid":"a","results":{"id":"x"}}\n' >results.jsonl
 	bad 3 "os-eval: results.jsonl:1: field 'results' must be an array" \
 		os-eval -o out.json --qrels q.jsonl results.jsonl

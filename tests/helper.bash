@@ -55,3 +55,15 @@ for line in open(sys.argv[1]):
     print(json.dumps({"qid": r["id"], "query": r["title"], "relevant": [r["id"]]}))' \
 		"$FIXTURES/tiny-shop.jsonl" >q.jsonl
 }
+
+# other_codebooks DB: a copy of t.db (from tiny_shop) with the same items
+# under other codebooks, quantized from their vectors reversed and negated.
+other_codebooks() {
+	cp t.db "$1"
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    r["embedding"] = [-x for x in r["embedding"][::-1]]
+    print(json.dumps(r))' "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C "$1" --levels 4,4 >/dev/null
+}
