@@ -192,6 +192,16 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	run os-eval --qrels qrels.txt -k 10 --by-rank flat.txt
 	awk '{ $5 = -NR; print }' run.txt >ordered.txt
 	[ "$output" = "$(os-eval --qrels qrels.txt -k 10 ordered.txt | sed 's/ordered.txt/flat.txt/')" ]
+	# a tar of two members, the second with a bad line
+	head -n 200000 run.txt >part1.txt
+	tail -n +200001 run.txt >part2.txt
+	tar -cf parts.tar part1.txt part2.txt
+	[ "$(os-eval --qrels qrels.txt -k 1,10,100 --per-query parts.tar | sed 's/parts.tar/run.txt/')" = "$want" ]
+	sed -i '1000s/ 1[0-9]*\.5 / x /' part2.txt
+	tar -cf parts.tar part1.txt part2.txt
+	run os-eval --qrels qrels.txt parts.tar
+	[ "$status" -eq 3 ]
+	[ "$output" = "os-eval: parts.tar:part2.txt:1000: score 'x' is not a finite number" ]
 	# pieces of blank lines only
 	{ echo 'q1 Q0 d1 1 1 x'; yes '' | head -n 5000; } >blank.txt
 	run os-eval --qrels "$EVAL/qrels.txt" -k 1 blank.txt
