@@ -10,10 +10,9 @@
  *   "sid"?}]}; TREC: `qid Q0 docid rank score tag` lines.
  *
  * A run's results are kept in one array, each query's together, and
- * their item ids as text in one arena, each with its 64-bit hash: a run
+ * their item ids as text in one arena, each with its 32-bit hash: a run
  * of ten million lines then costs no hash-table lookup per line. A TREC
- * run is read on all threads. Structures
- * own everything they point to. */
+ * run is read on all threads. Structures own everything they point to. */
 #ifndef OS_EVALDATA_H
 #define OS_EVALDATA_H
 

@@ -155,7 +155,7 @@ static struct os_run_query *run_query(struct os_run *run, const char *qid,
 
 /* Adds the results of pieces p[0..n-1], in this order, to the run and
  * clears the pieces. A query's results join those it has when they follow
- * them in res, and are kept apart for os_run_gather() otherwise. */
+ * them in res, and are kept apart for run_gather() otherwise. */
 static int run_join(struct os_run *run, struct piece *p, int n,
 		    struct os_error *err)
 {
@@ -486,20 +486,18 @@ bad:
 	return -1;
 }
 
-/* Whether the first line that is not blank in `text` starts with '{' (1),
- * something else (0), or there is none (-1). */
-static int starts_jsonl(const char *text, size_t len)
+/* Whether the first line that is not blank (os_line_check()) in `text`
+ * starts with '{' (1), something else (0), or there is none (-1). */
+static int starts_jsonl(const char *text, size_t len, size_t max_line)
 {
 	const char *at = text, *end = text + len;
+	struct os_error ignored;
 
 	while (at < end) {
 		size_t n;
 		const char *line = os_lines_next(&at, end, &n);
-		size_t i = 0;
 
-		while (i < n && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i < n)
+		if (os_line_check(line, n, max_line, &ignored) != 0)
 			return line[0] == '{';
 	}
 	return -1;
@@ -566,7 +564,7 @@ int os_run_load(struct os_run *run, const char *path, size_t max_line,
 		long line = os_line_reader_line(r) + 1;
 
 		if (jsonl < 0)
-			jsonl = starts_jsonl(text, len);
+			jsonl = starts_jsonl(text, len, max_line);
 		if (jsonl > 0)
 			rc = jsonl_chunk(run, p, text, len, max_line, line,
 					 &lines, err);
