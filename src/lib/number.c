@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* A plain decimal ("12.75", "-0.0031") whose digits make an integer m of
  * at most 2^53 and which has at most 22 decimals is exactly m / 10^k with
  * both operands exact doubles, so one division gives the correctly
@@ -86,52 +90,71 @@ int os_parse_long(const char *s, size_t len, long *out)
 	return errno || *end ? -1 : 0;
 }
 
-/* The first space or tab in [p, end), or end. Eight ASCII bytes at a
- * time: adding 0x5f to a byte below 0x80 sets its top bit unless it is at
- * most ' ', so the bytes that could end a field show as clear top bits. */
-static const char *field_end(const char *p, const char *end)
+/* Bit i set when byte i of the `n` (at most 64) at p is a space or a
+ * tab: sixteen bytes at a time where SSE2 is (every x86-64). */
+static inline uint64_t separator_bits(const char *p, size_t n)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t top = UINT64_C(0x8080808080808080);
+	uint64_t bits = 0;
+	size_t i = 0;
 
-	while (end - p >= 8) {
-		uint64_t w, low;
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
 
-		memcpy(&w, p, 8);
-		if (w & top)
-			break; /* not ASCII: byte by byte */
-		low = ~(w + UINT64_C(0x5f5f5f5f5f5f5f5f)) & top;
-		if (!low) {
-			p += 8;
-			continue;
-		}
-		p += __builtin_ctzll(low) / 8;
-		if (*p == ' ' || *p == '\t')
-			return p;
-		p++; /* another control byte belongs to the field */
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+
+		bits |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+				_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab)))
+			<< i;
+	}
+	if (i < n && n >= 16) { /* the last 16 bytes, those before i dropped */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab)));
+
+		bits |= (uint64_t)(m >> (16 - (n - i))) << i;
+		i = n;
 	}
 #endif
-	while (p < end && *p != ' ' && *p != '\t')
-		p++;
-	return p;
+	for (; i < n; i++)
+		bits |= (uint64_t)(p[i] == ' ' || p[i] == '\t') << i;
+	return bits;
 }
 
 size_t os_split_fields(const char *line, size_t size, const char **start,
 		       size_t *len, size_t max)
 {
-	const char *end = line + size;
 	size_t n = 0;
+	uint64_t before = 0; /* 1 when the byte before the block is a field's */
+	int open = 0;        /* a field has started and not ended */
 
-	for (const char *p = line; p < end;) {
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p == end)
-			break;
+	/* 64 bytes at a time: where a field starts and where one ends come
+	 * in turns, as bits of one mask */
+	for (size_t base = 0; base < size; base += 64) {
+		size_t bytes = size - base < 64 ? size - base : 64;
+		uint64_t valid = bytes == 64 ? ~UINT64_C(0) : (UINT64_C(1) << bytes) - 1;
+		uint64_t field = ~separator_bits(line + base, bytes) & valid;
+		uint64_t after_field = field << 1 | before;
+		uint64_t turns = (field & ~after_field) | (~field & valid & after_field);
+
+		for (; turns; turns &= turns - 1) {
+			const char *p = line + base + (size_t)__builtin_ctzll(turns);
+
+			if (!open) {
+				if (n < max)
+					start[n] = p;
+			} else {
+				if (n < max)
+					len[n] = (size_t)(p - start[n]);
+				n++;
+			}
+			open = !open;
+		}
+		before = field >> 63;
+	}
+	if (open) {
 		if (n < max)
-			start[n] = p;
-		p = field_end(p, end);
-		if (n < max)
-			len[n] = (size_t)(p - start[n]);
+			len[n] = (size_t)(line + size - start[n]);
 		n++;
 	}
 	return n;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-number: os_parse_double() against strtod() on random decimals (the
- * fast path must give the very same double), and its edge cases. */
+ * fast path must give the very same double), and its edge cases;
+ * os_split_fields() against a byte-by-byte reference on random lines. */
 #include "config.h"
 
 #include <math.h>
@@ -11,6 +12,59 @@
 #include "lib/number.h"
 #include "lib/rng.h"
 #include "tap.h"
+
+/* The fields of line, the plain way: what os_split_fields() must find. */
+static size_t reference_fields(const char *line, size_t size,
+			       const char **start, size_t *len, size_t max)
+{
+	size_t n = 0, i = 0;
+
+	for (;;) {
+		size_t from;
+
+		while (i < size && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == size)
+			return n;
+		for (from = i; i < size && line[i] != ' ' && line[i] != '\t'; i++)
+			;
+		if (n < max) {
+			start[n] = line + from;
+			len[n] = i - from;
+		}
+		n++;
+	}
+}
+
+/* Random lines of up to 300 bytes from an alphabet of separators,
+ * control bytes, NUL, UTF-8 and bytes one off a separator, each in a
+ * block of its own size (so that a sanitizer sees any read past it);
+ * every count and field must be the reference's, whatever the limit. */
+static int fields_agree(struct os_rng *rng)
+{
+	static const char alphabet[] = " \t\t  \n\r\0\x1f!\x08\nax\xc3\xa9\xff\x20\xa0\x89";
+	const char *s1[10], *s2[10];
+	size_t l1[10], l2[10];
+	int same = 1;
+
+	for (int i = 0; i < 300000 && same; i++) {
+		size_t size = (size_t)os_rng_below(rng, i % 10 ? 80 : 300);
+		size_t max = (size_t)os_rng_below(rng, 11), n1, n2;
+		char *line = malloc(size ? size : 1);
+
+		if (!line)
+			return 0;
+		for (size_t b = 0; b < size; b++)
+			line[b] = alphabet[os_rng_below(rng, sizeof alphabet - 1)];
+		n1 = os_split_fields(line, size, s1, l1, max);
+		n2 = reference_fields(line, size, s2, l2, max);
+		same = n1 == n2;
+		for (size_t f = 0; same && f < n1 && f < max; f++)
+			same = s1[f] == s2[f] && l1[f] == l2[f];
+		free(line);
+	}
+	return same;
+}
 
 int main(void)
 {
@@ -56,5 +110,6 @@ int main(void)
 	ok(os_parse_double("1e999", 5, &v) < 0, "overflow is refused");
 	ok(os_parse_long("42", 2, &l) == 0 && l == 42, "a long");
 	ok(os_parse_long("4x", 2, &l) < 0, "a long with a tail is refused");
+	ok(fields_agree(&rng), "300000 random lines split as byte by byte");
 	return tap_done();
 }
