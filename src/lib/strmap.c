@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* strmap.c: the interning hash map (see strmap.h). Linear probing, load
- * factor at most 1/2. */
+ * factor at most 1/2. Keys are copied into blocks of 64 kB (a key of more
+ * than 16 kB into a block of its own): one allocation for many keys, and
+ * keys added one after the other lie side by side for the caches. */
 #include "config.h"
 
 #include "strmap.h"
@@ -11,6 +13,8 @@
 #include "grow.h"
 #include "hash.h"
 
+#define KEY_BLOCK ((size_t)64 << 10)
+
 void os_strmap_init(struct os_strmap *m)
 {
 	memset(m, 0, sizeof *m);
@@ -18,8 +22,9 @@ void os_strmap_init(struct os_strmap *m)
 
 void os_strmap_release(struct os_strmap *m)
 {
-	for (size_t i = 0; i < m->count; i++)
-		free(m->entries[i].key);
+	for (size_t i = 0; i < m->nblocks; i++)
+		free(m->blocks[i]);
+	free(m->blocks);
 	free(m->entries);
 	free(m->slots);
 	memset(m, 0, sizeof *m);
@@ -84,6 +89,39 @@ static int grow_slots(struct os_strmap *m)
 	return 0;
 }
 
+/* A copy of key (len bytes, then a NUL) in the map's blocks; NULL when
+ * out of memory. */
+static char *copy_key(struct os_strmap *m, const char *key, size_t len)
+{
+	size_t need = len + 1;
+	int own = need > KEY_BLOCK / 4; /* a long key: a block of its own */
+	char **blocks, *copy;
+
+	if (own || need > m->room) {
+		size_t size = own ? need : KEY_BLOCK;
+
+		if (!(blocks = os_grow(m->blocks, &m->blocks_cap, m->nblocks + 1,
+				       sizeof *blocks, 16)))
+			return NULL;
+		m->blocks = blocks;
+		if (!(copy = malloc(size)))
+			return NULL;
+		blocks[m->nblocks++] = copy;
+		if (!own) {
+			m->fill = copy;
+			m->room = size;
+		}
+	}
+	if (!own) {
+		copy = m->fill;
+		m->fill += need;
+		m->room -= need;
+	}
+	memcpy(copy, key, len);
+	copy[len] = '\0';
+	return copy;
+}
+
 long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
 		      int *added)
 {
@@ -104,11 +142,8 @@ long os_strmap_intern(struct os_strmap *m, const char *key, size_t len,
 	if (!entries)
 		return -1;
 	m->entries = entries;
-	copy = malloc(len + 1);
-	if (!copy)
+	if (!(copy = copy_key(m, key, len)))
 		return -1;
-	memcpy(copy, key, len);
-	copy[len] = '\0';
 	m->entries[m->count] = (struct os_strmap_entry){copy, len, h};
 	m->slots[i] = (struct os_strmap_slot){(uint32_t)m->count + 1,
 					      (uint32_t)(h >> 32)};

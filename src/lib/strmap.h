@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* strmap.h: an open-addressing hash map from byte strings to dense ids
  * 0..n-1, in insertion order (an interning table). The map owns copies of
- * its keys; os_strmap_key() returns them NUL-terminated until the map is
- * freed. */
+ * its keys, side by side in blocks that never move; os_strmap_key()
+ * returns them NUL-terminated until the map is freed. */
 #ifndef OS_STRMAP_H
 #define OS_STRMAP_H
 
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 struct os_strmap_entry {
-	char *key;     /* malloc'd, NUL-terminated */
+	char *key;     /* in one of the map's blocks, NUL-terminated */
 	size_t len;
 	uint64_t hash;
 };
@@ -29,6 +29,10 @@ struct os_strmap {
 	struct os_strmap_entry *entries; /* entries[id] */
 	size_t count;
 	size_t entries_cap;
+	char **blocks;  /* malloc'd blocks holding the keys */
+	size_t nblocks, blocks_cap;
+	char *fill;     /* where the next short key goes in its block */
+	size_t room;    /* bytes free there */
 };
 
 void os_strmap_init(struct os_strmap *m);
