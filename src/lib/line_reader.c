@@ -3,7 +3,9 @@
  *
  * libarchive tells what an input is; a plain regular file (no compression,
  * not a tar) is then read with pread(2) straight into the reader's
- * buffers, saving libarchive's copy of every byte.
+ * buffers, saving libarchive's copy of every byte; a large read is cut in
+ * parts read on all threads, since copying from the page cache is its
+ * cost.
  *
  * The reader owns its copy of the path list, the libarchive handle and
  * the descriptor of the current input, a read buffer and a line buffer. */
@@ -21,8 +23,11 @@
 #include "grow.h"
 #include "jsonl.h"
 #include "lines.h"
+#include "parallel.h"
 
 #define READ_BLOCK 65536
+/* a direct read is cut in parts on several threads from this size on */
+#define PARALLEL_READ ((size_t)1 << 20)
 
 struct os_line_reader {
 	char **paths;
@@ -224,6 +229,59 @@ static int next_entry(struct os_line_reader *r, struct os_error *err)
 	}
 }
 
+/* Reads `size` bytes at `at` of fd into `to`, as a pread() that keeps
+ * reading until it has them all: how many it got (fewer at the end of
+ * the file), or -1 with errno. */
+static ssize_t pread_full(int fd, char *to, size_t size, off_t at)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t got = pread(fd, to + done, size - done, at + (off_t)done);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+/* pread_full() in one part a thread when `size` is large. The bytes that
+ * count are those up to the first part that came short (a file may grow
+ * while it is read). */
+static ssize_t pread_parallel(int fd, char *to, size_t size, off_t at)
+{
+	enum { MAX_PARTS = 16 };
+	ssize_t got[MAX_PARTS];
+	int parts = size < PARALLEL_READ ? 1 : os_parallel_threads();
+	size_t total = 0;
+
+	if (parts > MAX_PARTS)
+		parts = MAX_PARTS;
+#pragma omp parallel for num_threads(parts) if (parts > 1)
+	for (int p = 0; p < parts; p++) {
+		size_t from = size * (size_t)p / (size_t)parts;
+		size_t to_end = size * (size_t)(p + 1) / (size_t)parts;
+
+		got[p] = pread_full(fd, to + from, to_end - from, at + (off_t)from);
+	}
+	for (int p = 0; p < parts; p++) {
+		size_t want = size * (size_t)(p + 1) / (size_t)parts -
+			      size * (size_t)p / (size_t)parts;
+
+		if (got[p] < 0)
+			return -1;
+		total += (size_t)got[p];
+		if ((size_t)got[p] < want)
+			break;
+	}
+	return (ssize_t)total;
+}
+
 /* Reads up to `size` bytes of the current entry into `to`: how many (0
  * at its end, then entry_done is set), or -1 with err. */
 static la_ssize_t read_entry(struct os_line_reader *r, char *to, size_t size,
@@ -232,10 +290,7 @@ static la_ssize_t read_entry(struct os_line_reader *r, char *to, size_t size,
 	la_ssize_t got;
 
 	if (r->direct_at >= 0) {
-		while ((got = pread(r->fd, to, size, r->direct_at)) < 0 &&
-		       errno == EINTR)
-			;
-		if (got < 0) {
+		if ((got = pread_parallel(r->fd, to, size, r->direct_at)) < 0) {
 			os_error_set_at(err, OS_EXIT_FAILURE, r->where,
 					r->line + 1, "read error: %s",
 					strerror(errno));
