@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* test-evalrun: os_run_order() against a plain stable sort. Queries of
+ * every kind of disorder (ranked, nearly ranked, reversed, shuffled; equal
+ * scores, equal ranks, repeated items) are written as a TREC run, loaded
+ * and ordered both ways; each list must be what sorting by score
+ * descending then item id descending (or by rank, equal ranks in input
+ * order) and keeping each item's first place gives. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/evaldata.h"
+#include "lib/rng.h"
+#include "tap.h"
+
+#define QUERIES 400
+#define MAX_LIST 300
+
+struct line {
+	char id[16];
+	int score, rank; /* scores are whole numbers: ties are common */
+	int place;       /* in the input */
+};
+
+static int by_rank_mode;
+
+static int reference_order(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+	int c;
+
+	if (by_rank_mode) {
+		if (x->rank != y->rank)
+			return x->rank < y->rank ? -1 : 1;
+	} else {
+		if (x->score != y->score)
+			return x->score > y->score ? -1 : 1;
+		if ((c = strcmp(x->id, y->id)) != 0)
+			return -c;
+	}
+	return x->place - y->place;
+}
+
+/* The list of query q: its kind of disorder is q % 5. */
+static size_t make_list(struct os_rng *rng, int q, struct line *l)
+{
+	size_t n = 1 + (size_t)os_rng_below(rng, MAX_LIST);
+
+	for (size_t i = 0; i < n; i++) {
+		int s = (int)(n - i) * 4;
+
+		switch (q % 5) {
+		case 0: break;                                  /* ranked */
+		case 1: s += (int)os_rng_below(rng, 9); break;  /* nearly */
+		case 2: s = (int)i; break;                      /* reversed */
+		case 3: s = (int)os_rng_below(rng, 50); break;  /* shuffled */
+		case 4: s = (int)os_rng_below(rng, 3); break;   /* mostly ties */
+		}
+		snprintf(l[i].id, sizeof l[i].id, "d%u",
+			 (unsigned)os_rng_below(rng, n * 3)); /* repeats */
+		l[i].score = s;
+		l[i].rank = q % 2 ? (int)os_rng_below(rng, 20) : (int)i + 1;
+		l[i].place = (int)i;
+	}
+	return n;
+}
+
+/* Whether the run's list of query q is the reference for l[0..n-1]. */
+static int same_list(const struct os_run *run, long qi, struct line *l,
+		     size_t n)
+{
+	const struct os_run_query *rq = &run->q[qi];
+	size_t kept = 0;
+
+	qsort(l, n, sizeof *l, reference_order);
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(l[j].id, l[i].id) == 0;
+		if (seen)
+			continue;
+		if (kept >= rq->n ||
+		    strcmp(os_result_id(run, &rq->r[kept]), l[i].id) != 0 ||
+		    rq->r[kept].score != l[i].score)
+			return 0;
+		kept++;
+	}
+	return kept == rq->n;
+}
+
+int main(void)
+{
+	static struct line lists[QUERIES][MAX_LIST];
+	static size_t sizes[QUERIES];
+	char path[] = "/tmp/test-evalrun-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct os_rng rng;
+
+	if (!f)
+		return 1;
+	os_rng_seed(&rng, 11);
+	for (int q = 0; q < QUERIES; q++) {
+		sizes[q] = make_list(&rng, q, lists[q]);
+		for (size_t i = 0; i < sizes[q]; i++)
+			fprintf(f, "q%d Q0 %s %d %d run\n", q, lists[q][i].id,
+				lists[q][i].rank, lists[q][i].score);
+	}
+	fclose(f);
+	for (by_rank_mode = 0; by_rank_mode < 2; by_rank_mode++) {
+		struct os_run run;
+		struct os_error err;
+		int same[5] = {1, 1, 1, 1, 1};
+		static struct line copy[MAX_LIST];
+
+		os_run_init(&run);
+		if (os_run_load(&run, path, 1 << 20, &err) < 0 ||
+		    os_run_order(&run, by_rank_mode, 10) < 0) {
+			printf("# %s\n", err.message);
+			return 1;
+		}
+		for (int q = 0; q < QUERIES; q++) {
+			char qid[16];
+			long qi;
+
+			snprintf(qid, sizeof qid, "q%d", q);
+			qi = os_strmap_find(&run.qids, qid, strlen(qid));
+			memcpy(copy, lists[q], sizes[q] * sizeof *copy);
+			same[q % 5] &= qi >= 0 && same_list(&run, qi, copy, sizes[q]);
+		}
+		printf("# %s\n", by_rank_mode ? "--by-rank" : "by score");
+		ok(same[0], "ranked lists stay as they are");
+		ok(same[1], "nearly ranked lists are ranked");
+		ok(same[2], "reversed lists are ranked");
+		ok(same[3], "shuffled lists are ranked");
+		ok(same[4], "lists of ties keep item id order, or input order");
+		os_run_release(&run);
+	}
+	unlink(path);
+	return tap_done();
+}
