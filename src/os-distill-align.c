@@ -217,8 +217,17 @@ int load_feedback(const struct options *o, struct os_generative *g,
 
 		d->fingerprint = os_hash_bytes(d->fingerprint, d->pool.row + fq->text,
 					       fq->len * sizeof *d->pool.row);
-		d->fingerprint = os_hash_bytes(d->fingerprint, d->fb + fq->first,
-					       fq->n * sizeof *d->fb);
+		/* field by field: the struct's padding is not data */
+		for (uint32_t i = 0; i < fq->n; i++) {
+			const struct feedback *f = &d->fb[fq->first + i];
+
+			d->fingerprint = os_hash_bytes(d->fingerprint, &f->item,
+						       sizeof f->item);
+			d->fingerprint = os_hash_bytes(d->fingerprint, &f->relevance,
+						       sizeof f->relevance);
+			d->fingerprint = os_hash_bytes(d->fingerprint, &f->click, 1);
+			d->fingerprint = os_hash_bytes(d->fingerprint, &f->order, 1);
+		}
 	}
 	return 0;
 }
