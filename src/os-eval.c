@@ -632,11 +632,12 @@ static cJSON *sid_json(const struct eval *e, const struct os_run *run)
 		raw += rq->raw < depth ? rq->raw : depth;
 		dup += rq->duplicates_top;
 		for (size_t i = 0; i < rq->n && i < depth; i++) {
+			uint32_t index = os_result_sid(run, &rq->r[i]);
 			const char *sid;
 
-			if (!rq->r[i].sid)
+			if (!index)
 				continue;
-			sid = os_strmap_key(&run->sids, rq->r[i].sid - 1);
+			sid = os_strmap_key(&run->sids, index - 1);
 			with_sid++;
 			valid += e->have_catalog &&
 				 os_strmap_find(&e->cat.sids, sid, strlen(sid)) >= 0;
@@ -1119,10 +1120,9 @@ static int run_eval(struct eval *e, struct os_output *out, struct os_error *err)
 	for (size_t r = 0; r < e->o->nruns; r++) {
 		os_run_init(&e->runs[r]);
 		if (os_run_load(&e->runs[r], e->o->runs[r], (size_t)e->o->cli.max_line,
-				err) < 0)
+				e->o->by_rank, err) < 0)
 			goto out;
-		if (os_run_order(&e->runs[r], e->o->by_rank,
-				 (size_t)e->o->depth) < 0)
+		if (os_run_order(&e->runs[r], (size_t)e->o->depth) < 0)
 			goto oom;
 		if (e->o->cli.verbose && !e->o->cli.quiet)
 			os_cli_warn("%s: %zu queries, %zu results", e->runs[r].name,

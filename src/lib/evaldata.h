@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 #include "strmap.h"
@@ -85,12 +86,11 @@ os_qrels_find(const struct os_qrels *q, size_t qi, uint32_t hash,
  * equal hashes; the ids themselves decide between equal hashes). */
 uint32_t os_eval_hash(const char *id, size_t len);
 
-struct os_result {        /* 24 bytes: a run may hold ten million */
-	double score;
+struct os_result {        /* 16 bytes: a run may hold ten million */
+	double key;      /* what ranks it: its score, or minus its rank in
+			  * a run read by rank (os_run.by_rank) */
 	uint32_t hash;   /* os_eval_hash() of the item id */
 	uint32_t text;   /* offset of the item id in os_run.text */
-	int32_t rank;
-	uint32_t sid;    /* 1 + index of its "sid" in os_run.sids, 0: none */
 };
 
 struct os_run_query {
@@ -112,7 +112,10 @@ struct os_run_span {
 struct os_run {
 	char *name;              /* the file name it came from */
 	char *text;              /* the item ids, NUL-terminated, one after
-				  * the other */
+				  * the other; in a JSON lines run each
+				  * NUL is followed by 4 bytes: 1 + the
+				  * index of the result's "sid" in sids,
+				  * or 0 */
 	size_t text_len, text_cap;
 	struct os_result *res;   /* the results of all queries, each query's
 				  * together */
@@ -124,13 +127,16 @@ struct os_run {
 	size_t results;          /* lines or results read */
 	struct os_run_span *apart;
 	size_t napart, apart_cap;
+	int by_rank;             /* ranked by the rank field, not by score */
+	int with_sids;           /* a JSON lines run: the ids carry SIDs */
 };
 
 void os_run_init(struct os_run *run);
 void os_run_release(struct os_run *run);
-/* Loads a run from `path`. Errors as os_qrels_load(). */
+/* Loads a run from `path`, to be ranked by score or, with `by_rank`, by
+ * the rank field. Errors as os_qrels_load(). */
 int os_run_load(struct os_run *run, const char *path, size_t max_line,
-		struct os_error *err);
+		int by_rank, struct os_error *err);
 
 /* The item id of a result. */
 static inline const char *os_result_id(const struct os_run *run,
@@ -138,11 +144,23 @@ static inline const char *os_result_id(const struct os_run *run,
 {
 	return run->text + r->text;
 }
+/* The SID of a result: 1 + its index in os_run.sids, or 0 for none. */
+static inline uint32_t os_result_sid(const struct os_run *run,
+				     const struct os_result *r)
+{
+	const char *id = os_result_id(run, r);
+	uint32_t sid;
+
+	if (!run->with_sids)
+		return 0;
+	memcpy(&sid, id + strlen(id) + 1, sizeof sid);
+	return sid;
+}
 /* Orders every query's results as trec_eval does (score descending, equal
- * scores by item id in descending byte order) or, with `by_rank`, by the
- * rank field (then input order), and drops repeated items after the
- * first, counting them in `duplicates` (and in `duplicates_top` when
- * among the first `depth` places). Returns -1 when out of memory. */
-int os_run_order(struct os_run *run, int by_rank, size_t depth);
+ * scores by item id in descending byte order) or, in a run loaded by
+ * rank, by the rank field (then input order), and drops repeated items
+ * after the first, counting them in `duplicates` (and in `duplicates_top`
+ * when among the first `depth` places). Returns -1 when out of memory. */
+int os_run_order(struct os_run *run, size_t depth);
 
 #endif

@@ -93,12 +93,13 @@ static void piece_clear(struct piece *p)
 }
 
 /* A new result at the end of p for item `id` (len bytes) of query `qid`,
- * with its id and hash set and the caller to set its score and rank; NULL
- * with err when out of memory. */
+ * with its id (and, when `sid` is given, the SID index after it) and hash
+ * set and the caller to set its key; NULL with err when out of memory. */
 static struct os_result *piece_add(struct piece *p, const char *qid,
 				   size_t qid_len, const char *id, size_t len,
-				   struct os_error *err)
+				   const uint32_t *sid, struct os_error *err)
 {
+	size_t size = len + 1 + (sid ? sizeof *sid : 0);
 	struct span *last = p->nspan ? &p->span[p->nspan - 1] : NULL;
 	struct os_result *r = os_grow(p->res, &p->cap, p->n + 1, sizeof *r, 4096);
 	char *text;
@@ -106,7 +107,7 @@ static struct os_result *piece_add(struct piece *p, const char *qid,
 	if (!r)
 		goto oom;
 	p->res = r;
-	if (!(text = os_grow(p->text, &p->text_cap, p->text_len + len + 1, 1,
+	if (!(text = os_grow(p->text, &p->text_cap, p->text_len + size, 1,
 			     1 << 16)))
 		goto oom;
 	p->text = text;
@@ -123,13 +124,14 @@ static struct os_result *piece_add(struct piece *p, const char *qid,
 	}
 	memcpy(text + p->text_len, id, len);
 	text[p->text_len + len] = '\0';
+	if (sid)
+		memcpy(text + p->text_len + len + 1, sid, sizeof *sid);
 	last->n++;
 	r += p->n++;
 	r->hash = os_eval_hash(id, len);
 	/* moved by the run's text length on joining */
 	r->text = (uint32_t)p->text_len;
-	r->sid = 0;
-	p->text_len += len + 1;
+	p->text_len += size;
 	return r;
 oom:
 	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -287,9 +289,10 @@ static int run_gather(struct os_run *run, struct os_error *err)
 	return 0;
 }
 
-/* Reads one TREC run line (n bytes, not NUL-terminated) into p. */
+/* Reads one TREC run line (n bytes, not NUL-terminated) into p, ranked
+ * by its rank field when by_rank is set. */
 static int trec_line(struct piece *p, const char *line, size_t n,
-		     struct os_error *err)
+		     int by_rank, struct os_error *err)
 {
 	const char *f[6];
 	size_t len[6];
@@ -314,17 +317,16 @@ static int trec_line(struct piece *p, const char *line, size_t n,
 			     "score '%.*s' is not a finite number", (int)len[4], f[4]);
 		return -1;
 	}
-	if (!(res = piece_add(p, f[0], len[0], f[2], len[2], err)))
+	if (!(res = piece_add(p, f[0], len[0], f[2], len[2], NULL, err)))
 		return -1;
-	res->score = score;
-	res->rank = (int32_t)rank;
+	res->key = by_rank ? -(double)rank : score;
 	return 0;
 }
 
 /* Reads the TREC lines of `text` (len bytes of whole lines) into p; on a
  * bad line stops with p->failed set, p->lines counting up to it. */
 static void trec_piece(struct piece *p, const char *text, size_t len,
-		       size_t max_line)
+		       size_t max_line, int by_rank)
 {
 	const char *at = text, *end = text + len;
 
@@ -336,7 +338,7 @@ static void trec_piece(struct piece *p, const char *text, size_t len,
 		p->lines++;
 		rc = os_line_check(line, n, max_line, &p->err);
 		if (rc > 0)
-			rc = trec_line(p, line, n, &p->err);
+			rc = trec_line(p, line, n, by_rank, &p->err);
 		if (rc < 0) {
 			p->failed = 1;
 			return;
@@ -438,12 +440,15 @@ static int run_jsonl(struct os_run *run, struct piece *p, const cJSON *obj,
 		}
 		if (sid && !(sid_index = sid_of(run, sid, err)))
 			return -1;
-		if (!(res = piece_add(p, qid, qid_len, id, strlen(id), err)))
+		if (!(res = piece_add(p, qid, qid_len, id, strlen(id),
+				      &sid_index, err)))
 			return -1;
-		/* without a score, the list's own order is the ranking */
-		res->score = score ? score->valuedouble : -(double)position;
-		res->rank = (int32_t)(rank ? rank->valuedouble : (double)position);
-		res->sid = sid_index;
+		/* without a score or rank, the list's own order ranks */
+		if (run->by_rank)
+			res->key = -(double)(int32_t)(rank ? rank->valuedouble
+							   : (double)position);
+		else
+			res->key = score ? score->valuedouble : -(double)position;
 	}
 	return run_join(run, p, 1, err);
 }
@@ -525,7 +530,8 @@ static int trec_chunk(struct os_run *run, struct piece *p, int n,
 	cut[n] = text + len;
 #pragma omp parallel for num_threads(n) if (n > 1)
 	for (int t = 0; t < n; t++)
-		trec_piece(&p[t], cut[t], (size_t)(cut[t + 1] - cut[t]), max_line);
+		trec_piece(&p[t], cut[t], (size_t)(cut[t + 1] - cut[t]), max_line,
+			   run->by_rank);
 	for (int t = 0; t < n; t++) {
 		if (p[t].failed) {
 			*err = p[t].err;
@@ -540,7 +546,7 @@ static int trec_chunk(struct os_run *run, struct piece *p, int n,
 }
 
 int os_run_load(struct os_run *run, const char *path, size_t max_line,
-		struct os_error *err)
+		int by_rank, struct os_error *err)
 {
 	char *paths[1] = {(char *)path};
 	struct os_line_reader *r = os_line_reader_new(paths, 1, max_line);
@@ -559,12 +565,14 @@ int os_run_load(struct os_run *run, const char *path, size_t max_line,
 		return -1;
 	}
 	max_line = max_line ? max_line : OS_MAX_LINE_DEFAULT;
+	run->by_rank = by_rank;
 	while ((rc = os_line_reader_chunk(r, CHUNK_BYTES, &text, &len,
 					  err)) > 0) {
 		long line = os_line_reader_line(r) + 1;
 
 		if (jsonl < 0)
 			jsonl = starts_jsonl(text, len, max_line);
+		run->with_sids = jsonl > 0;
 		if (jsonl > 0)
 			rc = jsonl_chunk(run, p, text, len, max_line, line,
 					 &lines, err);
@@ -586,16 +594,16 @@ int os_run_load(struct os_run *run, const char *path, size_t max_line,
 }
 
 /* Whether result a ranks above b: by score descending, equal scores by
- * item id in descending byte order (trec_eval); or, with by_rank, by rank
- * (equal ranks keep their input order). */
-static inline int above(const struct os_run *run, int by_rank,
-			const struct os_result *a, const struct os_result *b)
+ * item id in descending byte order (trec_eval); or, in a run read by
+ * rank, by rank (equal ranks keep their input order: the sorts are
+ * stable). */
+static inline int above(const struct os_run *run, const struct os_result *a,
+			const struct os_result *b)
 {
-	if (by_rank)
-		return a->rank < b->rank; /* the sort is stable */
-	if (a->score != b->score)
-		return a->score > b->score;
-	return strcmp(run->text + a->text, run->text + b->text) > 0;
+	if (a->key != b->key)
+		return a->key > b->key;
+	return !run->by_rank &&
+	       strcmp(run->text + a->text, run->text + b->text) > 0;
 }
 
 /* Ranks r[0..n-1], whose first `from` are ranked, by inserting the others
@@ -603,15 +611,14 @@ static inline int above(const struct os_run *run, int by_rank,
  * when ranked, 0 after giving up (equal results still in input order).
  * Runs often come nearly ranked (a rank column that the scores mostly
  * follow), and then this does a fraction of a full sort's work. */
-static int rank_by_insertion(const struct os_run *run, int by_rank,
-			     struct os_result *r, size_t n, size_t from,
+static int rank_by_insertion(const struct os_run *run, struct os_result *r, size_t n, size_t from,
 			     size_t budget)
 {
 	for (size_t i = from; i < n; i++) {
 		struct os_result x = r[i];
 		size_t j = i;
 
-		for (; j > 0 && above(run, by_rank, &x, &r[j - 1]); j--)
+		for (; j > 0 && above(run, &x, &r[j - 1]); j--)
 			r[j] = r[j - 1];
 		r[j] = x;
 		if ((budget -= i - j < budget ? i - j : budget) == 0)
@@ -623,8 +630,7 @@ static int rank_by_insertion(const struct os_run *run, int by_rank,
 /* Ranks r[0..n-1] (a stable merge sort over insertion-sorted runs of 16;
  * the comparison inlined, which qsort_r() cannot do), with `tmp` (n
  * results) as scratch. */
-static void rank_results(const struct os_run *run, int by_rank,
-			 struct os_result *r, size_t n, struct os_result *tmp)
+static void rank_results(const struct os_run *run, struct os_result *r, size_t n, struct os_result *tmp)
 {
 	const size_t run_len = 16;
 	struct os_result *from = r, *to = tmp;
@@ -636,7 +642,7 @@ static void rank_results(const struct os_run *run, int by_rank,
 			struct os_result x = r[i];
 			size_t j = i;
 
-			for (; j > lo && above(run, by_rank, &x, &r[j - 1]); j--)
+			for (; j > lo && above(run, &x, &r[j - 1]); j--)
 				r[j] = r[j - 1];
 			r[j] = x;
 		}
@@ -650,7 +656,7 @@ static void rank_results(const struct os_run *run, int by_rank,
 			size_t a = lo, b = mid, k = lo;
 
 			while (a < mid && b < hi)
-				to[k++] = above(run, by_rank, &from[b], &from[a])
+				to[k++] = above(run, &from[b], &from[a])
 						  ? from[b++]
 						  : from[a++];
 			while (a < mid)
@@ -757,7 +763,7 @@ static int drop_repeats(const struct os_run *run, struct os_run_query *rq,
 	return 0;
 }
 
-int os_run_order(struct os_run *run, int by_rank, size_t depth)
+int os_run_order(struct os_run *run, size_t depth)
 {
 	int failed = 0;
 
@@ -772,10 +778,10 @@ int os_run_order(struct os_run *run, int by_rank, size_t depth)
 			size_t k = 1;
 
 			/* runs usually come ranked already: check first */
-			while (k < rq->n && !above(run, by_rank, &rq->r[k], &rq->r[k - 1]))
+			while (k < rq->n && !above(run, &rq->r[k], &rq->r[k - 1]))
 				k++;
 			if (k < rq->n &&
-			    !rank_by_insertion(run, by_rank, rq->r, rq->n, k,
+			    !rank_by_insertion(run, rq->r, rq->n, k,
 					       4 * rq->n)) {
 				struct os_result *t = os_grow(tmp, &cap, rq->n,
 							      sizeof *t, 256);
@@ -785,7 +791,7 @@ int os_run_order(struct os_run *run, int by_rank, size_t depth)
 					continue;
 				}
 				tmp = t;
-				rank_results(run, by_rank, rq->r, rq->n, tmp);
+				rank_results(run, rq->r, rq->n, tmp);
 			}
 			if (drop_repeats(run, rq, depth) < 0)
 				failed = 1;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz-evaldata: libFuzzer harness for os-eval's inputs: the bytes are read
- * as judgments and as a run (TREC or JSONL, compressed or not), and the run
- * is ordered both ways. */
+ * as judgments and as a run (TREC or JSONL, compressed or not), the run
+ * both ways (by score and by rank) and ordered. */
 #include "config.h"
 
 #include <math.h>
@@ -28,12 +28,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	os_qrels_init(&q);
 	os_qrels_load(&q, path, &o, &err);
 	os_qrels_release(&q);
-	os_run_init(&run);
-	if (os_run_load(&run, path, 1 << 16, &err) == 0) {
-		os_run_order(&run, 0, 10);
-		os_run_order(&run, 1, 10);
+	for (int by_rank = 0; by_rank < 2; by_rank++) {
+		os_run_init(&run);
+		if (os_run_load(&run, path, 1 << 16, by_rank, &err) == 0)
+			os_run_order(&run, 10);
+		os_run_release(&run);
 	}
-	os_run_release(&run);
 	close(fd);
 	return 0;
 }
