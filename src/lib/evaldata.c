@@ -245,6 +245,24 @@ static int by_hash(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sorts a query's judgments by hash: by insertion when they are few, as
+ * they mostly are (qsort()'s call costs more than the sort then). */
+static void sort_by_hash(struct os_judgment *j, size_t n)
+{
+	if (n > 16) {
+		qsort(j, n, sizeof *j, by_hash);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct os_judgment x = j[i];
+		size_t k = i;
+
+		for (; k > 0 && j[k - 1].hash > x.hash; k--)
+			j[k] = j[k - 1];
+		j[k] = x;
+	}
+}
+
 int os_qrels_load(struct os_qrels *q, const char *path,
 		  const struct os_qrels_opts *o, struct os_error *err)
 {
@@ -277,8 +295,7 @@ int os_qrels_load(struct os_qrels *q, const char *path,
 				os_line_reader_line(r));
 	os_line_reader_free(r);
 	for (size_t i = 0; rc == 0 && i < q->qids.count; i++) {
-		if (q->q[i].n > 1) /* qsort() takes no NULL, even for 0 items */
-			qsort(q->q[i].j, q->q[i].n, sizeof *q->q[i].j, by_hash);
+		sort_by_hash(q->q[i].j, q->q[i].n);
 		for (size_t k = 0; k < q->q[i].n; k++)
 			q->q[i].filter |= UINT64_C(1) << (q->q[i].j[k].hash >> 26);
 		q->without_judgments += q->q[i].n == 0;

@@ -4,7 +4,8 @@
  * scores, equal ranks, repeated items) are written as a TREC run, loaded
  * and ordered both ways; each list must be what sorting by score
  * descending then item id descending (or by rank, equal ranks in input
- * order) and keeping each item's first place gives. */
+ * order) and keeping each item's first place gives. And judgments of
+ * queries with few and with many items are all found again. */
 #include "config.h"
 
 #include <stdio.h>
@@ -91,6 +92,53 @@ static int same_list(const struct os_run *run, long qi, struct line *l,
 	return kept == rq->n;
 }
 
+/* Writes TREC qrels of queries with 1 to 60 judged items (grades 0-3)
+ * to a temporary file, loads them, and checks that each judged item is
+ * found with its grade, and items of other queries are not. */
+static int judgments_found(struct os_rng *rng)
+{
+	char path[] = "/tmp/test-evalrun-qrels-XXXXXX";
+	int fd = mkstemp(path), found = 1;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct os_qrels_opts o = {1, 1 << 20};
+	struct os_qrels q;
+	struct os_error err;
+	size_t n[50];
+
+	if (!f)
+		return 0;
+	for (int k = 0; k < 50; k++) {
+		n[k] = 1 + (size_t)os_rng_below(rng, 60);
+		for (size_t i = 0; i < n[k]; i++)
+			fprintf(f, "q%d 0 d%d-%zu %zu\n", k, k, i, i % 4);
+	}
+	fclose(f);
+	os_qrels_init(&q);
+	if (os_qrels_load(&q, path, &o, &err) < 0) {
+		unlink(path);
+		return 0;
+	}
+	for (int k = 0; k < 50; k++) {
+		char qid[16], id[32];
+		long qi;
+
+		snprintf(qid, sizeof qid, "q%d", k);
+		qi = os_strmap_find(&q.qids, qid, strlen(qid));
+		found &= qi >= 0 && q.q[qi].n == n[k];
+		for (size_t i = 0; qi >= 0 && i <= n[k]; i++) {
+			const struct os_judgment *j;
+
+			/* d<k>-<n[k]> is the next query's or nobody's */
+			snprintf(id, sizeof id, "d%d-%zu", i < n[k] ? k : k + 1000, i);
+			j = os_qrels_find(&q, (size_t)qi, os_eval_hash(id, strlen(id)), id);
+			found &= i < n[k] ? j && j->grade == (double)(i % 4) : !j;
+		}
+	}
+	os_qrels_release(&q);
+	unlink(path);
+	return found;
+}
+
 int main(void)
 {
 	static struct line lists[QUERIES][MAX_LIST];
@@ -140,5 +188,6 @@ int main(void)
 		os_run_release(&run);
 	}
 	unlink(path);
+	ok(judgments_found(&rng), "judgments of few and of many items are found, others not");
 	return tap_done();
 }
