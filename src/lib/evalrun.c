@@ -606,31 +606,42 @@ static inline int above(const struct os_run *run, const struct os_result *a,
 	       strcmp(run->text + a->text, run->text + b->text) > 0;
 }
 
+/* Moves r[i] down among r[lo..i-1], ranked already, to its place (after
+ * those it does not rank above: the order of equal results is kept);
+ * returns how many places it moved. */
+static inline size_t insert(const struct os_run *run, struct os_result *r,
+			    size_t lo, size_t i)
+{
+	struct os_result x = r[i];
+	size_t j = i;
+
+	for (; j > lo && above(run, &x, &r[j - 1]); j--)
+		r[j] = r[j - 1];
+	r[j] = x;
+	return i - j;
+}
+
 /* Ranks r[0..n-1], whose first `from` are ranked, by inserting the others
  * one by one, as long as that takes at most `budget` moves: returns 1
  * when ranked, 0 after giving up (equal results still in input order).
  * Runs often come nearly ranked (a rank column that the scores mostly
  * follow), and then this does a fraction of a full sort's work. */
-static int rank_by_insertion(const struct os_run *run, struct os_result *r, size_t n, size_t from,
-			     size_t budget)
+static int rank_by_insertion(const struct os_run *run, struct os_result *r,
+			     size_t n, size_t from, size_t budget)
 {
-	for (size_t i = from; i < n; i++) {
-		struct os_result x = r[i];
-		size_t j = i;
+	size_t moves = 0;
 
-		for (; j > 0 && above(run, &x, &r[j - 1]); j--)
-			r[j] = r[j - 1];
-		r[j] = x;
-		if ((budget -= i - j < budget ? i - j : budget) == 0)
+	for (size_t i = from; i < n; i++)
+		if ((moves += insert(run, r, 0, i)) >= budget)
 			return i + 1 == n;
-	}
 	return 1;
 }
 
 /* Ranks r[0..n-1] (a stable merge sort over insertion-sorted runs of 16;
  * the comparison inlined, which qsort_r() cannot do), with `tmp` (n
  * results) as scratch. */
-static void rank_results(const struct os_run *run, struct os_result *r, size_t n, struct os_result *tmp)
+static void rank_results(const struct os_run *run, struct os_result *r,
+			 size_t n, struct os_result *tmp)
 {
 	const size_t run_len = 16;
 	struct os_result *from = r, *to = tmp;
@@ -638,14 +649,8 @@ static void rank_results(const struct os_run *run, struct os_result *r, size_t n
 	for (size_t lo = 0; lo < n; lo += run_len) {
 		size_t hi = lo + run_len < n ? lo + run_len : n;
 
-		for (size_t i = lo + 1; i < hi; i++) {
-			struct os_result x = r[i];
-			size_t j = i;
-
-			for (; j > lo && above(run, &x, &r[j - 1]); j--)
-				r[j] = r[j - 1];
-			r[j] = x;
-		}
+		for (size_t i = lo + 1; i < hi; i++)
+			insert(run, r, lo, i);
 	}
 	for (size_t width = run_len; width < n; width *= 2) {
 		struct os_result *swap;
