@@ -126,31 +126,46 @@ size_t os_split_fields(const char *line, size_t size, const char **start,
 {
 	size_t n = 0;
 	uint64_t before = 0; /* 1 when the byte before the block is a field's */
-	int open = 0;        /* a field has started and not ended */
+	int open = 0;        /* field n has started and not ended */
 
-	/* 64 bytes at a time: where a field starts and where one ends come
-	 * in turns, as bits of one mask */
+	/* 64 bytes at a time, as masks of the bytes where fields start and
+	 * of those just past their ends: the k-th start of a block goes with
+	 * its k-th end (after the first end has closed a field that was open
+	 * when the block began), so each field takes one pass of the loop */
 	for (size_t base = 0; base < size; base += 64) {
 		size_t bytes = size - base < 64 ? size - base : 64;
 		uint64_t valid = bytes == 64 ? ~UINT64_C(0) : (UINT64_C(1) << bytes) - 1;
 		uint64_t field = ~separator_bits(line + base, bytes) & valid;
 		uint64_t after_field = field << 1 | before;
-		uint64_t turns = (field & ~after_field) | (~field & valid & after_field);
+		uint64_t starts = field & ~after_field;
+		uint64_t ends = ~field & valid & after_field;
+		const char *p = line + base;
 
-		for (; turns; turns &= turns - 1) {
-			const char *p = line + base + (size_t)__builtin_ctzll(turns);
-
-			if (!open) {
-				if (n < max)
-					start[n] = p;
-			} else {
-				if (n < max)
-					len[n] = (size_t)(p - start[n]);
-				n++;
-			}
-			open = !open;
-		}
 		before = field >> 63;
+		if (open) {
+			if (!ends)
+				continue; /* the field goes on through the block */
+			if (n < max)
+				len[n] = (size_t)(p + __builtin_ctzll(ends) - start[n]);
+			n++;
+			ends &= ends - 1;
+			open = 0;
+		}
+		for (; starts; starts &= starts - 1, n++) {
+			size_t s = (size_t)__builtin_ctzll(starts);
+
+			if (!ends) { /* the last field goes on in the next block */
+				if (n < max)
+					start[n] = p + s;
+				open = 1;
+				break;
+			}
+			if (n < max) {
+				start[n] = p + s;
+				len[n] = (size_t)__builtin_ctzll(ends) - s;
+			}
+			ends &= ends - 1;
+		}
 	}
 	if (open) {
 		if (n < max)

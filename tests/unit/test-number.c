@@ -37,12 +37,15 @@ static size_t reference_fields(const char *line, size_t size,
 }
 
 /* Random lines of up to 300 bytes from an alphabet of separators,
- * control bytes, NUL, UTF-8 and bytes one off a separator, each in a
- * block of its own size (so that a sanitizer sees any read past it);
- * every count and field must be the reference's, whatever the limit. */
+ * control bytes, NUL, UTF-8 and bytes one off a separator, or from one of
+ * letters and few separators (fields that run through 64-byte blocks),
+ * each in a block of its own size (so that a sanitizer sees any read past
+ * it); every count and field must be the reference's, whatever the
+ * limit. */
 static int fields_agree(struct os_rng *rng)
 {
-	static const char alphabet[] = " \t\t  \n\r\0\x1f!\x08\nax\xc3\xa9\xff\x20\xa0\x89";
+	static const char mixed[] = " \t\t  \n\r\0\x1f!\x08\nax\xc3\xa9\xff\x20\xa0\x89";
+	static const char long_fields[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ \t";
 	const char *s1[10], *s2[10];
 	size_t l1[10], l2[10];
 	int same = 1;
@@ -51,11 +54,13 @@ static int fields_agree(struct os_rng *rng)
 		size_t size = (size_t)os_rng_below(rng, i % 10 ? 80 : 300);
 		size_t max = (size_t)os_rng_below(rng, 11), n1, n2;
 		char *line = malloc(size ? size : 1);
+		const char *alphabet = i % 3 ? mixed : long_fields;
+		size_t letters = i % 3 ? sizeof mixed - 1 : sizeof long_fields - 1;
 
 		if (!line)
 			return 0;
 		for (size_t b = 0; b < size; b++)
-			line[b] = alphabet[os_rng_below(rng, sizeof alphabet - 1)];
+			line[b] = alphabet[os_rng_below(rng, letters)];
 		n1 = os_split_fields(line, size, s1, l1, max);
 		n2 = reference_fields(line, size, s2, l2, max);
 		same = n1 == n2;
