@@ -494,7 +494,7 @@ static int evaluate_query(const struct eval *e, const struct os_run *run,
 	size_t qi = e->judged[k], num_rel = 0;
 	const struct os_judged_query *jq = &e->qrels.q[qi];
 	const char *qid = os_strmap_key(&e->qrels.qids, qi);
-	long rqi = os_strmap_find(&run->qids, qid, strlen(qid));
+	long rqi = os_strmap_find_near(&run->qids, qid, strlen(qid), qi);
 	const struct os_run_query *rq = rqi >= 0 ? &run->q[rqi] : NULL;
 	size_t n = rq ? rq->n : 0;
 
@@ -511,8 +511,9 @@ static int evaluate_query(const struct eval *e, const struct os_run *run,
 		s->judged_gain[i] = gain_of(e, jq->j[i].grade);
 		num_rel += jq->j[i].relevant;
 	}
-	os_metrics_query(&e->set, s->gain, s->relevant, n, s->judged_gain,
-			 jq->n, num_rel, out);
+	os_metrics_query(&e->set, s->gain, s->relevant, n,
+			 rq ? run->deep + rq->deep : NULL, rq ? rq->ndeep : 0,
+			 s->judged_gain, jq->n, num_rel, out);
 	return rq == NULL;
 }
 
@@ -1101,6 +1102,9 @@ static void eval_release(struct eval *e)
 static int run_eval(struct eval *e, struct os_output *out, struct os_error *err)
 {
 	struct os_qrels_opts qo = {e->o->min_grade, (size_t)e->o->cli.max_line};
+	struct os_run_opts ro = {(size_t)e->o->cli.max_line, e->o->by_rank,
+				 (size_t)e->o->depth, (size_t)e->o->depth,
+				 &e->qrels};
 	size_t *missing = calloc(e->o->nruns + 1, sizeof *missing);
 	cJSON *summary = NULL;
 	int rc = -1;
@@ -1117,13 +1121,13 @@ static int run_eval(struct eval *e, struct os_output *out, struct os_error *err)
 	for (size_t q = 0; q < e->qrels.qids.count; q++)
 		if (e->qrels.q[q].n)
 			e->judged[e->njudged++] = q;
+	for (size_t c = 0; c < e->o->ncut; c++)
+		if ((size_t)e->o->cutoffs[c] > ro.keep)
+			ro.keep = (size_t)e->o->cutoffs[c];
 	for (size_t r = 0; r < e->o->nruns; r++) {
 		os_run_init(&e->runs[r]);
-		if (os_run_load(&e->runs[r], e->o->runs[r], (size_t)e->o->cli.max_line,
-				e->o->by_rank, err) < 0)
+		if (os_run_load(&e->runs[r], e->o->runs[r], &ro, err) < 0)
 			goto out;
-		if (os_run_order(&e->runs[r], (size_t)e->o->depth) < 0)
-			goto oom;
 		if (e->o->cli.verbose && !e->o->cli.quiet)
 			os_cli_warn("%s: %zu queries, %zu results", e->runs[r].name,
 				    e->runs[r].qids.count, e->runs[r].results);

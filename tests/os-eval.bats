@@ -181,6 +181,8 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	sort -k3,3 -k1,1 run.txt >mixed.txt
 	[ "$(os-eval --qrels qrels.txt -k 1,10,100 --per-query mixed.txt | sed 's/mixed.txt/run.txt/')" = "$want" ]
 	[ "$(os-eval --threads 1 --qrels qrels.txt -k 1,10,100 --per-query run.txt)" = "$want" ]
+	# standard input, which cannot be read twice: nothing is cut early
+	[ "$(os-eval --qrels qrels.txt -k 1,10,100 --per-query - <mixed.txt | sed 's/"run":"-"/"run":"run.txt"/g')" = "$want" ]
 	# blank lines and CRLF line ends; gzip (read through libarchive)
 	awk '{ printf "%s\r\n", $0 } NR % 1000 == 0 { print "  " }' run.txt | gzip >crlf.txt.gz
 	[ "$(os-eval --qrels qrels.txt -k 1,10,100 --per-query crlf.txt.gz | sed 's/crlf.txt.gz/run.txt/')" = "$want" ]

@@ -12,7 +12,11 @@
  * A run's results are kept in one array, each query's together, and
  * their item ids as text in one arena, each with its 32-bit hash: a run
  * of ten million lines then costs no hash-table lookup per line. A TREC
- * run is read on all threads. Structures own everything they point to. */
+ * run is read on all threads, and each query is ranked as soon as its
+ * lines are read and cut to the head of its list that os-eval looks at,
+ * plus the ranks of the relevant results below it: memory then grows
+ * with the queries, not with the lines. Structures own everything they
+ * point to. */
 #ifndef OS_EVALDATA_H
 #define OS_EVALDATA_H
 
@@ -94,14 +98,19 @@ struct os_result {        /* 16 bytes: a run may hold ten million */
 };
 
 struct os_run_query {
-	struct os_result *r; /* its results, in os_run.res, once loaded */
+	struct os_result *r; /* its results, ranked, distinct, at most
+			      * os_run_opts.keep: in os_run.res once
+			      * loaded */
 	size_t n;
 	char *query;     /* text, or NULL */
 	size_t raw;      /* results read, repeats included */
 	size_t duplicates;     /* results dropped as repeats of a higher one */
 	size_t duplicates_top; /* of those, how many were in the first
-				* `depth` places of the ranking */
+				* os_run_opts.depth places of the ranking */
+	size_t deep, ndeep; /* os_run.deep[deep..deep+ndeep-1]: the ranks of
+			     * its relevant results below r[n-1] */
 	size_t start;    /* offset of r in os_run.res */
+	int ranked;      /* ranked and cut already, while reading */
 };
 
 /* Results of a query read apart from its first ones, while loading. */
@@ -120,6 +129,8 @@ struct os_run {
 	struct os_result *res;   /* the results of all queries, each query's
 				  * together */
 	size_t nres, res_cap;
+	uint32_t *deep;          /* ranks of relevant results, by query */
+	size_t ndeep, deep_cap;
 	struct os_strmap sids;   /* the SIDs of the results, as "a,b,c" */
 	struct os_strmap qids;   /* qid -> index into q */
 	struct os_run_query *q;
@@ -131,12 +142,25 @@ struct os_run {
 	int with_sids;           /* a JSON lines run: the ids carry SIDs */
 };
 
+/* How a run is read. Each query's results are ranked as trec_eval does
+ * (score descending, equal scores by item id in descending byte order)
+ * or, with by_rank, by the rank field (then input order); repeated items
+ * after the first are dropped, and counted. Then the first `keep`
+ * results stay, and of the others the ranks of those that query of
+ * `qrels` judges relevant. */
+struct os_run_opts {
+	size_t max_line;     /* 0: OS_MAX_LINE_DEFAULT */
+	int by_rank;
+	size_t depth;        /* duplicates_top counts repeats above it */
+	size_t keep;         /* at least depth */
+	const struct os_qrels *qrels; /* loaded; used while loading only */
+};
+
 void os_run_init(struct os_run *run);
 void os_run_release(struct os_run *run);
-/* Loads a run from `path`, to be ranked by score or, with `by_rank`, by
- * the rank field. Errors as os_qrels_load(). */
-int os_run_load(struct os_run *run, const char *path, size_t max_line,
-		int by_rank, struct os_error *err);
+/* Loads and ranks a run from `path`. Errors as os_qrels_load(). */
+int os_run_load(struct os_run *run, const char *path,
+		const struct os_run_opts *o, struct os_error *err);
 
 /* The item id of a result. */
 static inline const char *os_result_id(const struct os_run *run,
@@ -156,11 +180,5 @@ static inline uint32_t os_result_sid(const struct os_run *run,
 	memcpy(&sid, id + strlen(id) + 1, sizeof sid);
 	return sid;
 }
-/* Orders every query's results as trec_eval does (score descending, equal
- * scores by item id in descending byte order) or, in a run loaded by
- * rank, by the rank field (then input order), and drops repeated items
- * after the first, counting them in `duplicates` (and in `duplicates_top`
- * when among the first `depth` places). Returns -1 when out of memory. */
-int os_run_order(struct os_run *run, size_t depth);
 
 #endif

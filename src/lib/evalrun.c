@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* evalrun.c: the runs os-eval reads (see evaldata.h). A TREC run comes
  * in chunks of whole lines, each cut in one piece per thread; each piece
- * reads its lines into results of its own, which then join the run's in
- * input order. Results of one query that the input does not give
- * together are gathered at the end, so that each query's results lie
- * side by side. */
+ * reads its lines into results of its own, ranks and cuts the queries
+ * whose lines it holds from first to last (those between its first and
+ * its last), and hands them to the run in input order. The rest are
+ * ranked and cut at the end, once the results of each query that the
+ * input does not give together are gathered side by side. A query found
+ * apart after it was cut (a file not grouped by query) makes the run be
+ * read again without cutting: only a regular file is cut, as only it can
+ * be read twice. */
 #include "config.h"
 
 #include "evaldata.h"
@@ -13,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
+#include "evalrank.h"
 #include "grow.h"
 #include "jsonl.h"
 #include "lines.h"
@@ -51,6 +57,7 @@ void os_run_release(struct os_run *run)
 		free(run->q[i].query);
 	free(run->q);
 	free(run->res);
+	free(run->deep);
 	free(run->apart);
 	free(run->name);
 	free(run->text);
@@ -61,7 +68,9 @@ void os_run_release(struct os_run *run)
 
 /* Results read from part of the input, before they join the run: their
  * item ids in a text of their own, and the spans of lines that share a
- * qid. A piece owns res, text and span; the qids point into the input. */
+ * qid, some ranked and cut already, with the ranks of their relevant
+ * results below the cut in deep. A piece owns res, text, span, deep,
+ * kept and scratch; the qids point into the input. */
 struct piece {
 	struct os_result *res;
 	size_t n, cap;
@@ -70,9 +79,20 @@ struct piece {
 	struct span {
 		const char *qid;
 		size_t qid_len;
-		size_t start, n; /* results start..start+n-1 of the piece */
+		size_t start, n;   /* results start..start+n-1 of the piece */
+		size_t text_start; /* where their ids start in text */
+		size_t raw;        /* results read */
+		size_t duplicates, duplicates_top; /* once ranked */
+		size_t deep, ndeep; /* deep[deep..deep+ndeep-1], once ranked */
+		int ranked;
 	} *span;
 	size_t nspan, span_cap;
+	uint32_t *deep;
+	size_t ndeep, deep_cap;
+	char *kept;       /* the ids of a span's first results, while cutting */
+	size_t kept_cap;
+	struct os_rank_scratch scratch;
+	size_t next_judged; /* see judged_index() */
 	long lines;       /* lines read, blank ones too */
 	int failed;       /* err is set; the last line read is the bad one */
 	struct os_error err;
@@ -83,11 +103,14 @@ static void piece_release(struct piece *p)
 	free(p->res);
 	free(p->text);
 	free(p->span);
+	free(p->deep);
+	free(p->kept);
+	os_rank_scratch_release(&p->scratch);
 }
 
 static void piece_clear(struct piece *p)
 {
-	p->n = p->text_len = p->nspan = 0;
+	p->n = p->text_len = p->nspan = p->ndeep = 0;
 	p->lines = 0;
 	p->failed = 0;
 }
@@ -120,13 +143,15 @@ static struct os_result *piece_add(struct piece *p, const char *qid,
 			goto oom;
 		p->span = v;
 		last = &v[p->nspan++];
-		*last = (struct span){qid, qid_len, p->n, 0};
+		*last = (struct span){.qid = qid, .qid_len = qid_len,
+				      .start = p->n, .text_start = p->text_len};
 	}
 	memcpy(text + p->text_len, id, len);
 	text[p->text_len + len] = '\0';
 	if (sid)
 		memcpy(text + p->text_len + len + 1, sid, sizeof *sid);
 	last->n++;
+	last->raw++;
 	r += p->n++;
 	r->hash = os_eval_hash(id, len);
 	/* moved by the run's text length on joining */
@@ -155,22 +180,124 @@ static struct os_run_query *run_query(struct os_run *run, const char *qid,
 	return &v[i];
 }
 
+/* The index in q of query `qid` (len bytes), or -1 when q (which may be
+ * NULL) does not judge it. Runs mostly list their queries in the order of
+ * the judgments: *next, the index after the last one found, is tried
+ * first. */
+static long judged_index(const struct os_qrels *q, const char *qid,
+			 size_t len, size_t *next)
+{
+	long i = q ? os_strmap_find_near(&q->qids, qid, len, *next) : -1;
+
+	if (i >= 0)
+		*next = (size_t)i + 1;
+	return i;
+}
+
+/* Ranks span sp of p and cuts it to its first o->keep results, their ids
+ * copied to p->kept (*len bytes) and their offsets made relative to it;
+ * the ranks of the relevant results below go to p->deep. -1 when out of
+ * memory. */
+static int span_cut(struct piece *p, struct span *sp,
+		    const struct os_run_opts *o, int by_rank, size_t *len)
+{
+	struct os_result *r = p->res + sp->start;
+	struct os_ranked rk;
+	long qi = judged_index(o->qrels, sp->qid, sp->qid_len, &p->next_judged);
+	uint32_t *d;
+
+	if (os_rank_results(p->text, by_rank, r, sp->n, o->depth, &p->scratch,
+			    &rk) < 0 ||
+	    !(d = os_grow(p->deep, &p->deep_cap,
+			  p->ndeep + os_rank_deep_bound(o->qrels, qi) + 1,
+			  sizeof *d, 256)))
+		return -1;
+	p->deep = d;
+	sp->deep = p->ndeep;
+	sp->ndeep = os_rank_deep(o->qrels, qi, p->text, r, rk.n, o->keep,
+				 d + p->ndeep);
+	p->ndeep += sp->ndeep;
+	sp->n = rk.n < o->keep ? rk.n : o->keep;
+	sp->duplicates = rk.duplicates;
+	sp->duplicates_top = rk.duplicates_top;
+	sp->ranked = 1;
+	*len = 0;
+	for (size_t i = 0; i < sp->n; i++) {
+		const char *id = p->text + r[i].text;
+		size_t size = strlen(id) + 1;
+		char *k = os_grow(p->kept, &p->kept_cap, *len + size, 1, 4096);
+
+		if (!k)
+			return -1;
+		p->kept = k;
+		memcpy(k + *len, id, size);
+		r[i].text = (uint32_t)*len;
+		*len += size;
+	}
+	return 0;
+}
+
+/* Ranks and cuts the spans of p between its first and its last (whose
+ * queries may go on in the pieces before and after it), and packs what
+ * is left of every span to the front of res and text. -1 when out of
+ * memory. */
+static int piece_cut(struct piece *p, const struct os_run_opts *o, int by_rank)
+{
+	size_t at = 0, text_at = 0;
+
+	if (p->nspan < 3)
+		return 0;
+	for (size_t s = 0; s < p->nspan; s++) {
+		struct span *sp = &p->span[s];
+		struct os_result *r = p->res + sp->start;
+		size_t len;
+
+		if (s > 0 && s + 1 < p->nspan) {
+			if (span_cut(p, sp, o, by_rank, &len) < 0)
+				return -1;
+			memcpy(p->text + text_at, p->kept, len);
+			for (size_t i = 0; i < sp->n; i++)
+				r[i].text += (uint32_t)text_at;
+		} else {
+			len = (s + 1 < p->nspan ? p->span[s + 1].text_start
+						: p->text_len) - sp->text_start;
+			memmove(p->text + text_at, p->text + sp->text_start, len);
+			for (size_t i = 0; i < sp->n; i++)
+				r[i].text -= (uint32_t)(sp->text_start - text_at);
+		}
+		memmove(p->res + at, r, sp->n * sizeof *r);
+		sp->start = at;
+		sp->text_start = text_at;
+		at += sp->n;
+		text_at += len;
+	}
+	p->n = at;
+	p->text_len = text_at;
+	return 0;
+}
+
 /* Adds the results of pieces p[0..n-1], in this order, to the run and
  * clears the pieces. A query's results join those it has when they follow
- * them in res, and are kept apart for run_gather() otherwise. */
+ * them in res, and are kept apart for run_gather() otherwise; returns 1,
+ * leaving the run to be released, when either part was ranked and cut
+ * already. */
 static int run_join(struct os_run *run, struct piece *p, int n,
 		    struct os_error *err)
 {
-	size_t res_at[MAX_PIECES], text_at[MAX_PIECES], res_end = run->nres,
-	       text_end = run->text_len;
+	size_t res_at[MAX_PIECES], text_at[MAX_PIECES], deep_at[MAX_PIECES],
+		res_end = run->nres, text_end = run->text_len,
+		deep_end = run->ndeep;
 	struct os_result *res;
+	uint32_t *deep;
 	char *text;
 
 	for (int t = 0; t < n; t++) {
 		res_at[t] = res_end;
 		text_at[t] = text_end;
+		deep_at[t] = deep_end;
 		res_end += p[t].n;
 		text_end += p[t].text_len;
+		deep_end += p[t].ndeep;
 	}
 	if (text_end > UINT32_MAX) {
 		os_error_set(err, OS_EXIT_FAILURE,
@@ -185,6 +312,10 @@ static int run_join(struct os_run *run, struct piece *p, int n,
 			     1 << 20)))
 		goto oom;
 	run->text = text;
+	if (!(deep = os_grow(run->deep, &run->deep_cap, deep_end + 1,
+			     sizeof *deep, 1 << 12)))
+		goto oom;
+	run->deep = deep;
 #pragma omp parallel for num_threads(n) if (n > 1)
 	for (int t = 0; t < n; t++) {
 		struct os_result *to = res + res_at[t];
@@ -195,6 +326,9 @@ static int run_join(struct os_run *run, struct piece *p, int n,
 			to[i].text += (uint32_t)text_at[t];
 		if (p[t].text_len)
 			memcpy(text + text_at[t], p[t].text, p[t].text_len);
+		if (p[t].ndeep)
+			memcpy(deep + deep_at[t], p[t].deep,
+			       p[t].ndeep * sizeof *deep);
 	}
 	for (int t = 0; t < n; t++) {
 		for (size_t s = 0; s < p[t].nspan; s++) {
@@ -205,7 +339,17 @@ static int run_join(struct os_run *run, struct piece *p, int n,
 
 			if (!rq)
 				return -1;
-			rq->raw += sp->n;
+			if (rq->raw && (rq->ranked || sp->ranked))
+				return 1;
+			rq->raw += sp->raw;
+			run->results += sp->raw;
+			if (sp->ranked) {
+				rq->ranked = 1;
+				rq->duplicates = sp->duplicates;
+				rq->duplicates_top = sp->duplicates_top;
+				rq->deep = deep_at[t] + sp->deep;
+				rq->ndeep = sp->ndeep;
+			}
 			if (rq->n == 0) {
 				rq->start = at;
 				rq->n = sp->n;
@@ -227,7 +371,7 @@ static int run_join(struct os_run *run, struct piece *p, int n,
 	}
 	run->nres = res_end;
 	run->text_len = text_end;
-	run->results = res_end;
+	run->ndeep = deep_end;
 	return 0;
 oom:
 	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -509,29 +653,35 @@ static int starts_jsonl(const char *text, size_t len, size_t max_line)
 }
 
 /* Reads the TREC chunk `text` (the first line numbered `line`) into the
- * run, cut in up to `n` pieces read in parallel. Sets *lines to the lines
- * read. */
+ * run, cut in up to `n` pieces read in parallel, each ranking and cutting
+ * its queries when `cut` is set. Sets *lines to the lines read. Returns
+ * as run_join(). */
 static int trec_chunk(struct os_run *run, struct piece *p, int n,
-		      const char *text, size_t len, size_t max_line, long line,
-		      long *lines, struct os_error *err)
+		      const char *text, size_t len, const struct os_run_opts *o,
+		      int cut, long line, long *lines, struct os_error *err)
 {
-	const char *cut[MAX_PIECES + 1];
+	const char *at[MAX_PIECES + 1];
 	const long first = line;
 
-	cut[0] = text;
+	at[0] = text;
 	for (int t = 1; t < n; t++) {
-		const char *at = text + len * (size_t)t / (size_t)n, *nl;
+		const char *from = text + len * (size_t)t / (size_t)n, *nl;
 
-		if (at < cut[t - 1])
-			at = cut[t - 1];
-		nl = memchr(at, '\n', (size_t)(text + len - at));
-		cut[t] = nl ? nl + 1 : text + len;
+		if (from < at[t - 1])
+			from = at[t - 1];
+		nl = memchr(from, '\n', (size_t)(text + len - from));
+		at[t] = nl ? nl + 1 : text + len;
 	}
-	cut[n] = text + len;
+	at[n] = text + len;
 #pragma omp parallel for num_threads(n) if (n > 1)
-	for (int t = 0; t < n; t++)
-		trec_piece(&p[t], cut[t], (size_t)(cut[t + 1] - cut[t]), max_line,
+	for (int t = 0; t < n; t++) {
+		trec_piece(&p[t], at[t], (size_t)(at[t + 1] - at[t]), o->max_line,
 			   run->by_rank);
+		if (cut && !p[t].failed && piece_cut(&p[t], o, run->by_rank) < 0) {
+			os_error_set(&p[t].err, OS_EXIT_FAILURE, "out of memory");
+			p[t].failed = 1;
+		}
+	}
 	for (int t = 0; t < n; t++) {
 		if (p[t].failed) {
 			*err = p[t].err;
@@ -545,11 +695,13 @@ static int trec_chunk(struct os_run *run, struct piece *p, int n,
 	return run_join(run, p, n, err);
 }
 
-int os_run_load(struct os_run *run, const char *path, size_t max_line,
-		int by_rank, struct os_error *err)
+/* Reads the run at `path`, its queries ranked and cut while reading when
+ * `cut` is set. Returns as run_join(). */
+static int run_read(struct os_run *run, const char *path,
+		    const struct os_run_opts *o, int cut, struct os_error *err)
 {
 	char *paths[1] = {(char *)path};
-	struct os_line_reader *r = os_line_reader_new(paths, 1, max_line);
+	struct os_line_reader *r = os_line_reader_new(paths, 1, o->max_line);
 	int threads = os_parallel_threads(), jsonl = -1, rc;
 	struct piece *p = calloc((size_t)threads, sizeof *p);
 	const char *text;
@@ -564,22 +716,21 @@ int os_run_load(struct os_run *run, const char *path, size_t max_line,
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
-	max_line = max_line ? max_line : OS_MAX_LINE_DEFAULT;
-	run->by_rank = by_rank;
+	run->by_rank = o->by_rank;
 	while ((rc = os_line_reader_chunk(r, CHUNK_BYTES, &text, &len,
 					  err)) > 0) {
 		long line = os_line_reader_line(r) + 1;
 
 		if (jsonl < 0)
-			jsonl = starts_jsonl(text, len, max_line);
+			jsonl = starts_jsonl(text, len, o->max_line);
 		run->with_sids = jsonl > 0;
 		if (jsonl > 0)
-			rc = jsonl_chunk(run, p, text, len, max_line, line,
+			rc = jsonl_chunk(run, p, text, len, o->max_line, line,
 					 &lines, err);
 		else
-			rc = trec_chunk(run, p, threads, text, len, max_line,
-					line, &lines, err);
-		if (rc < 0)
+			rc = trec_chunk(run, p, threads, text, len, o, cut, line,
+					&lines, err);
+		if (rc != 0)
 			break;
 		os_line_reader_counted(r, lines);
 	}
@@ -590,218 +741,89 @@ int os_run_load(struct os_run *run, const char *path, size_t max_line,
 	for (int t = 0; t < threads; t++)
 		piece_release(&p[t]);
 	free(p);
-	return rc < 0 || run_gather(run, err) < 0 ? -1 : 0;
+	return rc != 0 ? rc : run_gather(run, err);
 }
 
-/* Whether result a ranks above b: by score descending, equal scores by
- * item id in descending byte order (trec_eval); or, in a run read by
- * rank, by rank (equal ranks keep their input order: the sorts are
- * stable). */
-static inline int above(const struct os_run *run, const struct os_result *a,
-			const struct os_result *b)
+/* Ranks and cuts the queries that were not while reading; each is given
+ * room in run->deep for as many ranks as it has judgments, then fills
+ * it. */
+static int run_finish(struct os_run *run, const struct os_run_opts *o,
+		      struct os_error *err)
 {
-	if (a->key != b->key)
-		return a->key > b->key;
-	return !run->by_rank &&
-	       strcmp(run->text + a->text, run->text + b->text) > 0;
-}
+	size_t nq = run->qids.count, total = run->ndeep;
+	int failed = 0;
+	uint32_t *deep;
 
-/* Moves r[i] down among r[lo..i-1], ranked already, to its place (after
- * those it does not rank above: the order of equal results is kept);
- * returns how many places it moved. */
-static inline size_t insert(const struct os_run *run, struct os_result *r,
-			    size_t lo, size_t i)
-{
-	struct os_result x = r[i];
-	size_t j = i;
+	for (size_t i = 0; i < nq; i++)
+		if (!run->q[i].ranked) {
+			const char *qid = os_strmap_key(&run->qids, i);
+			size_t next = i; /* the same order as the judgments? */
+			long qi = judged_index(o->qrels, qid, strlen(qid), &next);
 
-	for (; j > lo && above(run, &x, &r[j - 1]); j--)
-		r[j] = r[j - 1];
-	r[j] = x;
-	return i - j;
-}
-
-/* Ranks r[0..n-1], whose first `from` are ranked, by inserting the others
- * one by one, as long as that takes at most `budget` moves: returns 1
- * when ranked, 0 after giving up (equal results still in input order).
- * Runs often come nearly ranked (a rank column that the scores mostly
- * follow), and then this does a fraction of a full sort's work. */
-static int rank_by_insertion(const struct os_run *run, struct os_result *r,
-			     size_t n, size_t from, size_t budget)
-{
-	size_t moves = 0;
-
-	for (size_t i = from; i < n; i++)
-		if ((moves += insert(run, r, 0, i)) >= budget)
-			return i + 1 == n;
-	return 1;
-}
-
-/* Ranks r[0..n-1] (a stable merge sort over insertion-sorted runs of 16;
- * the comparison inlined, which qsort_r() cannot do), with `tmp` (n
- * results) as scratch. */
-static void rank_results(const struct os_run *run, struct os_result *r,
-			 size_t n, struct os_result *tmp)
-{
-	const size_t run_len = 16;
-	struct os_result *from = r, *to = tmp;
-
-	for (size_t lo = 0; lo < n; lo += run_len) {
-		size_t hi = lo + run_len < n ? lo + run_len : n;
-
-		for (size_t i = lo + 1; i < hi; i++)
-			insert(run, r, lo, i);
-	}
-	for (size_t width = run_len; width < n; width *= 2) {
-		struct os_result *swap;
-
-		for (size_t lo = 0; lo < n; lo += 2 * width) {
-			size_t mid = lo + width < n ? lo + width : n;
-			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t a = lo, b = mid, k = lo;
-
-			while (a < mid && b < hi)
-				to[k++] = above(run, &from[b], &from[a])
-						  ? from[b++]
-						  : from[a++];
-			while (a < mid)
-				to[k++] = from[a++];
-			while (b < hi)
-				to[k++] = from[b++];
+			run->q[i].deep = total;
+			total += os_rank_deep_bound(o->qrels, qi);
 		}
-		swap = from;
-		from = to;
-		to = swap;
-	}
-	if (from != r)
-		memcpy(r, from, n * sizeof *r);
-}
-
-/* The places of a query's results, ordered by item id (hash first) and
- * then place, to find repeats. */
-struct places {
-	const struct os_run *run;
-	const struct os_result *r;
-};
-
-static int by_id_then_place(const void *a, const void *b, void *ctx)
-{
-	const struct places *pl = ctx;
-	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-	const struct os_result *x = &pl->r[i], *y = &pl->r[j];
-	int c;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	if ((c = strcmp(os_result_id(pl->run, x), os_result_id(pl->run, y))) != 0)
-		return c;
-	return (i > j) - (i < j);
-}
-
-/* Whether two results share a hash (an open-addressing set of the
- * hashes); most lists have no repeats and stop here. */
-static int may_repeat(const struct os_run_query *rq)
-{
-	uint64_t small[512], *set; /* each a hash | 1 << 32: 0 is empty */
-	size_t cap = 16, mask;
-	int same = 0;
-
-	while (cap < 2 * rq->n)
-		cap *= 2;
-	set = cap <= 512 ? small : malloc(cap * sizeof *set);
-	if (!set)
-		return 1; /* the exact path decides */
-	memset(set, 0, cap * sizeof *set);
-	mask = cap - 1;
-	for (size_t i = 0; i < rq->n && !same; i++) {
-		uint64_t h = rq->r[i].hash | UINT64_C(1) << 32;
-		size_t k = (size_t)(h >> 7) & mask;
-
-		while (set[k] && set[k] != h)
-			k = (k + 1) & mask;
-		same = set[k] == h;
-		set[k] = h;
-	}
-	if (set != small)
-		free(set);
-	return same;
-}
-
-/* Drops the results whose item stands higher already. Returns -1 when
- * out of memory. */
-static int drop_repeats(const struct os_run *run, struct os_run_query *rq,
-			size_t depth)
-{
-	struct places pl = {run, rq->r};
-	size_t n = rq->n, kept = 0;
-	unsigned char *drop;
-	uint32_t *place;
-
-	if (n < 2 || !may_repeat(rq))
-		return 0;
-	drop = calloc(n, 1);
-	place = malloc(n * sizeof *place);
-	if (!drop || !place) {
-		free(drop);
-		free(place);
+	if (!(deep = os_grow(run->deep, &run->deep_cap, total + 1, sizeof *deep,
+			     1 << 12))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		place[i] = (uint32_t)i;
-	qsort_r(place, n, sizeof *place, by_id_then_place, &pl);
-	for (size_t i = 1; i < n; i++)
-		if (rq->r[place[i]].hash == rq->r[place[i - 1]].hash &&
-		    strcmp(os_result_id(run, &rq->r[place[i]]),
-			   os_result_id(run, &rq->r[place[i - 1]])) == 0)
-			drop[place[i]] = 1;
-	for (size_t i = 0; i < n; i++) {
-		if (drop[i]) {
-			rq->duplicates++;
-			rq->duplicates_top += i < depth;
-			continue;
-		}
-		rq->r[kept++] = rq->r[i];
-	}
-	rq->n = kept;
-	free(drop);
-	free(place);
-	return 0;
-}
-
-int os_run_order(struct os_run *run, size_t depth)
-{
-	int failed = 0;
-
+	run->deep = deep;
+	run->ndeep = total;
 #pragma omp parallel reduction(| : failed)
 	{
-		struct os_result *tmp = NULL;
-		size_t cap = 0;
+		struct os_rank_scratch s = {0};
 
-#pragma omp for schedule(dynamic, 256)
-		for (size_t i = 0; i < run->qids.count; i++) {
+#pragma omp for schedule(dynamic, 64)
+		for (size_t i = 0; i < nq; i++) {
 			struct os_run_query *rq = &run->q[i];
-			size_t k = 1;
+			const char *qid = os_strmap_key(&run->qids, i);
+			size_t next = i;
+			struct os_ranked rk;
 
-			/* runs usually come ranked already: check first */
-			while (k < rq->n && !above(run, &rq->r[k], &rq->r[k - 1]))
-				k++;
-			if (k < rq->n &&
-			    !rank_by_insertion(run, rq->r, rq->n, k,
-					       4 * rq->n)) {
-				struct os_result *t = os_grow(tmp, &cap, rq->n,
-							      sizeof *t, 256);
-
-				if (!t) {
-					failed = 1;
-					continue;
-				}
-				tmp = t;
-				rank_results(run, rq->r, rq->n, tmp);
-			}
-			if (drop_repeats(run, rq, depth) < 0)
+			if (rq->ranked)
+				continue;
+			if (os_rank_results(run->text, run->by_rank, rq->r, rq->n,
+					    o->depth, &s, &rk) < 0) {
 				failed = 1;
+				continue;
+			}
+			rq->n = rk.n < o->keep ? rk.n : o->keep;
+			rq->duplicates = rk.duplicates;
+			rq->duplicates_top = rk.duplicates_top;
+			rq->ndeep = os_rank_deep(
+				o->qrels, judged_index(o->qrels, qid, strlen(qid), &next),
+				run->text, rq->r, rk.n, o->keep, deep + rq->deep);
+			rq->ranked = 1;
 		}
-		free(tmp);
+		os_rank_scratch_release(&s);
 	}
+	if (failed)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 	return failed ? -1 : 0;
+}
+
+/* Whether `path` names a regular file, which can be read twice. */
+static int rereadable(const char *path)
+{
+	struct stat st;
+
+	return strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+int os_run_load(struct os_run *run, const char *path,
+		const struct os_run_opts *o, struct os_error *err)
+{
+	struct os_run_opts opts = *o;
+	int rc;
+
+	opts.max_line = o->max_line ? o->max_line : OS_MAX_LINE_DEFAULT;
+	rc = run_read(run, path, &opts, rereadable(path), err);
+	if (rc > 0) { /* a query came apart after it was cut: read it all */
+		os_run_release(run);
+		os_run_init(run);
+		rc = run_read(run, path, &opts, 0, err);
+	}
+	return rc < 0 ? -1 : run_finish(run, &opts, err);
 }

@@ -47,8 +47,8 @@ static int by_gain_desc(const void *a, const void *b)
 
 void os_metrics_query(const struct os_metric_set *s, const double *gain,
 		      const unsigned char *relevant, size_t n,
-		      double *judged_gain, size_t njudged, size_t num_rel,
-		      double *out)
+		      const uint32_t *deep, size_t ndeep, double *judged_gain,
+		      size_t njudged, size_t num_rel, double *out)
 {
 	size_t cuts = OS_METRIC_CUT_COUNT_ * s->ncut;
 	size_t first_rel = 0; /* rank of the first relevant item, 0: none */
@@ -63,6 +63,12 @@ void os_metrics_query(const struct os_metric_set *s, const double *gain,
 			if (!first_rel)
 				first_rel = i + 1;
 		}
+	for (size_t i = 0; i < ndeep; i++) {
+		rel_seen++;
+		ap += (double)rel_seen / (double)deep[i];
+		if (!first_rel)
+			first_rel = deep[i];
+	}
 	for (size_t c = 0; c < s->ncut; c++) {
 		size_t k = (size_t)s->cutoffs[c], rel_k = 0;
 		double dcg = 0, idcg = 0;

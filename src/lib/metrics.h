@@ -12,6 +12,7 @@
 #define OS_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum os_metric {
 	OS_METRIC_RECALL, /* recall@K */
@@ -35,12 +36,15 @@ const char *os_metrics_name(const struct os_metric_set *s, size_t i,
 			    char *buf, size_t size);
 
 /* Computes the values of one query into out[os_metrics_count(s)].
- * gain[i], relevant[i]: the item at rank i + 1 (n items, distinct);
+ * gain[i], relevant[i]: the item at rank i + 1 (n items, distinct, at
+ * least the largest cutoff unless the list ends there); deep[0..ndeep):
+ * the ranks, ascending and above n, of the relevant items further down
+ * the list (only MAP and MRR without a cutoff reach them);
  * judged_gain[0..njudged): every judged item's gain (any order; the array
  * is sorted in place); num_rel: the number of relevant judged items. */
 void os_metrics_query(const struct os_metric_set *s, const double *gain,
 		      const unsigned char *relevant, size_t n,
-		      double *judged_gain, size_t njudged, size_t num_rel,
-		      double *out);
+		      const uint32_t *deep, size_t ndeep, double *judged_gain,
+		      size_t njudged, size_t num_rel, double *out);
 
 #endif

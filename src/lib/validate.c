@@ -163,8 +163,8 @@ int os_validate(struct os_validator *v, const struct os_model *m,
 			}
 			for (size_t j = 0; j < nrel; j++)
 				judged[j] = 1;
-			os_metrics_query(&set, gain, relevant, (size_t)n, judged, nrel,
-					 nrel, values);
+			os_metrics_query(&set, gain, relevant, (size_t)n, NULL, 0,
+					 judged, nrel, nrel, values);
 			recall += values[OS_METRIC_RECALL];
 			mrr += values[OS_METRIC_MRR];
 		}

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* test-metrics: every per-query metric against values worked out by hand
  * from the definitions (trec_eval's), including graded gains, unjudged
- * items, no relevant items and an empty ranking. */
+ * items, no relevant items, an empty ranking, and a ranking cut after its
+ * head with the ranks of the relevant items below. */
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #include "lib/metrics.h"
 #include "tap.h"
@@ -36,7 +38,7 @@ int main(void)
 	is_str(os_metrics_name(&s, 20, name, sizeof name), "map", "map name");
 	is_str(os_metrics_name(&s, 21, name, sizeof name), "mrr", "mrr name");
 
-	os_metrics_query(&s, gain, rel, 5, judged, 5, 3, out);
+	os_metrics_query(&s, gain, rel, 5, NULL, 0, judged, 5, 3, out);
 	near(out[OS_METRIC_RECALL * 4 + 0], 0, "recall@1 = 0/3");
 	near(out[OS_METRIC_RECALL * 4 + 1], 1.0 / 3, "recall@3 = 1/3");
 	near(out[OS_METRIC_RECALL * 4 + 2], 2.0 / 3, "recall@5 = 2/3");
@@ -64,13 +66,33 @@ int main(void)
 		double g[] = {1}, j[] = {1};
 		unsigned char r[] = {0};
 
-		os_metrics_query(&s, g, r, 1, j, 1, 0, out);
+		os_metrics_query(&s, g, r, 1, NULL, 0, j, 1, 0, out);
 		near(out[OS_METRIC_RECALL * 4 + 3], 0, "no relevant items: recall 0");
 		near(out[20], 0, "no relevant items: map 0");
 		near(out[OS_METRIC_NDCG * 4 + 0], 1, "but a graded item at rank 1: ndcg@1 1");
-		os_metrics_query(&s, g, r, 0, j, 1, 1, out);
+		os_metrics_query(&s, g, r, 0, NULL, 0, j, 1, 1, out);
 		near(out[OS_METRIC_NDCG * 4 + 3], 0, "empty ranking: ndcg 0");
 		near(out[21], 0, "empty ranking: mrr 0");
+	}
+	/* The same ranking cut after rank 3, the relevant item at rank 5
+	 * given by its rank: with cutoffs up to 3, every value is the same. */
+	{
+		static const long head_cutoffs[] = {1, 3};
+		struct os_metric_set h = {head_cutoffs, 2};
+		static const uint32_t deep[] = {5};
+		double whole[12], cut[12], j1[] = {3, 2, 1, 0, 3},
+					   j2[] = {3, 2, 1, 0, 3};
+		int same = 1;
+
+		os_metrics_query(&h, gain, rel, 5, NULL, 0, j1, 5, 3, whole);
+		os_metrics_query(&h, gain, rel, 3, deep, 1, j2, 5, 3, cut);
+		for (size_t i = 0; i < os_metrics_count(&h); i++)
+			same &= whole[i] == cut[i];
+		ok(same, "a list cut after its head, with the ranks of relevant items below, gives the same values");
+		near(cut[10], (1.0 / 2 + 2.0 / 5) / 3, "map reaches the rank below the cut");
+		os_metrics_query(&h, gain, (const unsigned char[]){0, 0, 0}, 3,
+				 deep, 1, j2, 5, 3, cut);
+		near(cut[11], 1.0 / 5, "mrr without cutoff finds a first relevant item below the cut");
 	}
 	return tap_done();
 }
