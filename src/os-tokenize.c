@@ -63,6 +63,7 @@ struct options {
 	struct os_encoder_opts enc;
 	double fusion;       /* weight of an item's own vector */
 	long query_repeat;   /* copies of each query-item pair an epoch */
+	long title_queries;  /* pairs of a few title words with the title */
 	char **inputs;
 	size_t ninputs;
 };
@@ -89,6 +90,7 @@ enum {
 	OPT_ENCODER_TEMPERATURE,
 	OPT_ENCODER_LR,
 	OPT_ENCODER_QUERY_REPEAT,
+	OPT_ENCODER_TITLE_QUERIES,
 	OPT_FUSION,
 };
 
@@ -117,6 +119,7 @@ static const struct option long_options[] = {
 	{"encoder-temperature", required_argument, NULL, OPT_ENCODER_TEMPERATURE},
 	{"encoder-lr", required_argument, NULL, OPT_ENCODER_LR},
 	{"encoder-query-repeat", required_argument, NULL, OPT_ENCODER_QUERY_REPEAT},
+	{"encoder-title-queries", required_argument, NULL, OPT_ENCODER_TITLE_QUERIES},
 	{"fusion", required_argument, NULL, OPT_FUSION},
 	OS_CLI_COMMON_LONG_OPTIONS,
 	OS_CLI_STANDARD_LONG_OPTIONS,
@@ -158,8 +161,10 @@ compressed (gzip, xz, zstd, bzip2) or a tar of JSONL members.\n\
                            (default 256)\n\
       --encoder-temperature=T  of its softmax (default 0.05)\n\
       --encoder-lr=X       its learning rate (row-wise Adagrad, default 0.5)\n\
-      --encoder-query-repeat=N  copies of each query-item pair an epoch,\n\
-                           against one pair an item (default 1)\n\
+      --encoder-query-repeat=N  copies of each query-item pair an epoch\n\
+                           (default 1)\n\
+      --encoder-title-queries=N  pairs of each item's title with 1 to 3\n\
+                           of its words, as a query (default 8)\n\
       --ngram-buckets=N    hash buckets of character n-grams (default\n\
                            1048576; fixed when the catalog is created)\n\
       --keep-accents       keep diacritics on Latin letters (fixed when the\n\
@@ -229,6 +234,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->encoder_buckets = 131072;
 	o->fusion = 0.5;
 	o->query_repeat = 1;
+	o->title_queries = 8;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":C:ko:qvhV", long_options, NULL)) !=
 	       -1) {
@@ -349,6 +355,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_ENCODER_QUERY_REPEAT:
 			if (os_cli_parse_long("--encoder-query-repeat", optarg, 1,
 					      1000, &o->query_repeat) < 0)
+				return -1;
+			break;
+		case OPT_ENCODER_TITLE_QUERIES:
+			if (os_cli_parse_long("--encoder-title-queries", optarg, 0,
+					      100, &o->title_queries) < 0)
 				return -1;
 			break;
 		case OPT_FUSION:
@@ -1136,35 +1147,70 @@ static int run_ingest(struct run *r, struct os_error *err)
 	return OS_EXIT_OK;
 }
 
-/* The catalog's items for the encoder: id -> index, and each title's
- * features. */
+/* The catalog's items for the encoder: id -> index, each title's
+ * features, and `per_item` title queries of each (item i's at
+ * view[i * per_item]). Owns f and view, and the features in them. */
 struct item_features {
 	struct os_strmap ids;
-	struct os_features *f;
-	size_t cap;
+	struct os_features *f, *view;
+	size_t rows; /* f and view set for items 0..rows-1 */
+	size_t cap, view_cap, per_item;
 	const struct run *r;
 	struct os_tokens t;
+	struct os_rng rng;
 	int failed;
 };
+
+/* A title query: 1 to 3 of the title's words (t), picked at random and
+ * kept in title order, as a shopper might type them; its features into
+ * out (malloc'd). */
+static int title_query(const struct run *r, const struct os_tokens *t,
+		       struct os_rng *rng, struct os_features *out)
+{
+	struct os_token picked[3];
+	struct os_tokens view = *t;
+	size_t want = 1 + (size_t)os_rng_below(rng, 3), n = 0;
+
+	if (want > t->n)
+		want = t->n;
+	for (size_t i = 0; i < t->n && n < want; i++) /* selection sampling */
+		if ((size_t)os_rng_below(rng, t->n - i) < want - n)
+			picked[n++] = t->v[i];
+	view.v = picked;
+	view.n = n;
+	return os_encoder_text_features(&r->enc, &r->vocab, &view, out);
+}
 
 static int item_feature_row(void *ctx, const struct os_item *item)
 {
 	struct item_features *it = ctx;
 	long i = os_strmap_intern(&it->ids, item->id, strlen(item->id), NULL);
-	struct os_features *f;
+	struct os_features *f, *v;
 	struct os_error e;
 
 	if (i < 0 || !(f = os_grow(it->f, &it->cap, (size_t)i + 1, sizeof *f, 4096)) ||
+	    !(v = os_grow(it->view, &it->view_cap, ((size_t)i + 1) * it->per_item + 1,
+			  sizeof *v, 4096)) ||
 	    os_analyze(&it->t, item->title, it->r->norm_flags, &e) < 0) {
 		it->failed = 1;
 		return 1;
 	}
 	it->f = f;
+	it->view = v;
 	f[i] = (struct os_features){NULL, 0};
+	v += (size_t)i * it->per_item;
+	for (size_t k = 0; k < it->per_item; k++)
+		v[k] = (struct os_features){NULL, 0};
+	it->rows = (size_t)i + 1;
 	if (os_encoder_text_features(&it->r->enc, &it->r->vocab, &it->t, &f[i]) < 0) {
 		it->failed = 1;
 		return 1;
 	}
+	for (size_t k = 0; k < it->per_item; k++)
+		if (title_query(it->r, &it->t, &it->rng, &v[k]) < 0) {
+			it->failed = 1;
+			return 1;
+		}
 	return 0;
 }
 
@@ -1187,22 +1233,6 @@ static int add_pair(struct pairs *p, struct os_features a, struct os_features b)
 	p->b = vb;
 	va[p->n] = a;
 	vb[p->n++] = b;
-	return 0;
-}
-
-/* A random half of f's features (at least one), malloc'd. */
-static int dropout_view(const struct os_features *f, struct os_rng *rng,
-			struct os_features *out)
-{
-	out->id = malloc((f->n + 1) * sizeof *out->id);
-	out->n = 0;
-	if (!out->id)
-		return -1;
-	for (size_t k = 0; k < f->n; k++)
-		if (os_rng_below(rng, 2))
-			out->id[out->n++] = f->id[k];
-	if (out->n == 0 && f->n)
-		out->id[out->n++] = f->id[os_rng_below(rng, f->n)];
 	return 0;
 }
 
@@ -1291,13 +1321,12 @@ static void epoch_report(void *ctx, int epoch, double loss)
 }
 
 /* --train-encoder: pairs of each training query with its items, and of
- * each item with itself (two random halves of its title's features), so
- * that items no query touched get good vectors too. */
+ * each item's title with a few of its words (title queries), so that
+ * items no query touched get good vectors too. */
 static int run_train_encoder(struct run *r, struct os_error *err)
 {
 	struct item_features items;
 	struct pairs p = {0};
-	struct os_rng rng;
 	size_t vocab = 1, skipped = 0, queries = 0;
 	int status = OS_EXIT_FAILURE, rc;
 
@@ -1308,6 +1337,8 @@ static int run_train_encoder(struct run *r, struct os_error *err)
 	os_strmap_init(&items.ids);
 	os_tokens_init(&items.t);
 	items.r = r;
+	items.per_item = (size_t)r->o->title_queries;
+	os_rng_seed(&items.rng, (uint64_t)r->o->cli.seed);
 	if (os_encoder_init(&r->enc, vocab, (size_t)r->o->encoder_buckets,
 			    (size_t)r->o->encoder_dim, (uint64_t)r->o->cli.seed) < 0 ||
 	    os_catalog_items_each(r->cat, item_feature_row, &items, err) != 0 ||
@@ -1317,24 +1348,19 @@ static int run_train_encoder(struct run *r, struct os_error *err)
 		goto out;
 	}
 	rc = query_pairs(r, &items, &p, &skipped, err);
-	queries = p.n; /* the pairs so far share their items' features */
+	queries = p.n; /* the pairs so far own a copy of their query */
 	if (rc < 0) {
 		status = err->status;
 		goto out;
 	}
-	os_rng_seed(&rng, (uint64_t)r->o->cli.seed);
-	for (size_t i = 0; i < items.ids.count; i++) {
-		struct os_features a, b;
-
-		if (dropout_view(&items.f[i], &rng, &a) < 0 ||
-		    dropout_view(&items.f[i], &rng, &b) < 0 || add_pair(&p, a, b) < 0) {
+	for (size_t i = 0; i < items.rows * items.per_item; i++)
+		if (add_pair(&p, items.view[i], items.f[i / items.per_item]) < 0) {
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 			goto out;
 		}
-	}
 	if (!r->o->cli.quiet)
 		fprintf(stderr, "%s: encoder: %zu query-item pairs (%zu to items "
-			"not in the catalog left out), %zu item pairs\n",
+			"not in the catalog left out), %zu title queries\n",
 			os_cli_program(), queries, skipped, p.n - queries);
 	if (os_encoder_train(&r->enc, p.a, p.b, p.n, &r->o->enc, epoch_report, r) < 0) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
@@ -1349,16 +1375,16 @@ static int run_train_encoder(struct run *r, struct os_error *err)
 	}
 	status = OS_EXIT_OK;
 out:
-	for (size_t i = 0; i < p.n; i++) {
-		free(p.a[i].id); /* query copies and item views */
-		if (i >= queries)
-			free(p.b[i].id); /* item views; query pairs share items */
-	}
+	for (size_t i = 0; i < queries; i++)
+		free(p.a[i].id); /* the other pairs are the items' */
 	free(p.a);
 	free(p.b);
-	for (size_t i = 0; i < items.ids.count; i++)
+	for (size_t i = 0; i < items.rows; i++)
 		free(items.f[i].id);
+	for (size_t i = 0; i < items.rows * items.per_item; i++)
+		free(items.view[i].id);
 	free(items.f);
+	free(items.view);
 	os_strmap_release(&items.ids);
 	os_tokens_release(&items.t);
 	return status;

@@ -238,7 +238,7 @@ count() { sqlite3 "$1" "$2"; }
 	run os-tokenize -C shop.db --train-encoder "$SAMPLE/train.jsonl" --encoder-dim 16 \
 		--encoder-epochs 3 --encoder-buckets 4096
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"encoder: "*" query-item pairs"*"3000 item pairs"* ]]
+	[[ "$output" == *"encoder: "*" query-item pairs"*"24000 title queries"* ]]
 	[[ "$output" == *"encoder epoch 3 of 3, loss "* ]]
 	[ "$(sqlite3 shop.db "SELECT value FROM meta WHERE key = 'encoder_dim'")" -eq 16 ]
 	[ "$(sqlite3 shop.db "SELECT length(data) FROM blobs WHERE name = 'encoder'")" -gt 0 ]
@@ -258,8 +258,15 @@ for q in queries[:100]:
 print("hits", hits)
 assert hits >= 60, hits
 PY
-	# the same seed gives the same encoder
+	# the same seed gives the same encoder; title queries are a choice
 	cp shop.db again.db
+	cp shop.db none.db
+	run os-tokenize -C none.db --train-encoder "$SAMPLE/train.jsonl" --encoder-dim 16 \
+		--encoder-epochs 1 --encoder-buckets 4096 --encoder-title-queries 0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 0 title queries"* ]]
+	run os-tokenize -C none.db --train-encoder "$SAMPLE/train.jsonl" --encoder-title-queries 101
+	[ "$status" -eq 2 ]
 	os-tokenize -q -C again.db --train-encoder "$SAMPLE/train.jsonl" --encoder-dim 16 \
 		--encoder-epochs 3 --encoder-buckets 4096
 	[ "$(sqlite3 shop.db "SELECT hex(data) FROM blobs" | md5sum)" = "$(sqlite3 again.db "SELECT hex(data) FROM blobs" | md5sum)" ]

@@ -110,7 +110,7 @@ struct os_run_query {
 	size_t deep, ndeep; /* os_run.deep[deep..deep+ndeep-1]: the ranks of
 			     * its relevant results below r[n-1] */
 	size_t start;    /* offset of r in os_run.res */
-	int ranked;      /* ranked and cut already, while reading */
+	int ranked;      /* ranked and cut: while reading, or at the end */
 };
 
 /* Results of a query read apart from its first ones, while loading. */
