@@ -1188,30 +1188,29 @@ static int item_feature_row(void *ctx, const struct os_item *item)
 	struct os_features *f, *v;
 	struct os_error e;
 
-	if (i < 0 || !(f = os_grow(it->f, &it->cap, (size_t)i + 1, sizeof *f, 4096)) ||
-	    !(v = os_grow(it->view, &it->view_cap, ((size_t)i + 1) * it->per_item + 1,
-			  sizeof *v, 4096)) ||
-	    os_analyze(&it->t, item->title, it->r->norm_flags, &e) < 0) {
-		it->failed = 1;
-		return 1;
-	}
-	it->f = f;
+	if (i < 0 || !(f = os_grow(it->f, &it->cap, (size_t)i + 1, sizeof *f, 4096)))
+		goto failed;
+	it->f = f; /* at once: the old array may be gone */
+	if (!(v = os_grow(it->view, &it->view_cap, ((size_t)i + 1) * it->per_item + 1,
+			  sizeof *v, 4096)))
+		goto failed;
 	it->view = v;
+	if (os_analyze(&it->t, item->title, it->r->norm_flags, &e) < 0)
+		goto failed;
 	f[i] = (struct os_features){NULL, 0};
 	v += (size_t)i * it->per_item;
 	for (size_t k = 0; k < it->per_item; k++)
 		v[k] = (struct os_features){NULL, 0};
 	it->rows = (size_t)i + 1;
-	if (os_encoder_text_features(&it->r->enc, &it->r->vocab, &it->t, &f[i]) < 0) {
-		it->failed = 1;
-		return 1;
-	}
+	if (os_encoder_text_features(&it->r->enc, &it->r->vocab, &it->t, &f[i]) < 0)
+		goto failed;
 	for (size_t k = 0; k < it->per_item; k++)
-		if (title_query(it->r, &it->t, &it->rng, &v[k]) < 0) {
-			it->failed = 1;
-			return 1;
-		}
+		if (title_query(it->r, &it->t, &it->rng, &v[k]) < 0)
+			goto failed;
 	return 0;
+failed:
+	it->failed = 1;
+	return 1;
 }
 
 /* Training pairs, growing. */
