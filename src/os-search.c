@@ -332,6 +332,7 @@ struct search {
 	struct os_text_pool pool;
 	struct os_decoder *dec; /* one a thread */
 	int ndec;
+	struct os_decoder_weights weights; /* the model's, shared by dec */
 	struct os_dense_index dense; /* --dense */
 	int have_dense;
 	size_t dense_k;              /* results of the dense list */
@@ -427,12 +428,15 @@ static int setup(struct search *s, struct os_error *err)
 	if (os_model_map(&s->m, o->model, err) < 0 ||
 	    os_generative_check(&s->g, &s->m, o->model, err) < 0)
 		return -1;
-	if (!(s->dec = calloc((size_t)s->ndec, sizeof *s->dec)))
+	if (!(s->dec = calloc((size_t)s->ndec, sizeof *s->dec)) ||
+	    os_decoder_weights_init(&s->weights, &s->m) < 0)
 		goto oom;
-	for (int t = 0; t < s->ndec; t++)
+	for (int t = 0; t < s->ndec; t++) {
 		if (os_decoder_init(&s->dec[t], &s->m, &s->g.index,
 				    (size_t)o->beam) < 0)
 			goto oom;
+		s->dec[t].weights = &s->weights;
+	}
 	for (size_t i = 0; i < CHUNK; i++)
 		if (!(s->q[i].hits =
 			  malloc((size_t)o->beam * sizeof *s->q[i].hits)))
@@ -456,6 +460,7 @@ static void teardown(struct search *s)
 	for (int t = 0; s->dec && t < s->ndec; t++)
 		os_decoder_release(&s->dec[t]);
 	free(s->dec);
+	os_decoder_weights_release(&s->weights);
 	for (size_t i = 0; i < CHUNK; i++) {
 		free(s->q[i].hits);
 		cJSON_Delete(s->q[i].obj);

@@ -10,6 +10,7 @@
 
 #include "decode.h"
 #include "grow.h"
+#include "rowmm.h"
 
 struct os_cand {
 	uint32_t beam, node;
@@ -32,6 +33,42 @@ static size_t largest_level(const struct os_model_config *cfg)
 		if (cfg->codes[l] > k)
 			k = cfg->codes[l];
 	return k;
+}
+
+/* dst (in x out) = src (out x in) transposed, for each of `layers`. */
+static void transpose_layers(float *dst, const os_real *src, size_t layers,
+			     size_t out, size_t in)
+{
+	for (size_t l = 0; l < layers; l++, dst += out * in, src += out * in)
+		for (size_t o = 0; o < out; o++)
+			for (size_t i = 0; i < in; i++)
+				dst[i * out + o] = (float)src[o * in + i];
+}
+
+int os_decoder_weights_init(struct os_decoder_weights *p,
+			    const struct os_model *m)
+{
+	const struct os_model_config *cfg = &m->cfg;
+	size_t L = cfg->layers, C = cfg->dim, F = cfg->ff;
+
+	p->block = malloc(L * (3 * C * C + C * C + 2 * F * C) * sizeof *p->block);
+	if (!p->block)
+		return -1;
+	p->qkv = p->block;
+	p->attproj = p->qkv + L * 3 * C * C;
+	p->fc = p->attproj + L * C * C;
+	p->fcproj = p->fc + L * F * C;
+	transpose_layers(p->qkv, m->w.qkvw, L, 3 * C, C);
+	transpose_layers(p->attproj, m->w.attprojw, L, C, C);
+	transpose_layers(p->fc, m->w.fcw, L, F, C);
+	transpose_layers(p->fcproj, m->w.fcprojw, L, C, F);
+	return 0;
+}
+
+void os_decoder_weights_release(struct os_decoder_weights *p)
+{
+	free(p->block);
+	memset(p, 0, sizeof *p);
 }
 
 void os_decoder_release(struct os_decoder *d)
@@ -141,6 +178,20 @@ static void attend(os_real *out, os_real *att, const os_real *q,
 	}
 }
 
+/* out (r x oc) = inp (r x ic) W^T + bias for W, matrix `l` (oc x ic) of
+ * the model's tensor `w`, read from its transpose `wt` when there is one
+ * (see struct os_decoder_weights). */
+static void layer_linear(os_real *out, const os_real *inp, const os_real *w,
+			 const float *wt, const os_real *bias, size_t l,
+			 size_t r, size_t ic, size_t oc)
+{
+	if (wt)
+		os_rowmm(out, inp, wt + l * ic * oc, bias + l * oc, r, oc, ic);
+	else
+		os_nn_linear_forward(out, inp, w + l * ic * oc, bias + l * oc, r,
+				     ic, oc);
+}
+
 /* Runs r tokens (d->ids, d->pos, n-grams) through the layers into d->x.
  * Prompt mode (plen == 0): token i is prompt position i and attends to
  * positions 0..i. Beam mode: token i belongs to beam d->slot[i], is its
@@ -151,6 +202,7 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 {
 	const struct os_model_config *cfg = &d->m->cfg;
 	const struct os_model_tensors *w = &d->m->w;
+	const struct os_decoder_weights *tw = d->weights;
 	size_t C = cfg->dim, F = cfg->ff, T = cfg->context, V = cfg->levels;
 	size_t NH = cfg->heads, hs = C / NH;
 	os_real scale = (os_real)(1 / sqrt((double)hs));
@@ -164,8 +216,8 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 
 		os_nn_layernorm_forward(d->ln, d->mean, d->rstd, d->x,
 					w->ln1w + l * C, w->ln1b + l * C, r, C);
-		os_nn_linear_forward(d->qkv, d->ln, w->qkvw + l * 3 * C * C,
-				     w->qkvb + l * 3 * C, r, C, 3 * C);
+		layer_linear(d->qkv, d->ln, w->qkvw, tw ? tw->qkv : NULL,
+			     w->qkvb, l, r, C, 3 * C);
 		for (size_t i = 0; i < r; i++) {
 			size_t at = plen ? (d->slot[i] * V + step) * C : i * C;
 			os_real *k = plen ? kb : kp, *v = plen ? vb : vp;
@@ -188,16 +240,16 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 					attend(out, d->att, q, kp + h * hs, vp + h * hs,
 					       i + 1, C, hs, scale, NULL, NULL, 0);
 			}
-		os_nn_linear_forward(d->proj, d->atty, w->attprojw + l * C * C,
-				     w->attprojb + l * C, r, C, C);
+		layer_linear(d->proj, d->atty, w->attprojw,
+			     tw ? tw->attproj : NULL, w->attprojb, l, r, C, C);
 		os_nn_residual_forward(d->x, d->x, d->proj, r * C);
 		os_nn_layernorm_forward(d->ln, d->mean, d->rstd, d->x,
 					w->ln2w + l * C, w->ln2b + l * C, r, C);
-		os_nn_linear_forward(d->h, d->ln, w->fcw + l * F * C,
-				     w->fcb + l * F, r, C, F);
+		layer_linear(d->h, d->ln, w->fcw, tw ? tw->fc : NULL, w->fcb, l,
+			     r, C, F);
 		os_nn_gelu_forward(d->hg, d->h, r * F);
-		os_nn_linear_forward(d->proj, d->hg, w->fcprojw + l * C * F,
-				     w->fcprojb + l * C, r, F, C);
+		layer_linear(d->proj, d->hg, w->fcprojw,
+			     tw ? tw->fcproj : NULL, w->fcprojb, l, r, F, C);
 		os_nn_residual_forward(d->x, d->x, d->proj, r * C);
 	}
 }

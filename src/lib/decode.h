@@ -52,10 +52,29 @@ struct os_trace {
 
 void os_trace_release(struct os_trace *t);
 
+/* The model's layer matrices transposed, (in, out) each, for os_rowmm():
+ * a search runs a few rows at a time through them, which the model's own
+ * (out, in) layout makes a general product that copies the whole matrix
+ * each time. Made once from a model whose weights no longer change (a
+ * search's) and shared by its decoders; it owns its block. */
+struct os_decoder_weights {
+	float *block;
+	float *qkv, *attproj, *fc, *fcproj; /* each (layers, in x out) */
+};
+
+/* Returns 0, or -1 (memory). */
+int os_decoder_weights_init(struct os_decoder_weights *p,
+			    const struct os_model *m);
+void os_decoder_weights_release(struct os_decoder_weights *p);
+
 struct os_decoder {
 	const struct os_model *m;
 	const struct os_sidindex *index;
 	size_t beam;
+	/* NULL (the model's own matrices), or the same transposed: set it
+	 * after os_decoder_init() when the model's weights stay as they are
+	 * while the decoder lives */
+	const struct os_decoder_weights *weights;
 	/* caches: (layers, context, C) for the prompt, (layers, beam, levels,
 	 * C) for the beams' own tokens, and a copy for reordering */
 	os_real *kp, *vp, *kb, *vb, *kb2, *vb2;

@@ -187,6 +187,48 @@ static void test_search(void)
 	toy_close(&x);
 }
 
+/* The search reading the layer matrices transposed (os-search's way)
+ * finds the same items with the same scores as the one reading the
+ * model's own. */
+static void test_search_transposed(void)
+{
+	struct toy x;
+	struct os_decoder d;
+	struct os_decoder_weights w;
+	struct os_hit plain[ITEMS], transposed[ITEMS];
+	double worst = 0;
+	int same = 1;
+	long n, nt;
+
+	toy_open(&x, 20);
+	{ /* biases, which start at 0, too */
+		const struct os_model_config *c = &x.m.cfg;
+		os_real *bias[] = {x.m.w.qkvb, x.m.w.attprojb, x.m.w.fcb, x.m.w.fcprojb};
+		size_t len[] = {3 * c->dim, c->dim, c->ff, c->dim};
+
+		for (size_t b = 0; b < 4; b++)
+			for (size_t i = 0; i < c->layers * len[b]; i++)
+				bias[b][i] = (os_real)(0.1 * sin(3.0 * (double)(i + b)));
+	}
+	os_decoder_init(&d, &x.m, &x.s, ITEMS);
+	n = os_decoder_search(&d, &x.pool, x.start, (uint32_t)x.t.n, ITEMS, ITEMS, plain, NULL);
+	ok(os_decoder_weights_init(&w, &x.m) == 0, "the layer matrices transposed");
+	d.weights = &w;
+	nt = os_decoder_search(&d, &x.pool, x.start, (uint32_t)x.t.n, ITEMS, ITEMS,
+			       transposed, NULL);
+	for (long i = 0; i < n && i < nt; i++) {
+		same &= plain[i].item == transposed[i].item;
+		worst = fmax(worst, fabs(plain[i].score - transposed[i].score));
+	}
+	is_long(nt, n, "as many results with the transposed matrices");
+	ok(same, "the same items in the same order");
+	ok(worst < 1e-4, "with the same scores");
+	printf("# largest score difference %g\n", worst);
+	os_decoder_weights_release(&w);
+	os_decoder_release(&d);
+	toy_close(&x);
+}
+
 /* Sampling: every draw a catalog item with the search's log-probability;
  * at temperature 1 the items come as often as their probabilities say, at
  * a temperature near 0 always the same item. */
@@ -368,6 +410,7 @@ int main(void)
 {
 	test_trie();
 	test_search();
+	test_search_transposed();
 	test_draw();
 	test_sample();
 	test_model_file();

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test-kmeans: the matrix product against its naive reference, k-means on
+/* test-kmeans: the matrix products against their naive reference (the
+ * few-rows product with each kernel the CPU has), k-means on
  * well-separated Gaussian clusters (recovered exactly, the same for a
  * seed), residual quantization's error falling with each level, and the
  * disambiguation making every SID unique. */
@@ -12,6 +13,7 @@
 #include "lib/kmeans.h"
 #include "lib/matmul.h"
 #include "lib/rng.h"
+#include "lib/rowmm.h"
 #include "lib/rq.h"
 #include "tap.h"
 
@@ -36,6 +38,76 @@ static void test_matmul(void)
 	ok(worst < 1e-4, "the matrix product agrees with the naive reference");
 	printf("# backend %s, largest difference %g\n", os_matmul_backend(), worst);
 	free(a), free(b), free(c), free(ref);
+}
+
+/* os_rowmm() with kernel `kernel` against the naive product, over shapes
+ * that take every path of the kernels: whole blocks of 4 rows and 4
+ * vectors, rows left over, columns left over, widths no vector kernel
+ * takes; with and without bias. */
+static void test_rowmm_kernel(const char *kernel)
+{
+	static const size_t ms[] = {1, 4, 7, 20}, ns[] = {8, 16, 24, 48, 64, 80, 136, 768, 10};
+	static const size_t ks[] = {1, 13, 256};
+	struct os_rng rng;
+	double worst = 0;
+	size_t used = 0;
+
+	os_rng_seed(&rng, 7);
+	for (size_t x = 0; x < sizeof ms / sizeof *ms; x++)
+		for (size_t y = 0; y < sizeof ns / sizeof *ns; y++)
+			for (size_t z = 0; z < sizeof ks / sizeof *ks; z++) {
+				size_t m = ms[x], n = ns[y], k = ks[z];
+				float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
+				float *bias = malloc(n * sizeof *bias);
+				float *c = malloc(m * n * sizeof *c), *ref = malloc(m * n * sizeof *ref);
+
+				for (size_t i = 0; i < m * k; i++)
+					a[i] = (float)os_rng_normal(&rng);
+				for (size_t i = 0; i < k * n; i++)
+					b[i] = (float)os_rng_normal(&rng);
+				for (size_t j = 0; j < n; j++)
+					bias[j] = (float)os_rng_normal(&rng);
+				for (int with_bias = 0; with_bias < 2; with_bias++) {
+					os_gemm_naive(0, 0, m, n, k, 1, a, k, b, n, 0, ref, n);
+					for (size_t i = 0; i < m * n; i++)
+						ref[i] += with_bias ? bias[i % n] : 0;
+					memset(c, 0xff, m * n * sizeof *c); /* NaN */
+					os_rowmm(c, a, b, with_bias ? bias : NULL, m, n, k);
+					for (size_t i = 0; i < m * n; i++) {
+						double e = fabs(c[i] - ref[i]) / (1 + fabs(ref[i]));
+
+						if (!(e <= worst))
+							worst = e;
+					}
+				}
+				used += !strcmp(os_rowmm_kernel(n), kernel);
+				free(a), free(b), free(bias), free(c), free(ref);
+			}
+	char name[128];
+
+	snprintf(name, sizeof name, "few-rows product, %s kernel: agrees with the naive product", kernel);
+	ok(worst < 1e-4, name);
+	printf("# largest relative difference %g\n", worst);
+	snprintf(name, sizeof name, "the %s kernel took some of the shapes", kernel);
+	ok(used > 0, name);
+}
+
+static void test_rowmm(void)
+{
+	static const char *const kernels[] = {"avx512", "avx2", "gemm"};
+	size_t tested = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		if (os_rowmm_force(kernels[i]) == 0) {
+			test_rowmm_kernel(kernels[i]);
+			tested++;
+		} else {
+			printf("# this CPU has no %s kernel\n", kernels[i]);
+		}
+	ok(tested > 0 && os_rowmm_force("gemm") == 0, "the gemm kernel is always there");
+	ok(os_rowmm_force("sse9") < 0, "an unknown kernel is refused");
+	os_rowmm_force(NULL);
+	printf("# this CPU's kernel for width 768: %s\n", os_rowmm_kernel(768));
 }
 
 /* n points around `centers` well-separated centers in d dimensions. */
@@ -146,6 +218,7 @@ static void test_rq(void)
 int main(void)
 {
 	test_matmul();
+	test_rowmm();
 	test_kmeans();
 	test_rq();
 	return tap_done();
