@@ -32,7 +32,13 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 		c##r##2 = fmadd(x, w2, c##r##2);                               \
 		c##r##3 = fmadd(x, w3, c##r##3);                               \
 	} while (0)
-#define ROWMM_STORE(r, store, W)                                                 \
+/* The block's 4 vectors of B's row p, and x for ROWMM_ROW; then a
+ * row's accumulators stored. */
+#define ROWMM_LOAD(VEC, load, W)                                               \
+	const float *bp = b + p * n + j;                                       \
+	VEC w0 = load(bp), w1 = load(bp + W), w2 = load(bp + 2 * W);          \
+	VEC w3 = load(bp + 3 * W), x
+#define ROWMM_STORE(r, store, W)                                               \
 	do {                                                                   \
 		store(c + (i + r) * n + j, c##r##0);                           \
 		store(c + (i + r) * n + j + W, c##r##1);                       \
@@ -66,33 +72,27 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 				VEC c30 = b0, c31 = b1, c32 = b2, c33 = b3;    \
                                                                                \
 				for (size_t p = 0; p < k; p++) {               \
-					const float *bp = b + p * n + j;       \
-					VEC w0 = load(bp), w1 = load(bp + W);  \
-					VEC w2 = load(bp + 2 * W);             \
-					VEC w3 = load(bp + 3 * W), x;          \
+					ROWMM_LOAD(VEC, load, W);              \
                                                                                \
 					ROWMM_ROW(0, set1, fmadd);             \
 					ROWMM_ROW(1, set1, fmadd);             \
 					ROWMM_ROW(2, set1, fmadd);             \
 					ROWMM_ROW(3, set1, fmadd);             \
 				}                                              \
-				ROWMM_STORE(0, store, W);                         \
-				ROWMM_STORE(1, store, W);                         \
-				ROWMM_STORE(2, store, W);                         \
-				ROWMM_STORE(3, store, W);                         \
+				ROWMM_STORE(0, store, W);                      \
+				ROWMM_STORE(1, store, W);                      \
+				ROWMM_STORE(2, store, W);                      \
+				ROWMM_STORE(3, store, W);                      \
 			}                                                      \
 			for (; i < m; i++) {                                   \
 				VEC c00 = b0, c01 = b1, c02 = b2, c03 = b3;    \
                                                                                \
 				for (size_t p = 0; p < k; p++) {               \
-					const float *bp = b + p * n + j;       \
-					VEC w0 = load(bp), w1 = load(bp + W);  \
-					VEC w2 = load(bp + 2 * W);             \
-					VEC w3 = load(bp + 3 * W), x;          \
+					ROWMM_LOAD(VEC, load, W);              \
                                                                                \
 					ROWMM_ROW(0, set1, fmadd);             \
 				}                                              \
-				ROWMM_STORE(0, store, W);                         \
+				ROWMM_STORE(0, store, W);                      \
 			}                                                      \
 		}                                                              \
 		for (; j < n; j += W)                                          \
