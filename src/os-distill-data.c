@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* os-distill-data.c: os-distill's training examples (see os-distill.h):
- * every catalog title, the pseudo-query sources, every judged query's
+ * every catalog title, the pseudo-query sources (or, with --dense-labels,
+ * os-distill-pseudo.c's pseudo-queries), every judged query's
  * relevant items, and for --stage distill the teacher's text of a query
  * with CoT keywords; a fingerprint of them all for --resume. */
 #include "config.h"
@@ -11,9 +12,8 @@
 #include "lib/hash.h"
 #include "os-distill.h"
 
-static int add_example(struct data *d, const struct os_sidindex *s,
-		       uint32_t text, uint32_t len, long item, long repeat,
-		       struct example_more more)
+int add_example(struct data *d, const struct os_sidindex *s, uint32_t text,
+		uint32_t len, long item, long repeat, struct example_more more)
 {
 	struct os_example e = {.text = text, .len = len, .weight = 1};
 
@@ -63,8 +63,9 @@ static int add_item(void *ctx, const struct os_item *item)
 	ic->d->items++;
 	if (add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
 			ic->plan->item_repeat, (struct example_more){0}) < 0 ||
-	    add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
-			ic->plan->pseudo, (struct example_more){.pseudo = 1}) < 0)
+	    (!ic->plan->dense_labels &&
+	     add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
+			 ic->plan->pseudo, (struct example_more){.pseudo = 1}) < 0))
 		return 1;
 	return 0;
 }
@@ -132,6 +133,9 @@ int load_data(const struct options *o, struct os_catalog *cat,
 		if (rc)
 			return -1;
 	}
+	if (o->plan.dense_labels && o->plan.pseudo > 0 &&
+	    dense_pseudo_queries(o, cat, g, d, err) < 0)
+		return -1;
 	if (os_generative_queries(g, o->inputs, o->ninputs, (size_t)o->cli.max_line,
 				  o->plan.min_grade, add_query, &ctx,
 				  &d->unknown, err) < 0)

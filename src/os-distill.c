@@ -52,6 +52,7 @@ enum {
 	OPT_ITEM_REPEAT,
 	OPT_QUERY_REPEAT,
 	OPT_PSEUDO_QUERIES,
+	OPT_DENSE_LABELS,
 	OPT_MIN_GRADE,
 	OPT_LOG,
 	OPT_LOG_EVERY,
@@ -103,6 +104,7 @@ static const struct option long_options[] = {
     {"item-repeat", required_argument, NULL, OPT_ITEM_REPEAT},
     {"query-repeat", required_argument, NULL, OPT_QUERY_REPEAT},
     {"pseudo-queries", required_argument, NULL, OPT_PSEUDO_QUERIES},
+    {"dense-labels", required_argument, NULL, OPT_DENSE_LABELS},
     {"min-grade", required_argument, NULL, OPT_MIN_GRADE},
     {"log", required_argument, NULL, OPT_LOG},
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
@@ -204,6 +206,10 @@ Training:\n\
       --pseudo-queries=N    pseudo-queries each item gives per epoch: 1 to 5\n\
                             of its title's tokens drawn anew each time, in\n\
                             their order (default 2)\n\
+      --dense-labels=VECTORS  draw the pseudo-queries once (1 to 3 words of\n\
+                            the title, in order), each also an example of\n\
+                            the item os-search --dense VECTORS puts first\n\
+                            for it (the catalog's encoder)\n\
       --min-grade=G         a \"graded\" item with a grade of at least G is\n\
                             relevant (default: the \"relevant\" list decides)\n\
       --seed=N              seed of initialization, order and dropout\n\
@@ -433,6 +439,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_long("--pseudo-queries", optarg, 0,
 					       1000, &p->pseudo);
 			break;
+		case OPT_DENSE_LABELS:
+			o->dense_labels = optarg;
+			p->dense_labels = 1;
+			break;
 		case OPT_MIN_GRADE:
 			rc = os_cli_parse_double("--min-grade", optarg, 0, 1e9,
 						 &p->min_grade);
@@ -520,6 +530,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		os_cli_warn("no model file: give -o MODEL");
 		return -1;
 	}
+	if (o->dense_labels && (p->stage == STAGE_ALIGN || p->pseudo == 0)) {
+		os_cli_warn("--dense-labels labels pseudo-queries: it needs "
+			    "--pseudo-queries of 1 or more, and --stage sft or "
+			    "distill");
+		return -1;
+	}
 	if (p->stage == STAGE_ALIGN && !o->init) {
 		os_cli_warn("--stage align needs --init MODEL (the model to "
 			    "align, and its frozen reference)");
@@ -539,7 +555,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* The settings that decide a run, all but the last compared on --resume
  * (the last is the step reached). */
-enum { PLAN_KEYS = 33 };
+enum { PLAN_KEYS = 34 };
 
 static void plan_settings(const struct plan *p, const struct data *d, long step,
 			  const char **kv, char text[][64])
@@ -564,6 +580,7 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 	SET("item_repeat", "%ld", p->item_repeat);
 	SET("query_repeat", "%ld", p->query_repeat);
 	SET("pseudo_queries", "%ld", p->pseudo);
+	SET("dense_labels", "%d", p->dense_labels);
 	SET("lr", "%.17g", p->lr);
 	SET("min_lr", "%.17g", p->min_lr);
 	SET("weight_decay", "%.17g", p->weight_decay);
@@ -802,6 +819,11 @@ static void report(const struct trainer *t, const struct data *d)
 		    d->nex, d->items, t->p->item_repeat,
 		    d->items * (size_t)t->p->pseudo, d->queries, d->pairs,
 		    t->p->query_repeat);
+	if (t->p->dense_labels)
+		os_cli_warn("the %zu pseudo-queries are drawn once; %zu of "
+			    "them are also examples of another item, their "
+			    "dense ranking's first",
+			    d->dense_pseudo, d->dense_other);
 	if (t->p->stage == STAGE_DISTILL)
 		os_cli_warn("%zu of the query examples have CoT keywords for "
 			    "the teacher",

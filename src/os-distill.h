@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* os-distill.h: what the files of os-distill share (see os-distill(1)):
  * the plan and options (os-distill.c), the training examples
- * (os-distill-data.c), the trainer whose steps os-distill-step.c takes,
+ * (os-distill-data.c; pseudo-queries with dense labels in
+ * os-distill-pseudo.c), the trainer whose steps os-distill-step.c takes,
  * and preference alignment's feedback and step (os-distill-align.c).
  * Every struct owns what it points to unless a comment says otherwise. */
 #ifndef OS_DISTILL_PROGRAM_H
@@ -39,12 +40,14 @@ struct plan {
 	double lr, min_lr, weight_decay, dropout, clip, min_grade;
 	struct os_distill_weights distill;
 	double fgm; /* FGM's eps, 0: off */
+	int dense_labels; /* pseudo-queries drawn once, with dense labels */
 	struct align_plan align;
 	uint64_t seed;
 };
 
 struct options {
 	const char *catalog, *output, *log, *checkpoint, *valid, *init;
+	const char *dense_labels; /* --dense-labels VECTORS, or NULL */
 	struct plan plan;
 	long checkpoint_every, valid_every, log_every, beam;
 	int resume;
@@ -81,7 +84,9 @@ struct data {
 	size_t nex, cap;
 	size_t items, queries,
 	    pairs,    /* titles, query records, query examples */
-	    taught;   /* query examples with a teacher's text */
+	    taught,   /* query examples with a teacher's text */
+	    dense_pseudo, /* --dense-labels: pseudo-queries drawn */
+	    dense_other;  /* those whose dense best is another item */
 	long unknown; /* relevant ids not in the catalog */
 	uint64_t
 	    fingerprint; /* of the examples, to refuse a resume on others */
@@ -143,6 +148,21 @@ struct trainer {
  * teachers' texts for --stage distill. Returns 0, or -1 with err. */
 int load_data(const struct options *o, struct os_catalog *cat,
 	      struct os_generative *g, struct data *d, struct os_error *err);
+
+/* Appends `repeat` examples of the item with SID index number `item`
+ * whose text is pool tokens [text, text + len). Returns 0 or -1 (memory). */
+int add_example(struct data *d, const struct os_sidindex *s, uint32_t text,
+		uint32_t len, long item, long repeat, struct example_more more);
+
+/* --dense-labels: draws the plan's number of pseudo-queries from each
+ * catalog item's title once (1 to 3 of its words, in order) and adds each
+ * as an example of its item and, when the dense ranking (the catalog's
+ * encoder against the vectors of o->dense_labels) puts another item with
+ * a SID first, of that one too. Returns 0, or -1 with err (status 3 for a
+ * bad vectors file, 1 without an encoder of their size). */
+int dense_pseudo_queries(const struct options *o, struct os_catalog *cat,
+			 struct os_generative *g, struct data *d,
+			 struct os_error *err);
 
 /* Reads --stage align's feedback (the options' inputs) into d: one
  * feedback_query a query (by "qid", else by the query's text), an

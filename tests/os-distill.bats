@@ -118,6 +118,50 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	[[ "$output" == *"no training examples"* ]]
 }
 
+@test "--dense-labels: pseudo-queries drawn once also teach the dense ranking's first item" {
+	tiny_shop
+	# no encoder yet: refused
+	run os-distill -C t.db -o d.osm $SMALL --pseudo-queries 1 --dense-labels \
+		"$FIXTURES/tiny-shop.jsonl" q.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--dense-labels: the catalog has no encoder of the vectors' size (4 values"* ]]
+	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 3 \
+		--encoder-buckets 256
+	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
+		os-tokenize -q -C t.db --no-mine --emit embedding >vec.jsonl
+	# a ranking that knows t01 alone puts it first for every pseudo-query
+	grep '"id":"t01"' vec.jsonl >one.jsonl
+	args="-C t.db $SMALL --pseudo-queries 1 --epochs 60"
+	run os-distill $args -o dense.osm --dense-labels one.jsonl </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the 40 pseudo-queries are drawn once; 39 of them are also examples of another item"* ]]
+	os-distill -q $args -o again.osm --dense-labels one.jsonl </dev/null
+	cmp dense.osm again.osm
+	os-distill -q $args -o plain.osm </dev/null
+	# t01 comes in the top 2 of the other titles for the dense-labelled model only
+	for m in dense plain; do
+		os-search -C t.db -m $m.osm -k 2 q.jsonl |
+			jq -r 'select(.qid != "t01") | .results[].id' | grep -c '^t01$' >$m.count || true
+	done
+	echo "t01 in the top 2: dense $(cat dense.count), plain $(cat plain.count)"
+	[ "$(cat dense.count)" -ge 15 ]
+	[ "$(cat plain.count)" -le 5 ]
+}
+
+@test "--dense-labels: usage errors and a bad vectors file" {
+	tiny_shop
+	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 1 \
+		--encoder-buckets 256
+	run os-distill -C t.db -o d.osm $SMALL --dense-labels vec.jsonl q.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--dense-labels labels pseudo-queries: it needs --pseudo-queries of 1 or more"* ]]
+	printf '{"id":"t01","embedding":[1,2]}\n{"id":"t02","embedding":[1,\n' >bad.jsonl
+	run os-distill -C t.db -o d.osm $SMALL --pseudo-queries 1 --dense-labels bad.jsonl q.jsonl
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"bad.jsonl:2:"* ]]
+	[ ! -e d.osm ]
+}
+
 @test "--log writes training metrics and validation as JSON lines" {
 	tiny_shop
 	os-distill -q -C t.db -o m.osm $SMALL --steps 30 --log-every 10 --valid q.jsonl \

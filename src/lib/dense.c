@@ -73,3 +73,20 @@ size_t os_dense_top(const float *x, size_t n, size_t dim, const float *q,
 	}
 	return m;
 }
+
+void os_dense_best(const float *x, size_t n, size_t dim, const float *q,
+		   size_t m, float *scores, size_t *best)
+{
+	if (m == 0 || n == 0)
+		return;
+	os_matmul_abt(scores, q, x, m, n, dim);
+	for (size_t i = 0; i < m; i++) {
+		const float *s = scores + i * n;
+		size_t top = 0;
+
+		for (size_t r = 1; r < n; r++)
+			if (s[r] > s[top])
+				top = r;
+		best[i] = top;
+	}
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test-dense: exact dense retrieval against its naive reference (every
  * dot product in double, all rows sorted), ties broken by row, and k
- * larger than the matrix. */
+ * larger than the matrix; the best rows of many queries at once against
+ * the same reference. */
 #include "config.h"
 
 #include <math.h>
@@ -62,6 +63,38 @@ static void test_against_reference(void)
 	free(x), free(q), free(scratch), free(hits), free(ref);
 }
 
+static void test_best_of_many(void)
+{
+	struct os_rng rng;
+	size_t n = 2003, dim = 37, m = 67, agree = 1;
+	float *x = malloc(n * dim * sizeof *x), *q = malloc(m * dim * sizeof *q);
+	float *scratch = malloc(m * n * sizeof *scratch);
+	size_t *best = malloc(m * sizeof *best);
+
+	os_rng_seed(&rng, 4);
+	for (size_t i = 0; i < n * dim; i++)
+		x[i] = (float)os_rng_normal(&rng);
+	for (size_t i = 0; i < m * dim; i++)
+		q[i] = (float)os_rng_normal(&rng);
+	os_dense_best(x, n, dim, q, m, scratch, best);
+	for (size_t t = 0; t < m; t++) {
+		size_t top = 0;
+		double top_score = -INFINITY;
+
+		for (size_t i = 0; i < n; i++) {
+			double s = 0;
+
+			for (size_t j = 0; j < dim; j++)
+				s += (double)x[i * dim + j] * q[t * dim + j];
+			if (s > top_score)
+				top = i, top_score = s;
+		}
+		agree &= best[t] == top;
+	}
+	ok(agree, "the best of 2003 rows for 67 queries at once are the reference's");
+	free(x), free(q), free(scratch), free(best);
+}
+
 static void test_ties_and_small(void)
 {
 	/* rows 1 and 3 tie for the best, row 0 and 2 for the next */
@@ -75,11 +108,20 @@ static void test_ties_and_small(void)
 	   "equal scores come by lower row");
 	ok(hits[0].score == 2 && hits[3].score == 1, "the scores are the dot products");
 	ok(os_dense_top(x, 4, 2, q, 0, scratch, hits) == 0, "k = 0 gives nothing");
+	{
+		float q2[] = {1, 0, -1, 0}, scores[8];
+		size_t best[2];
+
+		os_dense_best(x, 4, 2, q2, 2, scores, best);
+		ok(best[0] == 1 && best[1] == 0,
+		   "the best of equal rows is the lower, for each query");
+	}
 }
 
 int main(void)
 {
 	test_against_reference();
+	test_best_of_many();
 	test_ties_and_small();
 	return tap_done();
 }
