@@ -33,7 +33,7 @@ enum fusion { FUSE_RRF, FUSE_SCORE };
 struct options {
 	const char *catalog, *model, *dense, *output, *query;
 	long k, beam, depth;
-	int bm25, fuse, explain, with_cot;
+	int bm25, fuse, explain, with_cot, bf16;
 	struct os_cli_common cli;
 	enum fusion fusion;
 	double rrf_k, weight_model, weight_bm25;
@@ -54,6 +54,7 @@ enum {
 	OPT_WITH_COT,
 	OPT_QUERY,
 	OPT_DENSE,
+	OPT_PRECISION,
 };
 
 static const struct option long_options[] = {
@@ -73,6 +74,7 @@ static const struct option long_options[] = {
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"with-cot", no_argument, NULL, OPT_WITH_COT},
     {"query", required_argument, NULL, OPT_QUERY},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -97,6 +99,9 @@ With no FILE, or when FILE is -, read standard input.\n\
   -m, --model=FILE      the model made by os-distill\n\
   -k, --results=N       results a query (default 10)\n\
       --beam=N          beams of the search, at least -k (default 20)\n\
+      --precision=P     of the model's layer matrices: fp32 (default) or\n\
+                        bf16 (half the memory and faster, scores a little\n\
+                        rounded)\n\
       --bm25            rank by BM25 over the items' titles instead (no\n\
                         model needed)\n\
       --dense=VECTORS   rank by the dot product of the query's vector with\n\
@@ -214,6 +219,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_EXPLAIN:
 			o->explain = 1;
+			break;
+		case OPT_PRECISION:
+			if (strcmp(optarg, "fp32") && strcmp(optarg, "bf16")) {
+				os_cli_warn("unknown --precision '%s' (known: "
+					    "fp32, bf16)",
+					    optarg);
+				return -1;
+			}
+			o->bf16 = !strcmp(optarg, "bf16");
 			break;
 		case OPT_WITH_COT:
 			o->with_cot = 1;
@@ -429,7 +443,7 @@ static int setup(struct search *s, struct os_error *err)
 	    os_generative_check(&s->g, &s->m, o->model, err) < 0)
 		return -1;
 	if (!(s->dec = calloc((size_t)s->ndec, sizeof *s->dec)) ||
-	    os_decoder_weights_init(&s->weights, &s->m) < 0)
+	    os_decoder_weights_init(&s->weights, &s->m, o->bf16) < 0)
 		goto oom;
 	for (int t = 0; t < s->ndec; t++) {
 		if (os_decoder_init(&s->dec[t], &s->m, &s->g.index,

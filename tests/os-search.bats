@@ -3,7 +3,8 @@
 # os-search: every result a distinct catalog item with its SID, scores as
 # log-probabilities, the same results on any number of threads, BM25 and
 # fusion, --explain, the refusals of a model that does not fit, and dense
-# retrieval over item vectors (--dense) against a brute force.
+# retrieval over item vectors (--dense) against a brute force; the
+# layer matrices in bfloat16 (--precision bf16).
 
 load helper
 
@@ -53,6 +54,29 @@ r = json.loads(open("run.jsonl").readline())
 assert len(r["results"]) == 40
 total = math.fsum(math.exp(x["score"]) for x in r["results"])
 assert abs(total - 1) < 1e-3, total'
+}
+
+@test "--precision bf16: every item found, scores close to fp32's; an unknown precision is refused" {
+	os-search -C t.db -m t.osm -k 40 --beam 40 q.jsonl >fp32.jsonl
+	os-search -C t.db -m t.osm -k 40 --beam 40 --precision bf16 q.jsonl >bf16.jsonl
+	python3 - <<'PY'
+import json
+a = [json.loads(l) for l in open("fp32.jsonl")]
+b = [json.loads(l) for l in open("bf16.jsonl")]
+assert [r["qid"] for r in a] == [r["qid"] for r in b]
+rounded = False
+for x, y in zip(a, b):
+    sx = {r["id"]: r["score"] for r in x["results"]}
+    sy = {r["id"]: r["score"] for r in y["results"]}
+    assert set(sx) == set(sy) and len(sx) == 40
+    assert x["results"][0]["id"] == y["results"][0]["id"], (x, y)
+    assert abs(sx[x["results"][0]["id"]] - sy[x["results"][0]["id"]]) < 0.05
+    rounded |= sx != sy
+assert rounded, "bf16 gave fp32's scores exactly"
+PY
+	run os-search -C t.db -m t.osm --precision fp16 --query drill
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown --precision 'fp16' (known: fp32, bf16)"* ]]
 }
 
 @test "results do not depend on the number of threads" {

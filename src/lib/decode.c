@@ -45,23 +45,61 @@ static void transpose_layers(float *dst, const os_real *src, size_t layers,
 				dst[i * out + o] = (float)src[o * in + i];
 }
 
-int os_decoder_weights_init(struct os_decoder_weights *p,
-			    const struct os_model *m)
-{
-	const struct os_model_config *cfg = &m->cfg;
-	size_t L = cfg->layers, C = cfg->dim, F = cfg->ff;
+/* A layer matrix's shape, and where the model keeps it and its bias. */
+struct layer_matrix {
+	size_t in, out;
+	const os_real *w, *bias; /* (layers, out x in), (layers, out) */
+};
 
-	p->block = malloc(L * (3 * C * C + C * C + 2 * F * C) * sizeof *p->block);
-	if (!p->block)
+static struct layer_matrix layer_matrix(const struct os_model *m,
+					enum os_layer_matrix which)
+{
+	size_t C = m->cfg.dim, F = m->cfg.ff;
+	const struct os_model_tensors *w = &m->w;
+
+	switch (which) {
+	case OS_W_QKV:
+		return (struct layer_matrix){C, 3 * C, w->qkvw, w->qkvb};
+	case OS_W_ATTPROJ:
+		return (struct layer_matrix){C, C, w->attprojw, w->attprojb};
+	case OS_W_FC:
+		return (struct layer_matrix){C, F, w->fcw, w->fcb};
+	default:
+		return (struct layer_matrix){F, C, w->fcprojw, w->fcprojb};
+	}
+}
+
+int os_decoder_weights_init(struct os_decoder_weights *p,
+			    const struct os_model *m, int bf16)
+{
+	size_t L = m->cfg.layers, total = 0, at = 0;
+
+	memset(p, 0, sizeof *p);
+	p->bf16 = bf16;
+	for (int i = 0; i < OS_W_N; i++) {
+		struct layer_matrix lm = layer_matrix(m, (enum os_layer_matrix)i);
+
+		total += L * (bf16 ? (lm.in + 1) / 2 : lm.in) * lm.out;
+	}
+	/* floats and pairs are both 4 bytes */
+	if (!(p->block = malloc(total * sizeof(uint32_t))))
 		return -1;
-	p->qkv = p->block;
-	p->attproj = p->qkv + L * 3 * C * C;
-	p->fc = p->attproj + L * C * C;
-	p->fcproj = p->fc + L * F * C;
-	transpose_layers(p->qkv, m->w.qkvw, L, 3 * C, C);
-	transpose_layers(p->attproj, m->w.attprojw, L, C, C);
-	transpose_layers(p->fc, m->w.fcw, L, F, C);
-	transpose_layers(p->fcproj, m->w.fcprojw, L, C, F);
+	for (int i = 0; i < OS_W_N; i++) {
+		struct layer_matrix lm = layer_matrix(m, (enum os_layer_matrix)i);
+		size_t rows = bf16 ? (lm.in + 1) / 2 : lm.in;
+
+		if (bf16) {
+			p->pairs[i] = (uint32_t *)p->block + at;
+			for (size_t l = 0; l < L; l++)
+				os_rowmm_bf16_pack(p->pairs[i] + l * rows * lm.out,
+						   lm.w + l * lm.in * lm.out, lm.in,
+						   lm.out, 1, lm.in);
+		} else {
+			p->f[i] = (float *)p->block + at;
+			transpose_layers(p->f[i], lm.w, L, lm.out, lm.in);
+		}
+		at += L * rows * lm.out;
+	}
 	return 0;
 }
 
@@ -79,6 +117,7 @@ void os_decoder_release(struct os_decoder *d)
 
 	for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++)
 		free(blocks[i]);
+	free(d->pairs);
 	free(d->ids);
 	free(d->pos);
 	free(d->ngram_off);
@@ -125,6 +164,8 @@ int os_decoder_init(struct os_decoder *d, const struct os_model *m,
 	d->att = malloc((T + V) * sizeof(os_real));
 	d->lnf = malloc(rows * C * sizeof(os_real));
 	d->logits = malloc(rows * K * sizeof(os_real));
+	d->pairs = malloc(rows * (((cfg->ff > C ? cfg->ff : C) + 1) / 2) *
+			  sizeof *d->pairs);
 	d->ids = malloc(rows * sizeof *d->ids);
 	d->pos = malloc(rows * sizeof *d->pos);
 	d->ngram_off = malloc((rows + 1) * sizeof *d->ngram_off);
@@ -137,6 +178,7 @@ int os_decoder_init(struct os_decoder *d, const struct os_model *m,
 	if (!d->kp || !d->vp || !d->kb || !d->vb || !d->kb2 || !d->vb2 ||
 	    !d->x || !d->ln || !d->mean || !d->rstd || !d->qkv || !d->atty ||
 	    !d->proj || !d->h || !d->hg || !d->att || !d->lnf || !d->logits ||
+	    !d->pairs ||
 	    !d->ids || !d->pos || !d->ngram_off || !d->node || !d->node2 ||
 	    !d->slot || !d->row ||
 	    !d->score || !d->score2) {
@@ -178,18 +220,27 @@ static void attend(os_real *out, os_real *att, const os_real *q,
 	}
 }
 
-/* out (r x oc) = inp (r x ic) W^T + bias for W, matrix `l` (oc x ic) of
- * the model's tensor `w`, read from its transpose `wt` when there is one
- * (see struct os_decoder_weights). */
-static void layer_linear(os_real *out, const os_real *inp, const os_real *w,
-			 const float *wt, const os_real *bias, size_t l,
-			 size_t r, size_t ic, size_t oc)
+/* out (r x out) = inp (r x in) W^T + bias for layer l's matrix `which`,
+ * read from the decoder's laid-out weights when it has them (see struct
+ * os_decoder_weights), else from the model. */
+static void layer_linear(struct os_decoder *d, os_real *out,
+			 const os_real *inp, enum os_layer_matrix which,
+			 size_t l, size_t r)
 {
-	if (wt)
-		os_rowmm(out, inp, wt + l * ic * oc, bias + l * oc, r, oc, ic);
+	const struct os_decoder_weights *tw = d->weights;
+	struct layer_matrix lm = layer_matrix(d->m, which);
+	const os_real *bias = lm.bias + l * lm.out;
+
+	if (tw && tw->bf16)
+		os_rowmm_bf16(out, inp,
+			      tw->pairs[which] + l * ((lm.in + 1) / 2) * lm.out,
+			      bias, r, lm.out, lm.in, d->pairs);
+	else if (tw)
+		os_rowmm(out, inp, tw->f[which] + l * lm.in * lm.out, bias, r,
+			 lm.out, lm.in);
 	else
-		os_nn_linear_forward(out, inp, w + l * ic * oc, bias + l * oc, r,
-				     ic, oc);
+		os_nn_linear_forward(out, inp, lm.w + l * lm.in * lm.out, bias,
+				     r, lm.in, lm.out);
 }
 
 /* Runs r tokens (d->ids, d->pos, n-grams) through the layers into d->x.
@@ -202,7 +253,6 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 {
 	const struct os_model_config *cfg = &d->m->cfg;
 	const struct os_model_tensors *w = &d->m->w;
-	const struct os_decoder_weights *tw = d->weights;
 	size_t C = cfg->dim, F = cfg->ff, T = cfg->context, V = cfg->levels;
 	size_t NH = cfg->heads, hs = C / NH;
 	os_real scale = (os_real)(1 / sqrt((double)hs));
@@ -216,8 +266,7 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 
 		os_nn_layernorm_forward(d->ln, d->mean, d->rstd, d->x,
 					w->ln1w + l * C, w->ln1b + l * C, r, C);
-		layer_linear(d->qkv, d->ln, w->qkvw, tw ? tw->qkv : NULL,
-			     w->qkvb, l, r, C, 3 * C);
+		layer_linear(d, d->qkv, d->ln, OS_W_QKV, l, r);
 		for (size_t i = 0; i < r; i++) {
 			size_t at = plen ? (d->slot[i] * V + step) * C : i * C;
 			os_real *k = plen ? kb : kp, *v = plen ? vb : vp;
@@ -240,16 +289,13 @@ static void run_layers(struct os_decoder *d, size_t r, size_t plen,
 					attend(out, d->att, q, kp + h * hs, vp + h * hs,
 					       i + 1, C, hs, scale, NULL, NULL, 0);
 			}
-		layer_linear(d->proj, d->atty, w->attprojw,
-			     tw ? tw->attproj : NULL, w->attprojb, l, r, C, C);
+		layer_linear(d, d->proj, d->atty, OS_W_ATTPROJ, l, r);
 		os_nn_residual_forward(d->x, d->x, d->proj, r * C);
 		os_nn_layernorm_forward(d->ln, d->mean, d->rstd, d->x,
 					w->ln2w + l * C, w->ln2b + l * C, r, C);
-		layer_linear(d->h, d->ln, w->fcw, tw ? tw->fc : NULL, w->fcb, l,
-			     r, C, F);
+		layer_linear(d, d->h, d->ln, OS_W_FC, l, r);
 		os_nn_gelu_forward(d->hg, d->h, r * F);
-		layer_linear(d->proj, d->hg, w->fcprojw,
-			     tw ? tw->fcproj : NULL, w->fcprojb, l, r, F, C);
+		layer_linear(d, d->proj, d->hg, OS_W_FCPROJ, l, r);
 		os_nn_residual_forward(d->x, d->x, d->proj, r * C);
 	}
 }

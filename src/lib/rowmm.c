@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* rowmm.c: products of a few rows with a matrix laid out for them (see
- * rowmm.h). */
+/* rowmm.c: products of a few rows with a matrix laid out for them, in
+ * float or in bfloat16 pairs (see rowmm.h). */
 #include "config.h"
 
 #include "rowmm.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "matmul.h"
@@ -34,10 +35,11 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 	} while (0)
 /* The block's 4 vectors of B's row p, and x for ROWMM_ROW; then a
  * row's accumulators stored. */
-#define ROWMM_LOAD(VEC, load, W)                                               \
-	const float *bp = b + p * n + j;                                       \
-	VEC w0 = load(bp), w1 = load(bp + W), w2 = load(bp + 2 * W);          \
-	VEC w3 = load(bp + 3 * W), x
+#define ROWMM_LOAD(BT, bload, set1, W)                                         \
+	const BT *bp = b + p * n + j;                                          \
+	__typeof__(bload(bp)) w0 = bload(bp), w1 = bload(bp + W);             \
+	__typeof__(bload(bp)) w2 = bload(bp + 2 * W), w3 = bload(bp + 3 * W); \
+	__typeof__(set1(*a)) x
 #define ROWMM_STORE(r, store, W)                                               \
 	do {                                                                   \
 		store(c + (i + r) * n + j, c##r##0);                           \
@@ -49,11 +51,15 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 /* One kernel, written once for any vector type: rows in blocks of 4 and
  * columns in blocks of 4 vectors (16 accumulators, named so that they
  * stay in registers), then the rows and columns left one at a time. VEC
- * is the vector type, W its floats; the other arguments are its
- * intrinsics. */
-#define ROWMM_KERNEL(name, isa, VEC, W, load, store, set1, fmadd, zero)      \
+ * is the accumulators' type, W its floats; A's and B's elements are of
+ * type AT and BT (floats, or pairs of bfloat16 along k, in which case k
+ * counts pairs); load, store and zero are VEC's intrinsics, bload loads W
+ * elements of B, set1 spreads an element of A, and fmadd(x, w, acc)
+ * returns acc + x * w. */
+#define ROWMM_KERNEL(name, isa, VEC, W, AT, BT, load, bload, store, set1,    \
+		     fmadd, zero)                                              \
 	__attribute__((target(isa))) static void name(                       \
-		float *c, const float *a, const float *b, const float *bias,   \
+		float *c, const AT *a, const BT *b, const float *bias,         \
 		size_t m, size_t n, size_t k)                                  \
 	{                                                                      \
 		size_t j = 0;                                                  \
@@ -72,7 +78,7 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 				VEC c30 = b0, c31 = b1, c32 = b2, c33 = b3;    \
                                                                                \
 				for (size_t p = 0; p < k; p++) {               \
-					ROWMM_LOAD(VEC, load, W);              \
+					ROWMM_LOAD(BT, bload, set1, W);              \
                                                                                \
 					ROWMM_ROW(0, set1, fmadd);             \
 					ROWMM_ROW(1, set1, fmadd);             \
@@ -88,7 +94,7 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 				VEC c00 = b0, c01 = b1, c02 = b2, c03 = b3;    \
                                                                                \
 				for (size_t p = 0; p < k; p++) {               \
-					ROWMM_LOAD(VEC, load, W);              \
+					ROWMM_LOAD(BT, bload, set1, W);              \
                                                                                \
 					ROWMM_ROW(0, set1, fmadd);             \
 				}                                              \
@@ -101,17 +107,32 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
                                                                                \
 				for (size_t p = 0; p < k; p++)                 \
 					s = fmadd(set1(a[i * k + p]),          \
-						  load(b + p * n + j), s);     \
+						  bload(b + p * n + j), s);    \
 				store(c + i * n + j, s);                       \
 			}                                                      \
 	}
 
-ROWMM_KERNEL(rowmm_avx512, "avx512f", __m512, 16, _mm512_loadu_ps,
-	     _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps,
-	     _mm512_setzero_ps)
-ROWMM_KERNEL(rowmm_avx2, "avx2,fma", __m256, 8, _mm256_loadu_ps,
-	     _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps,
-	     _mm256_setzero_ps)
+ROWMM_KERNEL(rowmm_avx512, "avx512f", __m512, 16, float, float,
+	     _mm512_loadu_ps, _mm512_loadu_ps, _mm512_storeu_ps,
+	     _mm512_set1_ps, _mm512_fmadd_ps, _mm512_setzero_ps)
+ROWMM_KERNEL(rowmm_avx2, "avx2,fma", __m256, 8, float, float,
+	     _mm256_loadu_ps, _mm256_loadu_ps, _mm256_storeu_ps,
+	     _mm256_set1_ps, _mm256_fmadd_ps, _mm256_setzero_ps)
+
+/* bfloat16 pairs: a pair of A times 16 pairs of B, summed a pair each
+ * into 16 floats (AVX512-BF16's dot product). */
+#define BF16_LOAD(p) ((__m512bh)_mm512_loadu_si512(p))
+#define BF16_SET1(pair) ((__m512bh)_mm512_set1_epi32((int)(pair)))
+#define BF16_DOT(x, w, acc) _mm512_dpbf16_ps(acc, x, w)
+ROWMM_KERNEL(rowmm_bf16_avx512, "avx512f,avx512bf16", __m512, 16, uint32_t,
+	     uint32_t, _mm512_loadu_ps, BF16_LOAD, _mm512_storeu_ps,
+	     BF16_SET1, BF16_DOT, _mm512_setzero_ps)
+
+static int cpu_has_bf16(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512bf16");
+}
 
 static int cpu_has(enum kernel kn)
 {
@@ -127,6 +148,11 @@ static int cpu_has(enum kernel kn)
 static int cpu_has(enum kernel kn)
 {
 	return kn == K_GEMM;
+}
+
+static int cpu_has_bf16(void)
+{
+	return 0;
 }
 #endif
 
@@ -178,4 +204,95 @@ void os_rowmm(float *c, const float *a, const float *b, const float *bias,
 				for (size_t j = 0; j < n; j++)
 					c[i * n + j] += bias[j];
 	}
+}
+
+/* ---- bfloat16 ---- */
+
+/* The bfloat16 nearest to f (ties to even), NaNs kept NaNs. */
+static uint32_t to_bf16(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	if ((u & 0x7fffffffu) > 0x7f800000u)
+		return (u >> 16) | 0x40u;
+	return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+static float bf16_low(uint32_t pair)
+{
+	uint32_t u = pair << 16;
+	float f;
+
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+static float bf16_high(uint32_t pair)
+{
+	uint32_t u = pair & 0xffff0000u;
+	float f;
+
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+void os_rowmm_bf16_pack(uint32_t *dst, const float *src, size_t k, size_t n,
+			size_t stride_k, size_t stride_n)
+{
+	for (size_t p = 0; p < k; p += 2)
+		for (size_t j = 0; j < n; j++) {
+			uint32_t lo = to_bf16(src[p * stride_k + j * stride_n]);
+			uint32_t hi = p + 1 < k ? to_bf16(src[(p + 1) * stride_k +
+							      j * stride_n])
+						: 0;
+
+			dst[p / 2 * n + j] = lo | hi << 16;
+		}
+}
+
+/* The product in plain C, each pair's two products added in float. */
+static void rowmm_bf16_c(float *c, const uint32_t *a, const uint32_t *b,
+			 const float *bias, size_t m, size_t n, size_t k2)
+{
+	for (size_t i = 0; i < m; i++) {
+		float *ci = c + i * n;
+
+		for (size_t j = 0; j < n; j++)
+			ci[j] = bias ? bias[j] : 0;
+		for (size_t p = 0; p < k2; p++) {
+			float lo = bf16_low(a[i * k2 + p]);
+			float hi = bf16_high(a[i * k2 + p]);
+			const uint32_t *bp = b + p * n;
+
+			for (size_t j = 0; j < n; j++)
+				ci[j] += lo * bf16_low(bp[j]) + hi * bf16_high(bp[j]);
+		}
+	}
+}
+
+const char *os_rowmm_bf16_kernel(size_t n)
+{
+	return forced <= K_AVX512 && n % 16 == 0 && cpu_has_bf16() ? "avx512bf16"
+								   : "c";
+}
+
+void os_rowmm_bf16(float *c, const float *a, const uint32_t *b,
+		   const float *bias, size_t m, size_t n, size_t k,
+		   uint32_t *pairs)
+{
+	size_t k2 = (k + 1) / 2;
+
+	for (size_t i = 0; i < m; i++)
+		for (size_t p = 0; p < k; p += 2)
+			pairs[i * k2 + p / 2] =
+			    to_bf16(a[i * k + p]) |
+			    (p + 1 < k ? to_bf16(a[i * k + p + 1]) : 0) << 16;
+#ifdef OS_ROWMM_X86
+	if (!strcmp(os_rowmm_bf16_kernel(n), "avx512bf16")) {
+		rowmm_bf16_avx512(c, pairs, b, bias, m, n, k2);
+		return;
+	}
+#endif
+	rowmm_bf16_c(c, pairs, b, bias, m, n, k2);
 }

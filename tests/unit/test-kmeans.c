@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-kmeans: the matrix products against their naive reference (the
- * few-rows product with each kernel the CPU has), k-means on
+ * few-rows product with each kernel the CPU has, in float and in
+ * bfloat16), k-means on
  * well-separated Gaussian clusters (recovered exactly, the same for a
  * seed), residual quantization's error falling with each level, and the
  * disambiguation making every SID unique. */
@@ -108,6 +109,95 @@ static void test_rowmm(void)
 	ok(os_rowmm_force("sse9") < 0, "an unknown kernel is refused");
 	os_rowmm_force(NULL);
 	printf("# this CPU's kernel for width 768: %s\n", os_rowmm_kernel(768));
+}
+
+/* x rounded to the nearest number with 8 significant bits (bfloat16's),
+ * ties to even, by another way than the library's. */
+static double round_bf16(float x)
+{
+	int e;
+	double m = frexp(x, &e);
+
+	return ldexp(nearbyint(ldexp(m, 8)), e - 8);
+}
+
+/* os_rowmm_bf16() with the kernel the CPU gives under `force` against
+ * the product of A and B rounded to bfloat16, in double. */
+static void test_rowmm_bf16_kernel(const char *force, const char *kernel)
+{
+	static const size_t ms[] = {1, 4, 7, 20}, ns[] = {16, 64, 80, 768, 10, 24};
+	static const size_t ks[] = {1, 13, 256};
+	struct os_rng rng;
+	double worst = 0, from_float = 0;
+	size_t used = 0, same_pack = 1;
+	char name[160];
+
+	os_rowmm_force(force);
+	os_rng_seed(&rng, 9);
+	for (size_t x = 0; x < sizeof ms / sizeof *ms; x++)
+		for (size_t y = 0; y < sizeof ns / sizeof *ns; y++)
+			for (size_t z = 0; z < sizeof ks / sizeof *ks; z++) {
+				size_t m = ms[x], n = ns[y], k = ks[z], k2 = (k + 1) / 2;
+				float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
+				float *bt = malloc(k * n * sizeof *bt), *bias = malloc(n * sizeof *bias);
+				float *c = malloc(m * n * sizeof *c), *cf = malloc(m * n * sizeof *cf);
+				uint32_t *packed = malloc(k2 * n * sizeof *packed);
+				uint32_t *packed_t = malloc(k2 * n * sizeof *packed_t);
+				uint32_t *pairs = malloc(m * k2 * sizeof *pairs);
+
+				for (size_t i = 0; i < m * k; i++)
+					a[i] = (float)os_rng_normal(&rng);
+				for (size_t i = 0; i < k * n; i++)
+					b[i] = (float)os_rng_normal(&rng);
+				for (size_t p = 0; p < k; p++)
+					for (size_t j = 0; j < n; j++)
+						bt[j * k + p] = b[p * n + j];
+				for (size_t j = 0; j < n; j++)
+					bias[j] = (float)os_rng_normal(&rng);
+				os_rowmm_bf16_pack(packed, b, k, n, n, 1);
+				os_rowmm_bf16_pack(packed_t, bt, k, n, 1, k);
+				same_pack &= !memcmp(packed, packed_t, k2 * n * sizeof *packed);
+				memset(c, 0xff, m * n * sizeof *c); /* NaN */
+				os_rowmm_bf16(c, a, packed, bias, m, n, k, pairs);
+				os_rowmm(cf, a, b, bias, m, n, k);
+				for (size_t i = 0; i < m; i++)
+					for (size_t j = 0; j < n; j++) {
+						double ref = bias[j], size = fabs(bias[j]), e;
+
+						for (size_t p = 0; p < k; p++) {
+							double t = round_bf16(a[i * k + p]) *
+								   round_bf16(b[p * n + j]);
+
+							ref += t;
+							size += fabs(t);
+						}
+						e = fabs(c[i * n + j] - ref) / (1 + size);
+						if (!(e <= worst))
+							worst = e;
+						e = fabs(cf[i * n + j] - ref) / (1 + size);
+						from_float = fmax(from_float, e);
+					}
+				used += !strcmp(os_rowmm_bf16_kernel(n), kernel);
+				free(a), free(b), free(bt), free(bias), free(c), free(cf);
+				free(packed), free(packed_t), free(pairs);
+			}
+	snprintf(name, sizeof name, "bfloat16 product, %s kernel: agrees with the rounded product", kernel);
+	ok(worst < 1e-6, name);
+	printf("# largest relative difference %g (the float product's: %g)\n", worst, from_float);
+	snprintf(name, sizeof name, "the %s kernel took some of the shapes", kernel);
+	ok(used > 0, name);
+	ok(same_pack, "a matrix and its transpose pack alike");
+	ok(from_float > 100 * worst, "the float product is farther from it: the rounding is bfloat16's");
+	os_rowmm_force(NULL);
+}
+
+static void test_rowmm_bf16(void)
+{
+	if (os_rowmm_force("avx512") == 0 && !strcmp(os_rowmm_bf16_kernel(768), "avx512bf16"))
+		test_rowmm_bf16_kernel("avx512", "avx512bf16");
+	else
+		printf("# this CPU has no avx512bf16 kernel\n");
+	test_rowmm_bf16_kernel("gemm", "c");
 }
 
 /* n points around `centers` well-separated centers in d dimensions. */
@@ -219,6 +309,7 @@ int main(void)
 {
 	test_matmul();
 	test_rowmm();
+	test_rowmm_bf16();
 	test_kmeans();
 	test_rq();
 	return tap_done();
