@@ -128,6 +128,31 @@ ROWMM_KERNEL(rowmm_bf16_avx512, "avx512f,avx512bf16", __m512, 16, uint32_t,
 	     uint32_t, _mm512_loadu_ps, BF16_LOAD, _mm512_storeu_ps,
 	     BF16_SET1, BF16_DOT, _mm512_setzero_ps)
 
+static uint32_t to_bf16(float f);
+
+/* The rows of A as pairs (see os_rowmm_bf16()), 32 values at a time: a
+ * row of bfloat16 in its order is its pairs. */
+__attribute__((target("avx512f,avx512bf16"))) static void
+pairs_avx512(uint32_t *pairs, const float *a, size_t m, size_t k)
+{
+	size_t k2 = (k + 1) / 2;
+
+	for (size_t i = 0; i < m; i++) {
+		const float *row = a + i * k;
+		uint32_t *out = pairs + i * k2;
+		size_t p = 0;
+
+		for (; p + 32 <= k; p += 32)
+			_mm512_storeu_si512(out + p / 2,
+					    (__m512i)_mm512_cvtne2ps_pbh(
+						_mm512_loadu_ps(row + p + 16),
+						_mm512_loadu_ps(row + p)));
+		for (; p < k; p += 2)
+			out[p / 2] = to_bf16(row[p]) |
+				     (p + 1 < k ? to_bf16(row[p + 1]) : 0) << 16;
+	}
+}
+
 static int cpu_has_bf16(void)
 {
 	__builtin_cpu_init();
@@ -283,16 +308,17 @@ void os_rowmm_bf16(float *c, const float *a, const uint32_t *b,
 {
 	size_t k2 = (k + 1) / 2;
 
+#ifdef OS_ROWMM_X86
+	if (!strcmp(os_rowmm_bf16_kernel(n), "avx512bf16")) {
+		pairs_avx512(pairs, a, m, k);
+		rowmm_bf16_avx512(c, pairs, b, bias, m, n, k2);
+		return;
+	}
+#endif
 	for (size_t i = 0; i < m; i++)
 		for (size_t p = 0; p < k; p += 2)
 			pairs[i * k2 + p / 2] =
 			    to_bf16(a[i * k + p]) |
 			    (p + 1 < k ? to_bf16(a[i * k + p + 1]) : 0) << 16;
-#ifdef OS_ROWMM_X86
-	if (!strcmp(os_rowmm_bf16_kernel(n), "avx512bf16")) {
-		rowmm_bf16_avx512(c, pairs, b, bias, m, n, k2);
-		return;
-	}
-#endif
 	rowmm_bf16_c(c, pairs, b, bias, m, n, k2);
 }

@@ -126,7 +126,7 @@ static double round_bf16(float x)
 static void test_rowmm_bf16_kernel(const char *force, const char *kernel)
 {
 	static const size_t ms[] = {1, 4, 7, 20}, ns[] = {16, 64, 80, 768, 10, 24};
-	static const size_t ks[] = {1, 13, 256};
+	static const size_t ks[] = {1, 13, 45, 256};
 	struct os_rng rng;
 	double worst = 0, from_float = 0;
 	size_t used = 0, same_pack = 1;
