@@ -133,8 +133,7 @@ int load_data(const struct options *o, struct os_catalog *cat,
 		if (rc)
 			return -1;
 	}
-	if (o->plan.dense_labels && o->plan.pseudo > 0 &&
-	    dense_pseudo_queries(o, cat, g, d, err) < 0)
+	if (o->plan.dense_labels && dense_pseudo_queries(o, cat, g, d, err) < 0)
 		return -1;
 	if (os_generative_queries(g, o->inputs, o->ninputs, (size_t)o->cli.max_line,
 				  o->plan.min_grade, add_query, &ctx,

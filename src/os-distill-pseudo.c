@@ -13,6 +13,7 @@
 
 #include "lib/dense.h"
 #include "lib/dense_index.h"
+#include "lib/grow.h"
 #include "lib/parallel.h"
 #include "lib/rng.h"
 #include "os-distill.h"
@@ -23,33 +24,23 @@
 #define CHUNK 4096
 #define BLOCK 64
 
-/* The drawn pseudo-queries: texts, one after another with their NULs. */
+/* A drawn pseudo-query: where its text begins, and its title's item (in
+ * the SID index). */
+struct pseudo {
+	size_t start;
+	long item;
+};
+
+/* The drawn pseudo-queries: their texts one after another, each with its
+ * NUL. */
 struct drawn {
-	char *text;
-	size_t len, cap;
-	size_t *start; /* where each begins in text */
-	long *item;    /* its title's item, in the SID index */
-	size_t n, ncap;
+	struct os_text text;
+	struct pseudo *q;
+	size_t n, cap;
 	const struct plan *plan;
 	const struct os_sidindex *index;
 	struct os_rng rng;
 };
-
-static int push_text(struct drawn *dr, const char *s, size_t len)
-{
-	if (dr->len + len + 2 > dr->cap) {
-		size_t cap = 2 * (dr->len + len + 2) + 4096;
-		char *t = realloc(dr->text, cap);
-
-		if (!t)
-			return -1;
-		dr->text = t;
-		dr->cap = cap;
-	}
-	memcpy(dr->text + dr->len, s, len);
-	dr->len += len;
-	return 0;
-}
 
 /* One pseudo-query of `title`: 1 to PSEUDO_WORDS of its words (runs of
  * non-blanks), in their order, joined by spaces. */
@@ -57,6 +48,7 @@ static int draw_one(struct drawn *dr, const char *title, long item)
 {
 	const char *word[64];
 	size_t wlen[64], nw = 0, k;
+	struct pseudo *q;
 
 	for (const char *s = title; *s && nw < 64;) {
 		size_t n;
@@ -70,21 +62,12 @@ static int draw_one(struct drawn *dr, const char *title, long item)
 	}
 	if (nw == 0)
 		return 0;
-	if (dr->n == dr->ncap) {
-		size_t cap = dr->ncap ? 2 * dr->ncap : 4096;
-		size_t *st = realloc(dr->start, cap * sizeof *st);
-		long *it;
-
-		if (!st)
-			return -1;
-		dr->start = st;
-		if (!(it = realloc(dr->item, cap * sizeof *it)))
-			return -1;
-		dr->item = it;
-		dr->ncap = cap;
-	}
-	dr->start[dr->n] = dr->len;
-	dr->item[dr->n++] = item;
+	if (!(q = os_grow(dr->q, &dr->cap, dr->n + 1, sizeof *q, 4096)))
+		return -1;
+	dr->q = q;
+	/* the previous text's NUL is kept: this one begins after it */
+	dr->text.n += dr->n > 0;
+	q[dr->n++] = (struct pseudo){dr->text.n, item};
 	k = 1 + (size_t)os_rng_below(&dr->rng, nw < PSEUDO_WORDS ? nw
 								  : PSEUDO_WORDS);
 	/* selection sampling: word i is taken with probability
@@ -92,11 +75,10 @@ static int draw_one(struct drawn *dr, const char *title, long item)
 	for (size_t i = 0, need = k; i < nw && need > 0; i++) {
 		if (os_rng_below(&dr->rng, nw - i) >= need)
 			continue;
-		if ((need-- < k && push_text(dr, " ", 1) < 0) ||
-		    push_text(dr, word[i], wlen[i]) < 0)
+		if ((need-- < k && os_text_add(&dr->text, " ", 1) < 0) ||
+		    os_text_add(&dr->text, word[i], wlen[i]) < 0)
 			return -1;
 	}
-	dr->text[dr->len++] = '\0';
 	return 0;
 }
 
@@ -126,7 +108,7 @@ static int rank_chunk(struct os_dense_index *dx, const struct drawn *dr,
 	os_tokens_init(&tokens);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = os_dense_query_vector(dx, NULL,
-					   dr->text + dr->start[first + i],
+					   dr->text.s + dr->q[first + i].start,
 					   &tokens, q + i * dx->dim, err);
 	os_tokens_release(&tokens);
 	if (rc < 0)
@@ -152,10 +134,10 @@ static int add_chunk(const struct options *o, struct os_generative *g,
 		     const size_t *best, struct os_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		long own = dr->item[first + i], near;
+		long own = dr->q[first + i].item, near;
 		uint32_t start;
 		long len = os_generative_text(g, &o->plan.cfg, &d->pool,
-					      dr->text + dr->start[first + i],
+					      dr->text.s + dr->q[first + i].start,
 					      &start, err);
 
 		if (len < 0)
@@ -228,9 +210,8 @@ done:
 	free(q);
 	free(scores);
 	free(best);
-	free(dr.text);
-	free(dr.start);
-	free(dr.item);
+	free(dr.text.s);
+	free(dr.q);
 	os_dense_index_release(&dx);
 	return rc;
 }

@@ -69,6 +69,13 @@ static struct layer_matrix layer_matrix(const struct os_model *m,
 	}
 }
 
+/* The rows of one layer's matrix as laid out for the search: its inputs,
+ * or their pairs in bfloat16. */
+static size_t laid_rows(const struct layer_matrix *lm, int bf16)
+{
+	return bf16 ? (lm->in + 1) / 2 : lm->in;
+}
+
 int os_decoder_weights_init(struct os_decoder_weights *p,
 			    const struct os_model *m, int bf16)
 {
@@ -79,14 +86,14 @@ int os_decoder_weights_init(struct os_decoder_weights *p,
 	for (int i = 0; i < OS_W_N; i++) {
 		struct layer_matrix lm = layer_matrix(m, (enum os_layer_matrix)i);
 
-		total += L * (bf16 ? (lm.in + 1) / 2 : lm.in) * lm.out;
+		total += L * laid_rows(&lm, bf16) * lm.out;
 	}
 	/* floats and pairs are both 4 bytes */
 	if (!(p->block = malloc(total * sizeof(uint32_t))))
 		return -1;
 	for (int i = 0; i < OS_W_N; i++) {
 		struct layer_matrix lm = layer_matrix(m, (enum os_layer_matrix)i);
-		size_t rows = bf16 ? (lm.in + 1) / 2 : lm.in;
+		size_t rows = laid_rows(&lm, bf16);
 
 		if (bf16) {
 			p->pairs[i] = (uint32_t *)p->block + at;
@@ -230,14 +237,13 @@ static void layer_linear(struct os_decoder *d, os_real *out,
 	const struct os_decoder_weights *tw = d->weights;
 	struct layer_matrix lm = layer_matrix(d->m, which);
 	const os_real *bias = lm.bias + l * lm.out;
+	size_t at = tw ? l * laid_rows(&lm, tw->bf16) * lm.out : 0;
 
 	if (tw && tw->bf16)
-		os_rowmm_bf16(out, inp,
-			      tw->pairs[which] + l * ((lm.in + 1) / 2) * lm.out,
-			      bias, r, lm.out, lm.in, d->pairs);
+		os_rowmm_bf16(out, inp, tw->pairs[which] + at, bias, r, lm.out,
+			      lm.in, d->pairs);
 	else if (tw)
-		os_rowmm(out, inp, tw->f[which] + l * lm.in * lm.out, bias, r,
-			 lm.out, lm.in);
+		os_rowmm(out, inp, tw->f[which] + at, bias, r, lm.out, lm.in);
 	else
 		os_nn_linear_forward(out, inp, lm.w + l * lm.in * lm.out, bias,
 				     r, lm.in, lm.out);

@@ -78,7 +78,7 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 				VEC c30 = b0, c31 = b1, c32 = b2, c33 = b3;    \
                                                                                \
 				for (size_t p = 0; p < k; p++) {               \
-					ROWMM_LOAD(BT, bload, set1, W);              \
+					ROWMM_LOAD(BT, bload, set1, W);        \
                                                                                \
 					ROWMM_ROW(0, set1, fmadd);             \
 					ROWMM_ROW(1, set1, fmadd);             \
@@ -94,7 +94,7 @@ static int forced = -1; /* os_rowmm_force(): the best kernel allowed */
 				VEC c00 = b0, c01 = b1, c02 = b2, c03 = b3;    \
                                                                                \
 				for (size_t p = 0; p < k; p++) {               \
-					ROWMM_LOAD(BT, bload, set1, W);              \
+					ROWMM_LOAD(BT, bload, set1, W);        \
                                                                                \
 					ROWMM_ROW(0, set1, fmadd);             \
 				}                                              \
@@ -128,7 +128,7 @@ ROWMM_KERNEL(rowmm_bf16_avx512, "avx512f,avx512bf16", __m512, 16, uint32_t,
 	     uint32_t, _mm512_loadu_ps, BF16_LOAD, _mm512_storeu_ps,
 	     BF16_SET1, BF16_DOT, _mm512_setzero_ps)
 
-static uint32_t to_bf16(float f);
+static void row_pairs(uint32_t *out, const float *row, size_t from, size_t k);
 
 /* The rows of A as pairs (see os_rowmm_bf16()), 32 values at a time: a
  * row of bfloat16 in its order is its pairs. */
@@ -147,9 +147,7 @@ pairs_avx512(uint32_t *pairs, const float *a, size_t m, size_t k)
 					    (__m512i)_mm512_cvtne2ps_pbh(
 						_mm512_loadu_ps(row + p + 16),
 						_mm512_loadu_ps(row + p)));
-		for (; p < k; p += 2)
-			out[p / 2] = to_bf16(row[p]) |
-				     (p + 1 < k ? to_bf16(row[p + 1]) : 0) << 16;
+		row_pairs(out, row, p, k);
 	}
 }
 
@@ -244,6 +242,20 @@ static uint32_t to_bf16(float f)
 	return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
 }
 
+/* The pair of lo and hi, each rounded to bfloat16. */
+static uint32_t bf16_pair(float lo, float hi)
+{
+	return to_bf16(lo) | to_bf16(hi) << 16;
+}
+
+/* Pairs [from/2, (k+1)/2) of a row of k values (from even), the last one's
+ * high half 0 when k is odd. */
+static void row_pairs(uint32_t *out, const float *row, size_t from, size_t k)
+{
+	for (size_t p = from; p < k; p += 2)
+		out[p / 2] = bf16_pair(row[p], p + 1 < k ? row[p + 1] : 0);
+}
+
 static float bf16_low(uint32_t pair)
 {
 	uint32_t u = pair << 16;
@@ -266,14 +278,10 @@ void os_rowmm_bf16_pack(uint32_t *dst, const float *src, size_t k, size_t n,
 			size_t stride_k, size_t stride_n)
 {
 	for (size_t p = 0; p < k; p += 2)
-		for (size_t j = 0; j < n; j++) {
-			uint32_t lo = to_bf16(src[p * stride_k + j * stride_n]);
-			uint32_t hi = p + 1 < k ? to_bf16(src[(p + 1) * stride_k +
-							      j * stride_n])
-						: 0;
-
-			dst[p / 2 * n + j] = lo | hi << 16;
-		}
+		for (size_t j = 0; j < n; j++)
+			dst[p / 2 * n + j] = bf16_pair(
+			    src[p * stride_k + j * stride_n],
+			    p + 1 < k ? src[(p + 1) * stride_k + j * stride_n] : 0);
 }
 
 /* The product in plain C, each pair's two products added in float. */
@@ -296,10 +304,15 @@ static void rowmm_bf16_c(float *c, const uint32_t *a, const uint32_t *b,
 	}
 }
 
+/* Whether os_rowmm_bf16() takes the AVX512-BF16 kernel for width n. */
+static int bf16_kernel(size_t n)
+{
+	return forced <= K_AVX512 && n % 16 == 0 && cpu_has_bf16();
+}
+
 const char *os_rowmm_bf16_kernel(size_t n)
 {
-	return forced <= K_AVX512 && n % 16 == 0 && cpu_has_bf16() ? "avx512bf16"
-								   : "c";
+	return bf16_kernel(n) ? "avx512bf16" : "c";
 }
 
 void os_rowmm_bf16(float *c, const float *a, const uint32_t *b,
@@ -309,16 +322,13 @@ void os_rowmm_bf16(float *c, const float *a, const uint32_t *b,
 	size_t k2 = (k + 1) / 2;
 
 #ifdef OS_ROWMM_X86
-	if (!strcmp(os_rowmm_bf16_kernel(n), "avx512bf16")) {
+	if (bf16_kernel(n)) {
 		pairs_avx512(pairs, a, m, k);
 		rowmm_bf16_avx512(c, pairs, b, bias, m, n, k2);
 		return;
 	}
 #endif
 	for (size_t i = 0; i < m; i++)
-		for (size_t p = 0; p < k; p += 2)
-			pairs[i * k2 + p / 2] =
-			    to_bf16(a[i * k + p]) |
-			    (p + 1 < k ? to_bf16(a[i * k + p + 1]) : 0) << 16;
+		row_pairs(pairs + i * k2, a + i * k, 0, k);
 	rowmm_bf16_c(c, pairs, b, bias, m, n, k2);
 }
