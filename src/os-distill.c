@@ -186,8 +186,9 @@ Model:\n\
       --context=N           longest sequence in tokens (default 32)\n\
       --buckets=N           hashed character n-gram rows (default 65536)\n\
       --user-history=N      user tokens before a query with a \"user\": the\n\
-                            SID prefixes of its first N history items and\n\
-                            its profile's words (default 0: none)\n\
+                            SID prefixes and brands of its first N history\n\
+                            items (at most 64) and its profile's words\n\
+                            (default 0: none)\n\
 Training:\n\
       --epochs=N            passes over the examples (default 4)\n\
       --steps=N             stop after N steps instead\n\
@@ -508,7 +509,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 						 &p->align.gate);
 			break;
 		case OPT_USER_HISTORY:
-			rc = size_option("--user-history", optarg, 0, 64,
+			rc = size_option("--user-history", optarg, 0,
+					 OS_USER_HISTORY_MAX,
 					 &p->cfg.user_history);
 			break;
 		case OPT_POSITION_WEIGHTS:
@@ -886,6 +888,8 @@ static int run(struct options *o, struct os_error *err)
 			     os_model_config_check(&p->cfg));
 		goto done;
 	}
+	if (p->cfg.user_history && os_generative_load_brands(&g, cat, err) < 0)
+		goto done;
 	if ((p->stage == STAGE_ALIGN ? load_feedback(o, &g, &d, err)
 				      : load_data(o, cat, &g, &d, err)) < 0)
 		goto done;

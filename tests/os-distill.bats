@@ -376,6 +376,56 @@ PY
 	run os-search -C t.db -m user.osm bad.jsonl
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"bad.jsonl:1: field 'user' must have an array 'history' and an object 'profile'"* ]]
+	# a model whose user tokens had no brands (no user_layout setting; the
+	# checksum made again) is refused, not misread
+	python3 - <<'PY'
+data = bytearray(open("user.osm", "rb").read())
+at = data.index(b"user_layout")
+data[at:at + 11] = b"user_lxyout"
+h = 0xcbf29ce484222325
+for b in data[:-8]:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+data[-8:] = h.to_bytes(8, "little")
+open("old.osm", "wb").write(data)
+PY
+	run os-search -C t.db -m old.osm who.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"old.osm: its user tokens are those of an older os-distill (without brands); train it again"* ]]
+	run os-distill -C t.db -o again.osm --init old.osm u.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"its user tokens are those of an older os-distill"* ]]
+}
+
+@test "--user-history: the history's brands lead to the brand's item, also from items never seen in a history" {
+	tiny_shop
+	# "paint" is acme's (t11), crest's (t15), bolt's (t26) or ember's (t27):
+	# each shopper's is the brand of their history. Trained on histories of
+	# some items of each brand, asked with histories of others.
+	python3 - <<'PY'
+import json
+paint = {"acme": "t11", "crest": "t15", "bolt": "t26", "ember": "t27"}
+seen = {"acme": ["t12", "t24", "t29"], "crest": ["t05", "t22", "t31"],
+        "bolt": ["t07", "t19", "t30"], "ember": ["t02", "t04", "t23"]}
+unseen = {"acme": "t14", "crest": "t13", "bolt": "t10", "ember": "t03"}
+with open("u.jsonl", "w") as out:
+    for brand, items in seen.items():
+        for i, item in enumerate(items):
+            for rep in range(3):
+                out.write(json.dumps({"qid": f"{brand}{i}{rep}", "query": "paint",
+                                      "relevant": [paint[brand]],
+                                      "user": {"history": [item]}}) + "\n")
+with open("who.jsonl", "w") as out:
+    for brand, item in unseen.items():
+        out.write(json.dumps({"qid": brand, "query": "paint", "user": {"history": [item]}}) + "\n")
+PY
+	os-distill -q -C t.db -o user.osm $SMALL --epochs 60 --user-history 1 u.jsonl
+	os-search -C t.db -m user.osm -k 1 who.jsonl >user.run
+	python3 - <<'PY'
+import json
+top = {r["qid"]: r["results"][0]["id"] for r in map(json.loads, open("user.run"))}
+print(top)
+assert top == {"acme": "t11", "crest": "t15", "bolt": "t26", "ember": "t27"}, top
+PY
 }
 
 @test "--stage align: --resume after SIGINT ends with the model of an uninterrupted run" {

@@ -127,6 +127,7 @@ enum stmt {
 	ST_KEYWORD_ID,
 	ST_ITEM_KEYWORDS_DELETE,
 	ST_ITEM_KEYWORD_INSERT,
+	ST_ITEM_KEYWORDS_OF_TYPE,
 	ST_ITEMS_BY_ID,
 	ST_COUNT_ITEMS,
 	ST_COUNT_VOCAB,
@@ -184,6 +185,12 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_ITEM_KEYWORD_INSERT] =
 		"INSERT OR IGNORE INTO item_keywords (item, keyword, position) "
 		"VALUES (?1, ?2, ?3)",
+	[ST_ITEM_KEYWORDS_OF_TYPE] =
+		"SELECT items.id, keywords.text FROM keywords "
+		"JOIN item_keywords ON item_keywords.keyword = keywords.id "
+		"JOIN items ON items.seq = item_keywords.item "
+		"WHERE keywords.type = ?1 "
+		"ORDER BY item_keywords.item, item_keywords.position",
 	[ST_ITEMS_BY_ID] = "SELECT id, title, coalesce(category, ''), "
 			   "coalesce(brand, ''), attrs FROM items ORDER BY id",
 	[ST_COUNT_ITEMS] = "SELECT count(*) FROM items",
@@ -776,16 +783,17 @@ int os_catalog_keyword_types_each(struct os_catalog *c,
 	return st ? each_row(c, st, type_row, &tc, err) : -1;
 }
 
-struct sids_ctx {
-	int (*fn)(void *ctx, const char *item, const char *sid);
+/* A callback on rows of two text columns: an item's id and a text. */
+struct item_text_ctx {
+	int (*fn)(void *ctx, const char *item, const char *text);
 	void *ctx;
 };
 
-static int sid_row(sqlite3_stmt *st, void *p)
+static int item_text_row(sqlite3_stmt *st, void *p)
 {
-	struct sids_ctx *sc = p;
+	struct item_text_ctx *it = p;
 
-	return sc->fn(sc->ctx, column_text(st, 0), column_text(st, 1));
+	return it->fn(it->ctx, column_text(st, 0), column_text(st, 1));
 }
 
 int os_catalog_sids_each(struct os_catalog *c,
@@ -793,9 +801,23 @@ int os_catalog_sids_each(struct os_catalog *c,
 			 void *ctx, struct os_error *err)
 {
 	sqlite3_stmt *st = stmt(c, ST_SIDS_EACH, err);
-	struct sids_ctx sc = {fn, ctx};
+	struct item_text_ctx it = {fn, ctx};
 
-	return st ? each_row(c, st, sid_row, &sc, err) : -1;
+	return st ? each_row(c, st, item_text_row, &it, err) : -1;
+}
+
+int os_catalog_item_keywords_each(struct os_catalog *c, const char *type,
+				  int (*fn)(void *ctx, const char *item,
+					    const char *text),
+				  void *ctx, struct os_error *err)
+{
+	sqlite3_stmt *st = stmt(c, ST_ITEM_KEYWORDS_OF_TYPE, err);
+	struct item_text_ctx it = {fn, ctx};
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, type);
+	return each_row(c, st, item_text_row, &it, err);
 }
 
 int os_catalog_sids_clear(struct os_catalog *c, struct os_error *err)

@@ -104,6 +104,14 @@ int os_catalog_item_keywords_set(struct os_catalog *c, long seq,
 				 const long *ids, const long *pos, size_t n,
 				 int replace, struct os_error *err);
 
+/* Calls fn for every keyword of `type` that an item's title holds, with
+ * the item's id and the keyword's text, item by item in insertion order
+ * and, within an item, in title order. */
+int os_catalog_item_keywords_each(struct os_catalog *c, const char *type,
+				  int (*fn)(void *ctx, const char *item,
+					    const char *text),
+				  void *ctx, struct os_error *err);
+
 /* Calls fn for every item that has a semantic ID, with the item's id and
  * its SID as "a,b,c,d". */
 int os_catalog_sids_each(struct os_catalog *c,

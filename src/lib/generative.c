@@ -20,6 +20,7 @@ int os_generative_load(struct os_generative *g, struct os_catalog *c,
 	memset(g, 0, sizeof *g);
 	os_vocab_init(&g->vocab);
 	os_tokens_init(&g->tokens);
+	os_strmap_init(&g->brands);
 	norm = os_catalog_meta_get(c, "normalization", err);
 	if (!norm && err->status)
 		goto fail;
@@ -43,7 +44,48 @@ void os_generative_release(struct os_generative *g)
 	os_vocab_release(&g->vocab);
 	os_sidindex_release(&g->index);
 	os_tokens_release(&g->tokens);
+	os_strmap_release(&g->brands);
+	free(g->brand_of);
 	memset(g, 0, sizeof *g);
+}
+
+struct brand_reading {
+	struct os_generative *g;
+	struct os_error *err;
+};
+
+/* One item's brand keyword: the first of its title is its brand. */
+static int read_brand(void *ctx, const char *item, const char *text)
+{
+	struct brand_reading *r = ctx;
+	struct os_generative *g = r->g;
+	long i = os_sidindex_find(&g->index, item), id;
+
+	if (i < 0 || g->brand_of[i] != OS_NO_BRAND)
+		return 0;
+	if ((id = os_strmap_intern(&g->brands, text, strlen(text), NULL)) < 0) {
+		os_error_set(r->err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	g->brand_of[i] = (uint32_t)id;
+	return 0;
+}
+
+int os_generative_load_brands(struct os_generative *g, struct os_catalog *c,
+			      struct os_error *err)
+{
+	size_t n = os_sidindex_items(&g->index);
+	struct brand_reading r = {g, err};
+
+	if (!(g->brand_of = malloc((n ? n : 1) * sizeof *g->brand_of))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		g->brand_of[i] = OS_NO_BRAND;
+	return os_catalog_item_keywords_each(c, "brand", read_brand, &r, err) < 0
+		   ? -1
+		   : 0;
 }
 
 long os_generative_text(struct os_generative *g,
@@ -72,9 +114,78 @@ static int add_row(struct os_text_pool *pool, uint32_t row, struct os_error *err
 	return 0;
 }
 
+/* Appends the tokens of `text`, at most `room`, to the pool. Returns
+ * their number, or -1 with err. */
+static long add_words(struct os_generative *g,
+		      const struct os_model_config *cfg,
+		      struct os_text_pool *pool, const char *text, size_t room,
+		      struct os_error *err)
+{
+	uint32_t at;
+	long k;
+
+	if (os_analyze(&g->tokens, text, g->norm_flags, err) < 0)
+		return -1;
+	if ((k = os_text_pool_add(pool, cfg, &g->vocab, &g->tokens, room, &at)) < 0)
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return k;
+}
+
+/* A brand of the history and the items that have it. */
+struct brand_count {
+	uint32_t brand, count;
+};
+
+/* More items first, then the one met first (the more recent). */
+static void rank_brands(struct brand_count *b, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && b[j].count > b[j - 1].count; j--) {
+			struct brand_count t = b[j];
+
+			b[j] = b[j - 1];
+			b[j - 1] = t;
+		}
+}
+
+/* Appends the words of the brands of history items `item` (n of them),
+ * each brand once, the most frequent first, at most `room` tokens.
+ * Returns their number, or -1 with err. */
+static long brand_words(struct os_generative *g,
+			const struct os_model_config *cfg,
+			struct os_text_pool *pool, const long *item, size_t n,
+			size_t room, struct os_error *err)
+{
+	struct brand_count b[OS_USER_HISTORY_MAX];
+	size_t nb = 0, added = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = g->brand_of[item[i]];
+		size_t j = 0;
+
+		if (id == OS_NO_BRAND)
+			continue;
+		while (j < nb && b[j].brand != id)
+			j++;
+		if (j == nb)
+			b[nb++] = (struct brand_count){id, 0};
+		b[j].count++;
+	}
+	rank_brands(b, nb);
+	for (size_t j = 0; j < nb && added < room; j++) {
+		long k = add_words(g, cfg, pool, os_strmap_key(&g->brands, b[j].brand),
+				   room - added, err);
+
+		if (k < 0)
+			return -1;
+		added += (size_t)k;
+	}
+	return (long)added;
+}
+
 /* The user's tokens and [SEP] (see os_generative_query_text), at most
  * `room` of them before the [SEP]. Returns their number, or -1 with err. */
-static long user_prefix(struct os_generative *g,
+static long user_tokens(struct os_generative *g,
 			const struct os_model_config *cfg,
 			struct os_text_pool *pool, const cJSON *user,
 			size_t room, struct os_error *err)
@@ -82,6 +193,7 @@ static long user_prefix(struct os_generative *g,
 	const cJSON *history = cJSON_GetObjectItemCaseSensitive(user, "history");
 	const cJSON *profile = cJSON_GetObjectItemCaseSensitive(user, "profile");
 	size_t codes = cfg->levels < 2 ? cfg->levels : 2, n = 0, items = 0;
+	long item[OS_USER_HISTORY_MAX], k;
 	const cJSON *v;
 
 	if ((history && !cJSON_IsArray(history)) ||
@@ -94,37 +206,33 @@ static long user_prefix(struct os_generative *g,
 	cJSON_ArrayForEach(v, history)
 	{
 		char id[OS_RECORD_ID_MAX];
-		long item;
 
 		if (!os_record_id(v, "user.history", id, sizeof id, err))
 			return -1;
 		if (items == cfg->user_history || n + codes > room)
 			break;
-		if ((item = os_sidindex_find(&g->index, id)) < 0)
+		if ((item[items] = os_sidindex_find(&g->index, id)) < 0)
 			continue;
 		for (size_t l = 0; l < codes; l++)
 			if (add_row(pool,
 				    (uint32_t)(os_model_sid_row(cfg, l) +
-					       g->index.codes[(size_t)item * cfg->levels + l]),
+					       g->index.codes[(size_t)item[items] *
+								  cfg->levels +
+							      l]),
 				    err) < 0)
 				return -1;
 		n += codes;
 		items++;
 	}
+	if ((k = brand_words(g, cfg, pool, item, items, room - n, err)) < 0)
+		return -1;
+	n += (size_t)k;
 	cJSON_ArrayForEach(v, profile)
 	{
-		uint32_t at;
-		long k;
-
 		if (!cJSON_IsString(v) || n >= room)
 			continue;
-		if (os_analyze(&g->tokens, v->valuestring, g->norm_flags, err) < 0 ||
-		    (k = os_text_pool_add(pool, cfg, &g->vocab, &g->tokens, room - n,
-					  &at)) < 0) {
-			if (!err->status)
-				os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		if ((k = add_words(g, cfg, pool, v->valuestring, room - n, err)) < 0)
 			return -1;
-		}
 		n += (size_t)k;
 	}
 	return add_row(pool, OS_MODEL_SEP, err) < 0 ? -1 : (long)n + 1;
@@ -146,7 +254,7 @@ long os_generative_query_text(struct os_generative *g,
 		return -1;
 	}
 	if (cfg->user_history && user &&
-	    (n = user_prefix(g, cfg, pool, user, max / 2, err)) < 0)
+	    (n = user_tokens(g, cfg, pool, user, max / 2, err)) < 0)
 		return -1;
 	if ((k = os_generative_text(g, cfg, pool, query, &at, err)) < 0)
 		return -1;

@@ -14,6 +14,7 @@
 #include "model.h"
 #include "sequence.h"
 #include "sidindex.h"
+#include "strmap.h"
 #include "tokenize.h"
 #include "vocab.h"
 
@@ -23,13 +24,24 @@ struct os_generative {
 	size_t words;              /* largest vocabulary id + 1 */
 	struct os_sidindex index;
 	struct os_tokens tokens;   /* scratch for one text */
+	/* after os_generative_load_brands: brand_of[i] is the id in `brands`
+	 * of index item i's brand (the first brand keyword of its title), or
+	 * OS_NO_BRAND */
+	struct os_strmap brands;
+	uint32_t *brand_of;
 };
+
+#define OS_NO_BRAND UINT32_MAX
 
 /* Loads the catalog's normalization, vocabulary and SIDs. Returns 0, or -1
  * with err (status 1: a catalog without SIDs). */
 int os_generative_load(struct os_generative *g, struct os_catalog *c,
 		       struct os_error *err);
 void os_generative_release(struct os_generative *g);
+/* Loads the brand of every item with a SID, for the user tokens of a
+ * model with cfg.user_history. Returns 0, or -1 with err. */
+int os_generative_load_brands(struct os_generative *g, struct os_catalog *c,
+			      struct os_error *err);
 
 /* Appends the tokens of `text` (at most what fits the model's context) to
  * the pool; *start receives the first. Returns the number of tokens, or
@@ -44,11 +56,12 @@ long os_generative_text(struct os_generative *g,
  * context (*start receives its first token): with cfg->user_history and
  * a "user" in the record, the user's tokens first (the first two codes of
  * the SIDs of the first cfg->user_history items of user.history that have
- * one, then the words of user.profile's string values; at most half the
- * context) and [SEP]; then the tokens of `query`; then, when `keywords`
- * (a CoT's keywords joined, see cot.h) is not empty, [THINK] and their
- * tokens, the teacher's view. Returns its length, or -1 with err (status
- * 3: a bad "user" or invalid UTF-8; 1: memory). */
+ * one; the words of those items' brands, each brand once, the most
+ * frequent first; the words of user.profile's string values; at most half
+ * the context) and [SEP]; then the tokens of `query`; then, when
+ * `keywords` (a CoT's keywords joined, see cot.h) is not empty, [THINK]
+ * and their tokens, the teacher's view. Returns its length, or -1 with
+ * err (status 3: a bad "user" or invalid UTF-8; 1: memory). */
 long os_generative_query_text(struct os_generative *g,
 			      const struct os_model_config *cfg,
 			      struct os_text_pool *pool, const cJSON *record,

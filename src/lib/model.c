@@ -68,6 +68,8 @@ const char *os_model_config_check(const struct os_model_config *cfg)
 			return "every SID level needs codes";
 	if (cfg->words == 0 || cfg->buckets == 0)
 		return "words and buckets must be positive";
+	if (cfg->user_history > OS_USER_HISTORY_MAX)
+		return "user_history must be at most 64";
 	return NULL;
 }
 

@@ -25,6 +25,7 @@
 #include "nn.h"
 
 #define OS_MODEL_MAX_LEVELS 8
+#define OS_USER_HISTORY_MAX 64 /* the most items of user tokens */
 
 /* The special tokens, rows 0..3 of wte. */
 enum { OS_MODEL_BOS, OS_MODEL_SEP, OS_MODEL_THINK, OS_MODEL_USER,

@@ -14,10 +14,14 @@ _Static_assert(sizeof(os_real) == sizeof(float),
 	       "model files hold float32 parameters");
 
 #define FORMAT_NAME "onesearch-sid-generator"
+/* What user tokens hold (see os_generative_query_text): with the
+ * history's brands. Files of models with user tokens from before have no
+ * user_layout: they read no brands. */
+#define USER_LAYOUT "2"
 
 /* The configuration as settings: 2 * CONFIG_KEYS strings in `kv`, their
  * text in `text`. */
-enum { CONFIG_KEYS = 12 };
+enum { CONFIG_KEYS = 13 };
 
 static void config_settings(const struct os_model *m, const char **kv,
 			    char text[][160])
@@ -26,7 +30,7 @@ static void config_settings(const struct os_model *m, const char **kv,
 	static const char *const keys[CONFIG_KEYS] = {
 		"format", "words", "buckets", "levels", "codes", "dim",
 		"layers", "heads", "ff", "context", "fingerprint",
-		"user_history"};
+		"user_history", "user_layout"};
 	size_t values[] = {c->words, c->buckets, c->levels, 0, c->dim,
 			   c->layers, c->heads, c->ff, c->context};
 
@@ -43,6 +47,7 @@ static void config_settings(const struct os_model *m, const char **kv,
 	}
 	snprintf(text[10], 160, "%s", m->fingerprint);
 	snprintf(text[11], 160, "%zu", c->user_history);
+	snprintf(text[12], 160, "%s", USER_LAYOUT);
 	for (size_t i = 0; i < CONFIG_KEYS; i++)
 		kv[2 * i + 1] = text[i];
 }
@@ -145,12 +150,35 @@ static int read_config(const struct os_tensorfile *tf,
 		c->codes[l] = k;
 		codes = end + (*end == ',');
 	}
-	/* absent in the files of models without user tokens */
+	/* absent in the files of models from before user tokens */
 	if (os_tensorfile_get(tf, "user_history") &&
 	    setting_count(tf, "user_history", &c->user_history) < 0)
 		return -1;
 	strcpy(fingerprint, fp);
 	return os_model_config_check(c) ? -1 : 0;
+}
+
+/* The configuration of the model file `path`, or -1 with err. */
+static int load_config(const struct os_tensorfile *tf, const char *path,
+		       struct os_model_config *c, char fingerprint[17],
+		       struct os_error *err)
+{
+	const char *layout = os_tensorfile_get(tf, "user_layout");
+
+	if (read_config(tf, c, fingerprint) < 0) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: not a onesearch model (missing or bad settings)",
+			     path);
+		return -1;
+	}
+	if (c->user_history && (!layout || strcmp(layout, USER_LAYOUT))) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: its user tokens are those of an older "
+			     "os-distill (without brands); train it again",
+			     path);
+		return -1;
+	}
+	return 0;
 }
 
 int os_model_load(struct os_model *m, const char *path, int with_optimizer,
@@ -165,11 +193,8 @@ int os_model_load(struct os_model *m, const char *path, int with_optimizer,
 	memset(m, 0, sizeof *m);
 	if (os_tensorfile_read(&tf, path, err) < 0)
 		return -1;
-	if (read_config(&tf, &cfg, fingerprint) < 0) {
-		os_error_set(err, OS_EXIT_FAILURE,
-			     "%s: not a onesearch model (missing or bad settings)", path);
+	if (load_config(&tf, path, &cfg, fingerprint, err) < 0)
 		goto fail;
-	}
 	has_moments = with_optimizer && os_tensorfile_find(&tf, "adam_m.wte");
 	if (os_model_alloc(m, &cfg) < 0 ||
 	    (has_moments && (!(m->adam_m = malloc(m->nparams * sizeof(float))) ||
@@ -238,11 +263,8 @@ int os_model_map(struct os_model *m, const char *path, struct os_error *err)
 	}
 	m->file = tf;
 	m->release_file = release_mapped;
-	if (read_config(tf, &m->cfg, m->fingerprint) < 0) {
-		os_error_set(err, OS_EXIT_FAILURE,
-			     "%s: not a onesearch model (missing or bad settings)", path);
+	if (load_config(tf, path, &m->cfg, m->fingerprint, err) < 0)
 		goto fail;
-	}
 	for (size_t i = 0; i < os_model_tensor_count(); i++) {
 		const struct os_tensor *t = os_tensorfile_find(tf, os_model_tensor_name(i));
 
