@@ -70,9 +70,11 @@ static int add_item(void *ctx, const struct os_item *item)
 	return 0;
 }
 
-/* The teacher's text of a query record with CoT keywords (distill). */
+/* The teacher's text of a query record with CoT keywords (distill), with
+ * the user of `user` (the record, or NULL: none). */
 static int add_teacher(struct load_ctx *qc, const cJSON *record,
-		       const char *query, struct example_more *more)
+		       const cJSON *user, const char *query,
+		       struct example_more *more)
 {
 	char keywords[1024];
 	long n;
@@ -84,7 +86,7 @@ static int add_teacher(struct load_ctx *qc, const cJSON *record,
 	if (!keywords[0])
 		return 0;
 	n = os_generative_query_text(qc->g, &qc->plan->cfg, &qc->d->pool,
-				     record, query, keywords, &more->teacher,
+				     user, query, keywords, &more->teacher,
 				     qc->err);
 	if (n < 0)
 		return -1;
@@ -92,29 +94,50 @@ static int add_teacher(struct load_ctx *qc, const cJSON *record,
 	return 0;
 }
 
-static int add_query(void *ctx, const cJSON *record, const char *query,
-		     const long *items, size_t nitems)
+/* The examples of a query record's relevant items, read with the record's
+ * user (`user` the record) or without (NULL). */
+static int add_pairs(struct load_ctx *qc, const cJSON *record,
+		     const cJSON *user, const char *query, const long *items,
+		     size_t nitems)
 {
-	struct load_ctx *qc = ctx;
 	struct example_more more = {0};
 	uint32_t start;
 	long n;
 
-	if (nitems == 0)
-		return 0;
-	n = os_generative_query_text(qc->g, &qc->plan->cfg, &qc->d->pool,
-				     record, query, "", &start, qc->err);
-	if (n < 0 || add_teacher(qc, record, query, &more) < 0)
+	n = os_generative_query_text(qc->g, &qc->plan->cfg, &qc->d->pool, user,
+				     query, "", &start, qc->err);
+	if (n < 0 || add_teacher(qc, record, user, query, &more) < 0)
 		return -1;
-	qc->d->queries++;
 	for (size_t i = 0; i < nitems; i++) {
 		if (add_example(qc->d, &qc->g->index, start, (uint32_t)n,
 				items[i], qc->plan->query_repeat, more) < 0) {
 			os_error_set(qc->err, OS_EXIT_FAILURE, "out of memory");
 			return -1;
 		}
-		qc->d->pairs++;
 		qc->d->taught += more.teacher_len > 0;
+	}
+	return 0;
+}
+
+/* A query record's examples; with user tokens, a record with a "user"
+ * gives them twice, read with its user and without, so that the model
+ * learns the query's own meaning as well as what the user adds to it. */
+static int add_query(void *ctx, const cJSON *record, const char *query,
+		     const long *items, size_t nitems)
+{
+	struct load_ctx *qc = ctx;
+
+	if (nitems == 0)
+		return 0;
+	if (add_pairs(qc, record, record, query, items, nitems) < 0)
+		return -1;
+	qc->d->queries++;
+	qc->d->pairs += nitems;
+	if (qc->plan->cfg.user_history &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(record, "user"))) {
+		if (add_pairs(qc, record, NULL, query, items, nitems) < 0)
+			return -1;
+		qc->d->user_free += nitems;
 	}
 	return 0;
 }

@@ -188,7 +188,8 @@ Model:\n\
       --user-history=N      user tokens before a query with a \"user\": the\n\
                             SID prefixes and brands of its first N history\n\
                             items (at most 64) and its profile's words\n\
-                            (default 0: none)\n\
+                            (default 0: none); its examples also come\n\
+                            without them\n\
 Training:\n\
       --epochs=N            passes over the examples (default 4)\n\
       --steps=N             stop after N steps instead\n\
@@ -826,6 +827,10 @@ static void report(const struct trainer *t, const struct data *d)
 			    "them are also examples of another item, their "
 			    "dense ranking's first",
 			    d->dense_pseudo, d->dense_other);
+	if (d->user_free)
+		os_cli_warn("%zu of the query-item pairs have a user: each is "
+			    "also an example without it",
+			    d->user_free);
 	if (t->p->stage == STAGE_DISTILL)
 		os_cli_warn("%zu of the query examples have CoT keywords for "
 			    "the teacher",

@@ -84,6 +84,7 @@ struct data {
 	size_t nex, cap;
 	size_t items, queries,
 	    pairs,    /* titles, query records, query examples */
+	    user_free, /* query examples repeated without their user */
 	    taught,   /* query examples with a teacher's text */
 	    dense_pseudo, /* --dense-labels: pseudo-queries drawn */
 	    dense_other;  /* those whose dense best is another item */

@@ -360,6 +360,7 @@ PY
 	run os-distill -C t.db -o user.osm $SMALL --epochs 60 --user-history 2 u.jsonl
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"user history 2,"* ]]
+	[[ "$output" == *"16 of the query-item pairs have a user: each is also an example without it"* ]]
 	os-distill -q -C t.db -o plain.osm $SMALL --epochs 60 u.jsonl
 	os-search -C t.db -m user.osm -k 1 who.jsonl >user.run
 	os-search -C t.db -m plain.osm -k 1 who.jsonl >plain.run

@@ -54,7 +54,7 @@ long os_generative_text(struct os_generative *g,
 
 /* A query's input, appended to the pool as one text cut to the model's
  * context (*start receives its first token): with cfg->user_history and
- * a "user" in the record, the user's tokens first (the first two codes of
+ * a "user" in the record (which may be NULL), the user's tokens first (the first two codes of
  * the SIDs of the first cfg->user_history items of user.history that have
  * one; the words of those items' brands, each brand once, the most
  * frequent first; the words of user.profile's string values; at most half
