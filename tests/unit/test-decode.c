@@ -279,7 +279,9 @@ static void test_draw(void)
 	printf("# best item p %.3f, total variation %.4f, largest |draw - search| %g\n",
 	       exp(p[best]), tv, worst);
 	is_long(n, 8, "a draw gives as many SIDs as asked");
-	ok(worst < 1e-9, "a drawn item's score is its log-probability");
+	/* the same sums in float, but over batches of other sizes (the draws'
+	 * against the beams'): a BLAS may order them otherwise for each */
+	ok(worst < 1e-5, "a drawn item's score is its log-probability");
 	ok(tv < 0.03, "at temperature 1 the items come as their probabilities say");
 	/* near 0 each level takes its likeliest allowed code: one path */
 	how.temperature = 0.005;
