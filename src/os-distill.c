@@ -893,7 +893,7 @@ static int run(struct options *o, struct os_error *err)
 			     os_model_config_check(&p->cfg));
 		goto done;
 	}
-	if (p->cfg.user_history && os_generative_load_brands(&g, cat, err) < 0)
+	if (os_generative_load_brands(&g, cat, &p->cfg, err) < 0)
 		goto done;
 	if ((p->stage == STAGE_ALIGN ? load_feedback(o, &g, &d, err)
 				      : load_data(o, cat, &g, &d, err)) < 0)

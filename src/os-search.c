@@ -441,8 +441,7 @@ static int setup(struct search *s, struct os_error *err)
 	s->have_g = 1;
 	if (os_model_map(&s->m, o->model, err) < 0 ||
 	    os_generative_check(&s->g, &s->m, o->model, err) < 0 ||
-	    (s->m.cfg.user_history &&
-	     os_generative_load_brands(&s->g, s->cat, err) < 0))
+	    os_generative_load_brands(&s->g, s->cat, &s->m.cfg, err) < 0)
 		return -1;
 	if (!(s->dec = calloc((size_t)s->ndec, sizeof *s->dec)) ||
 	    os_decoder_weights_init(&s->weights, &s->m, o->bf16) < 0)

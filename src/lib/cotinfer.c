@@ -15,6 +15,7 @@
 #include "cot.h"
 #include "negation.h"
 #include "record.h"
+#include "tally.h"
 
 #define MAX_HITS 128
 #define MAX_NEGATIONS 8
@@ -354,41 +355,25 @@ static int substitutes(struct infer *in)
 	return 0;
 }
 
-/* A keyword's count in the user's history. */
-struct tally {
-	uint32_t keyword;
-	uint32_t count;
-};
-
-static int tally_add(struct tally *t, size_t *n, size_t cap, uint32_t k)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (t[i].keyword == k)
-			return (int)++t[i].count;
-	if (*n < cap)
-		t[(*n)++] = (struct tally){k, 1};
-	return 1;
-}
-
 /* The most frequent keyword of `type` in the tally, when it is frequent
  * enough: in two history items at least and min_personal of them. */
-static int preferred(struct infer *in, const struct tally *t, size_t n,
+static int preferred(struct infer *in, const struct os_tally *t, size_t n,
 		     const char *type, size_t items)
 {
 	const struct os_cot_stats *s = in->s;
-	const struct tally *best = NULL;
+	const struct os_tally *best = NULL;
 	cJSON *e;
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(s->dict.kw[t[i].keyword].type, type) == 0 &&
+		if (strcmp(s->dict.kw[t[i].id].type, type) == 0 &&
 		    (!best || t[i].count > best->count))
 			best = &t[i];
 	if (!best || best->count < 2 ||
 	    best->count < s->opt.min_personal * (double)items)
 		return 0;
-	rc = os_cot_add(in->cot, "personal", s->dict.kw[best->keyword].text, 0);
-	if (rc > 0 && (e = why(in, "personal", s->dict.kw[best->keyword].text,
+	rc = os_cot_add(in->cot, "personal", s->dict.kw[best->id].text, 0);
+	if (rc > 0 && (e = why(in, "personal", s->dict.kw[best->id].text,
 			       "history"))) {
 		cJSON_AddStringToObject(e, "type", type);
 		cJSON_AddNumberToObject(e, "items", best->count);
@@ -437,7 +422,7 @@ static int personal(struct infer *in, const cJSON *user, struct os_error *err)
 	const struct os_cot_stats *s = in->s;
 	const struct os_cot_table *ik = &s->item_keywords;
 	const cJSON *history, *profile, *v;
-	struct tally tally[256];
+	struct os_tally tally[256];
 	float prices[256];
 	size_t ntally = 0, nprices = 0, items = 0;
 	long looked = 0;
@@ -459,7 +444,7 @@ static int personal(struct infer *in, const cJSON *user, struct os_error *err)
 			continue;
 		items++;
 		for (uint32_t c = ik->start[item]; c < ik->start[item + 1]; c++)
-			tally_add(tally, &ntally, 256, ik->cells[c].keyword);
+			os_tally_add(tally, &ntally, 256, ik->cells[c].keyword);
 		if (!isnan(s->price[item]) && nprices < 256)
 			prices[nprices++] = s->price[item];
 	}

@@ -11,6 +11,7 @@
 #include "generative.h"
 #include "normalize.h"
 #include "record.h"
+#include "tally.h"
 
 int os_generative_load(struct os_generative *g, struct os_catalog *c,
 		       struct os_error *err)
@@ -72,11 +73,14 @@ static int read_brand(void *ctx, const char *item, const char *text)
 }
 
 int os_generative_load_brands(struct os_generative *g, struct os_catalog *c,
+			      const struct os_model_config *cfg,
 			      struct os_error *err)
 {
 	size_t n = os_sidindex_items(&g->index);
 	struct brand_reading r = {g, err};
 
+	if (!cfg->user_history)
+		return 0;
 	if (!(g->brand_of = malloc((n ? n : 1) * sizeof *g->brand_of))) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return -1;
@@ -131,17 +135,13 @@ static long add_words(struct os_generative *g,
 	return k;
 }
 
-/* A brand of the history and the items that have it. */
-struct brand_count {
-	uint32_t brand, count;
-};
-
-/* More items first, then the one met first (the more recent). */
-static void rank_brands(struct brand_count *b, size_t n)
+/* More items first, then the one met first (the more recent): a stable
+ * sort of the few brands of a history. */
+static void rank_brands(struct os_tally *b, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && b[j].count > b[j - 1].count; j--) {
-			struct brand_count t = b[j];
+			struct os_tally t = b[j];
 
 			b[j] = b[j - 1];
 			b[j - 1] = t;
@@ -156,24 +156,15 @@ static long brand_words(struct os_generative *g,
 			struct os_text_pool *pool, const long *item, size_t n,
 			size_t room, struct os_error *err)
 {
-	struct brand_count b[OS_USER_HISTORY_MAX];
+	struct os_tally b[OS_USER_HISTORY_MAX];
 	size_t nb = 0, added = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		uint32_t id = g->brand_of[item[i]];
-		size_t j = 0;
-
-		if (id == OS_NO_BRAND)
-			continue;
-		while (j < nb && b[j].brand != id)
-			j++;
-		if (j == nb)
-			b[nb++] = (struct brand_count){id, 0};
-		b[j].count++;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (g->brand_of[item[i]] != OS_NO_BRAND)
+			os_tally_add(b, &nb, OS_USER_HISTORY_MAX, g->brand_of[item[i]]);
 	rank_brands(b, nb);
 	for (size_t j = 0; j < nb && added < room; j++) {
-		long k = add_words(g, cfg, pool, os_strmap_key(&g->brands, b[j].brand),
+		long k = add_words(g, cfg, pool, os_strmap_key(&g->brands, b[j].id),
 				   room - added, err);
 
 		if (k < 0)

@@ -38,9 +38,10 @@ struct os_generative {
 int os_generative_load(struct os_generative *g, struct os_catalog *c,
 		       struct os_error *err);
 void os_generative_release(struct os_generative *g);
-/* Loads the brand of every item with a SID, for the user tokens of a
- * model with cfg.user_history. Returns 0, or -1 with err. */
+/* For a model with user tokens (cfg->user_history), loads the brand of
+ * every item with a SID; for another, nothing. Returns 0, or -1 with err. */
 int os_generative_load_brands(struct os_generative *g, struct os_catalog *c,
+			      const struct os_model_config *cfg,
 			      struct os_error *err);
 
 /* Appends the tokens of `text` (at most what fits the model's context) to
@@ -54,14 +55,15 @@ long os_generative_text(struct os_generative *g,
 
 /* A query's input, appended to the pool as one text cut to the model's
  * context (*start receives its first token): with cfg->user_history and
- * a "user" in the record (which may be NULL), the user's tokens first (the first two codes of
- * the SIDs of the first cfg->user_history items of user.history that have
- * one; the words of those items' brands, each brand once, the most
- * frequent first; the words of user.profile's string values; at most half
- * the context) and [SEP]; then the tokens of `query`; then, when
- * `keywords` (a CoT's keywords joined, see cot.h) is not empty, [THINK]
- * and their tokens, the teacher's view. Returns its length, or -1 with
- * err (status 3: a bad "user" or invalid UTF-8; 1: memory). */
+ * a "user" in the record (which may be NULL), the user's tokens first
+ * (the first two codes of the SIDs of the first cfg->user_history items
+ * of user.history that have one; the words of those items' brands, each
+ * brand once, the most frequent first; the words of user.profile's string
+ * values; at most half the context) and [SEP]; then the tokens of
+ * `query`; then, when `keywords` (a CoT's keywords joined, see cot.h) is
+ * not empty, [THINK] and their tokens, the teacher's view. Returns its
+ * length, or -1 with err (status 3: a bad "user" or invalid UTF-8; 1:
+ * memory). */
 long os_generative_query_text(struct os_generative *g,
 			      const struct os_model_config *cfg,
 			      struct os_text_pool *pool, const cJSON *record,
