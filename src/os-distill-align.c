@@ -332,8 +332,16 @@ static int draw_groups(struct trainer *t, const uint32_t *order, size_t n)
 	return failed ? -1 : 0;
 }
 
+/* An item's behaviour reward: order 4, click 3, neither 0. */
+static double behaviour(const struct feedback *f)
+{
+	return f->order ? 4 : f->click ? 3 : 0;
+}
+
 /* The rewards of query q's group (and whether it has clicks), with each
- * sample's longest common prefix with a clicked or ordered item's SID. */
+ * sample's longest common prefix with a clicked or ordered item's SID. A
+ * sample the feedback does not hold earns 0 relevance and behaviour, or
+ * with --unseen mean the mean of the query's feedback items. */
 static void rewards(struct trainer *t, const struct feedback_query *fq,
 		    size_t q)
 {
@@ -343,12 +351,22 @@ static void rewards(struct trainer *t, const struct feedback_query *fq,
 	struct aligner *a = t->align;
 	size_t G = (size_t)ap->group, L = s->levels;
 
+	double unseen_rel = 0, unseen_beh = 0;
+
 	a->clicked[q] = 0;
-	for (uint32_t j = 0; j < fq->n; j++)
+	for (uint32_t j = 0; j < fq->n; j++) {
 		a->clicked[q] |= fb[j].click || fb[j].order;
+		unseen_rel += fb[j].relevance;
+		unseen_beh += behaviour(&fb[j]);
+	}
+	if (ap->unseen_mean && fq->n > 0) {
+		unseen_rel /= fq->n;
+		unseen_beh /= fq->n;
+	} else
+		unseen_rel = unseen_beh = 0;
 	for (size_t i = q * G; i < (q + 1) * G; i++) {
 		uint32_t *codes = a->codes + i * L;
-		double rel = 0, beh = 0;
+		double rel = unseen_rel, beh = unseen_beh;
 		size_t best = 0;
 
 		memcpy(codes, s->codes + (size_t)a->draws[i].item * L,
@@ -359,7 +377,7 @@ static void rewards(struct trainer *t, const struct feedback_query *fq,
 
 			if (fb[j].item == a->draws[i].item) {
 				rel = fb[j].relevance;
-				beh = fb[j].order ? 4 : fb[j].click ? 3 : 0;
+				beh = behaviour(&fb[j]);
 			}
 			if (!fb[j].click && !fb[j].order)
 				continue;

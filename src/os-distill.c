@@ -9,6 +9,7 @@
  * alignment terms (distill.c, align.c). */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -70,6 +71,7 @@ enum {
 	OPT_BETA,
 	OPT_SFT_WEIGHT,
 	OPT_GATE,
+	OPT_UNSEEN,
 	OPT_POSITION_WEIGHTS,
 	OPT_USER_HISTORY,
 };
@@ -122,6 +124,7 @@ static const struct option long_options[] = {
     {"beta", required_argument, NULL, OPT_BETA},
     {"sft-weight", required_argument, NULL, OPT_SFT_WEIGHT},
     {"gate", required_argument, NULL, OPT_GATE},
+    {"unseen", required_argument, NULL, OPT_UNSEEN},
     {"position-weights", required_argument, NULL, OPT_POSITION_WEIGHTS},
     {"user-history", required_argument, NULL, OPT_USER_HISTORY},
     OS_CLI_COMMON_LONG_OPTIONS,
@@ -176,6 +179,9 @@ Alignment (--stage align; --batch counts queries):\n\
                             cross-entropy (default 0.1)\n\
       --gate=X              advantages after a sample leaves every clicked\n\
                             SID are multiplied by X (default 0.5)\n\
+      --unseen=HOW          relevance and behaviour of a sample the query's\n\
+                            feedback does not hold: zero (default) or mean\n\
+                            (those of the query's feedback items on average)\n\
       --position-weights=LIST  five weights of a five-code SID's positions,\n\
                             scaled to the SID's length (default 2,2,1,1,0)\n\
 Model:\n\
@@ -509,6 +515,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_double("--gate", optarg, 0, 1,
 						 &p->align.gate);
 			break;
+		case OPT_UNSEEN:
+			if (strcmp(optarg, "zero") == 0)
+				p->align.unseen_mean = 0;
+			else if (strcmp(optarg, "mean") == 0)
+				p->align.unseen_mean = 1;
+			else {
+				os_cli_warn("unknown --unseen '%s' (known: zero, "
+					    "mean)",
+					    optarg);
+				return -1;
+			}
+			break;
 		case OPT_USER_HISTORY:
 			rc = size_option("--user-history", optarg, 0,
 					 OS_USER_HISTORY_MAX,
@@ -558,7 +576,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* The settings that decide a run, all but the last compared on --resume
  * (the last is the step reached). */
-enum { PLAN_KEYS = 34 };
+enum { PLAN_KEYS = 35 };
 
 static void plan_settings(const struct plan *p, const struct data *d, long step,
 			  const char **kv, char text[][64])
@@ -567,6 +585,7 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 
 #define SET(key, ...)                                                        \
 	do {                                                                 \
+		assert(n < PLAN_KEYS);                                       \
 		kv[2 * n] = key;                                             \
 		snprintf(text[n], 64, __VA_ARGS__);                          \
 		kv[2 * n + 1] = text[n];                                     \
@@ -605,12 +624,14 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 	SET("beta", "%.17g", p->align.beta);
 	SET("sft_weight", "%.17g", p->align.sft);
 	SET("gate", "%.17g", p->align.gate);
+	SET("unseen", "%s", p->align.unseen_mean ? "mean" : "zero");
 	SET("position_weights", "%.4g,%.4g,%.4g,%.4g,%.4g", p->align.pos[0],
 	    p->align.pos[1], p->align.pos[2], p->align.pos[3], p->align.pos[4]);
 	SET("seed", "%llu", (unsigned long long)p->seed);
 	SET("data_fingerprint", "%016llx", (unsigned long long)d->fingerprint);
 	SET("step", "%ld", step);
 #undef SET
+	assert(n == PLAN_KEYS);
 }
 
 /* ---- training ---- */

@@ -29,6 +29,8 @@ struct align_plan {
 	double beta;        /* weight of KL(policy || reference) */
 	double sft;         /* weight of the clicked items' cross-entropy */
 	double gate;        /* advantage past a departure from the clicks */
+	int unseen_mean;    /* a sample without feedback earns the query's
+			       mean relevance and behaviour, not 0 */
 	double pos[5];      /* position weights for five codes */
 };
 

@@ -320,6 +320,33 @@ PY
 	cmp al.osm again.osm
 }
 
+@test "--stage align --unseen mean: items the shopper did not see earn the mean of those seen" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --epochs 60 </dev/null
+	# seen: t10 (relevance 3, ordered: 4) and t13, the sft model's first
+	# for "rake" (0, passed over); an unseen sample earns their mean,
+	# relevance 1.5 and behaviour 2, instead of 0
+	printf '%s\n' '{"qid":"r","query":"rake","item":"t10","click":1,"order":1,"relevance":3}' \
+		'{"qid":"r","query":"rake","item":"t13","click":0,"order":0,"relevance":0}' >fb.jsonl
+	for how in zero mean; do
+		os-distill -q -C t.db -o $how.osm --stage align --init sft.osm --batch 1 --group 8 \
+			--sft-weight 0 --steps 1 --lr 0.002 --warmup 0 --dropout 0 --threads 1 \
+			--log-every 1 --unseen $how --log $how.log fb.jsonl
+	done
+	# the first step draws the same group: the gap is the unseen share's
+	python3 - <<'PY'
+import json
+zero, mean = (json.loads(open(f"{h}.log").readline()) for h in ("zero", "mean"))
+unseen = (mean["reward_behaviour"] - zero["reward_behaviour"]) / 2
+assert 0 < unseen < 1, unseen
+assert abs(mean["reward_relevance"] - zero["reward_relevance"] - 1.5 * unseen) < 1e-5
+print("unseen share of the first group:", unseen)
+PY
+	run os-distill -C t.db -o x.osm --stage align --init sft.osm --unseen some fb.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown --unseen 'some' (known: zero, mean)"* ]]
+}
+
 @test "--stage align: bad feedback exits 3 naming its line; no feedback at all is an error" {
 	tiny_shop
 	os-distill -q -C t.db -o sft.osm $SMALL --epochs 2 </dev/null

@@ -13,6 +13,7 @@ _onesearch() {
 	--backend) mapfile -t COMPREPLY < <(compgen -W "stats llm" -- "$cur"); return ;;
 	--fuse) mapfile -t COMPREPLY < <(compgen -W "bm25" -- "$cur"); return ;;
 	--fusion) mapfile -t COMPREPLY < <(compgen -W "rrf score" -- "$cur"); return ;;
+	--unseen) mapfile -t COMPREPLY < <(compgen -W "zero mean" -- "$cur"); return ;;
 	--gain) mapfile -t COMPREPLY < <(compgen -W "exp linear" -- "$cur"); return ;;
 	--emit) mapfile -t COMPREPLY < <(compgen -W "keywords tokens words ngrams embedding" -- "$cur"); return ;;
 	esac
