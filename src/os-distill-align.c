@@ -351,19 +351,18 @@ static void rewards(struct trainer *t, const struct feedback_query *fq,
 	struct aligner *a = t->align;
 	size_t G = (size_t)ap->group, L = s->levels;
 
-	double unseen_rel = 0, unseen_beh = 0;
+	double sum_rel = 0, sum_beh = 0, unseen_rel = 0, unseen_beh = 0;
 
 	a->clicked[q] = 0;
 	for (uint32_t j = 0; j < fq->n; j++) {
 		a->clicked[q] |= fb[j].click || fb[j].order;
-		unseen_rel += fb[j].relevance;
-		unseen_beh += behaviour(&fb[j]);
+		sum_rel += fb[j].relevance;
+		sum_beh += behaviour(&fb[j]);
 	}
 	if (ap->unseen_mean && fq->n > 0) {
-		unseen_rel /= fq->n;
-		unseen_beh /= fq->n;
-	} else
-		unseen_rel = unseen_beh = 0;
+		unseen_rel = sum_rel / fq->n;
+		unseen_beh = sum_beh / fq->n;
+	}
 	for (size_t i = q * G; i < (q + 1) * G; i++) {
 		uint32_t *codes = a->codes + i * L;
 		double rel = unseen_rel, beh = unseen_beh;
