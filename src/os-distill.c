@@ -575,21 +575,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* ---- the plan as settings of the model file ---- */
 
 /* The settings that decide a run, all but the last compared on --resume
- * (the last is the step reached). */
-enum { PLAN_KEYS = 35 };
+ * (the last is the step reached): key/value pairs for the model file,
+ * the values formatted into text. */
+enum { PLAN_CAPACITY = 48 };
 
-static void plan_settings(const struct plan *p, const struct data *d, long step,
-			  const char **kv, char text[][64])
+struct plan_settings {
+	const char *kv[2 * PLAN_CAPACITY];
+	char text[PLAN_CAPACITY][64];
+	size_t n;
+};
+
+static void plan_settings_make(struct plan_settings *s, const struct plan *p,
+			       const struct data *d, long step)
 {
-	size_t n = 0;
-
+	s->n = 0;
 #define SET(key, ...)                                                        \
 	do {                                                                 \
-		assert(n < PLAN_KEYS);                                       \
-		kv[2 * n] = key;                                             \
-		snprintf(text[n], 64, __VA_ARGS__);                          \
-		kv[2 * n + 1] = text[n];                                     \
-		n++;                                                         \
+		assert(s->n < PLAN_CAPACITY);                                \
+		s->kv[2 * s->n] = key;                                       \
+		snprintf(s->text[s->n], sizeof s->text[0], __VA_ARGS__);     \
+		s->kv[2 * s->n + 1] = s->text[s->n];                         \
+		s->n++;                                                      \
 	} while (0)
 	SET("stage", "%s",
 	    p->stage == STAGE_DISTILL ? "distill"
@@ -631,7 +637,6 @@ static void plan_settings(const struct plan *p, const struct data *d, long step,
 	SET("data_fingerprint", "%016llx", (unsigned long long)d->fingerprint);
 	SET("step", "%ld", step);
 #undef SET
-	assert(n == PLAN_KEYS);
 }
 
 /* ---- training ---- */
@@ -644,15 +649,12 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-
-
 static int save_checkpoint(struct trainer *t, struct os_error *err)
 {
-	const char *kv[2 * PLAN_KEYS];
-	char text[PLAN_KEYS][64];
+	struct plan_settings s;
 
-	plan_settings(t->p, t->d, t->step, kv, text);
-	return os_model_save(&t->m, t->checkpoint, 1, kv, PLAN_KEYS, err);
+	plan_settings_make(&s, t->p, t->d, t->step);
+	return os_model_save(&t->m, t->checkpoint, 1, s.kv, s.n, err);
 }
 
 static void progress(struct trainer *t, double loss, int force)
@@ -775,23 +777,22 @@ static int train(struct trainer *t, struct os_error *err)
 static int resume(struct trainer *t, struct os_error *err)
 {
 	struct os_tensorfile settings;
-	const char *kv[2 * PLAN_KEYS];
-	char text[PLAN_KEYS][64];
+	struct plan_settings s;
 	const char *step;
 
 	if (os_model_load(&t->m, t->checkpoint, 1, &settings, err) < 0)
 		return -1;
-	plan_settings(t->p, t->d, 0, kv, text);
-	for (size_t i = 0; i + 1 < PLAN_KEYS; i++) {
-		const char *was = os_tensorfile_get(&settings, kv[2 * i]);
+	plan_settings_make(&s, t->p, t->d, 0);
+	for (size_t i = 0; i + 1 < s.n; i++) {
+		const char *was = os_tensorfile_get(&settings, s.kv[2 * i]);
 
-		if (!was || strcmp(was, kv[2 * i + 1]) != 0) {
+		if (!was || strcmp(was, s.kv[2 * i + 1]) != 0) {
 			os_error_set(
 			    err, OS_EXIT_USAGE,
 			    "%s: the checkpoint was made with %s %s, not %s; "
 			    "give the options of the interrupted run",
-			    t->checkpoint, kv[2 * i], was ? was : "(none)",
-			    kv[2 * i + 1]);
+			    t->checkpoint, s.kv[2 * i], was ? was : "(none)",
+			    s.kv[2 * i + 1]);
 			os_tensorfile_release(&settings);
 			return -1;
 		}
@@ -969,11 +970,10 @@ static int run(struct options *o, struct os_error *err)
 	if (train(&t, err) < 0)
 		goto done;
 	{
-		const char *kv[2 * PLAN_KEYS];
-		char text[PLAN_KEYS][64];
+		struct plan_settings s;
 
-		plan_settings(p, &d, t.step, kv, text);
-		if (os_model_save(&t.m, o->output, 0, kv, PLAN_KEYS, err) < 0)
+		plan_settings_make(&s, p, &d, t.step);
+		if (os_model_save(&t.m, o->output, 0, s.kv, s.n, err) < 0)
 			goto done;
 	}
 	/* a finished run needs its checkpoint no more */
