@@ -202,18 +202,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'o':
 			o->output = optarg;
 			break;
-		case OPT_BACKEND:
-			if (strcmp(optarg, "stats") == 0) {
-				o->backend = BACKEND_STATS;
-			} else if (strcmp(optarg, "llm") == 0) {
-				o->backend = BACKEND_LLM;
-			} else {
-				os_cli_warn("invalid --backend value '%s' "
-					    "(known: stats, llm)",
-					    optarg);
+		case OPT_BACKEND: {
+			static const char *const backends[] = {"stats", "llm",
+							       NULL};
+			int i;
+
+			if (os_cli_parse_choice("--backend", optarg, backends,
+						&i) < 0)
 				return -1;
-			}
+			o->backend = i ? BACKEND_LLM : BACKEND_STATS;
 			break;
+		}
 		case OPT_ENDPOINT:
 			o->endpoint = optarg;
 			break;

@@ -334,20 +334,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'o':
 			o->output = optarg;
 			break;
-		case OPT_STAGE:
-			if (strcmp(optarg, "sft") == 0)
-				p->stage = STAGE_SFT;
-			else if (strcmp(optarg, "distill") == 0)
-				p->stage = STAGE_DISTILL;
-			else if (strcmp(optarg, "align") == 0)
-				p->stage = STAGE_ALIGN;
-			else {
-				os_cli_warn("unknown --stage '%s' (known: sft, "
-					    "distill, align)",
-					    optarg);
+		case OPT_STAGE: {
+			static const char *const stages[] = {
+			    "sft", "distill", "align", NULL};
+			static const enum stage stage_of[] = {
+			    STAGE_SFT, STAGE_DISTILL, STAGE_ALIGN};
+			int i;
+
+			if (os_cli_parse_choice("--stage", optarg, stages,
+						&i) < 0)
 				return -1;
-			}
+			p->stage = stage_of[i];
 			break;
+		}
 		case OPT_INIT:
 			o->init = optarg;
 			break;
@@ -515,18 +514,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_double("--gate", optarg, 0, 1,
 						 &p->align.gate);
 			break;
-		case OPT_UNSEEN:
-			if (strcmp(optarg, "zero") == 0)
-				p->align.unseen_mean = 0;
-			else if (strcmp(optarg, "mean") == 0)
-				p->align.unseen_mean = 1;
-			else {
-				os_cli_warn("unknown --unseen '%s' (known: zero, "
-					    "mean)",
-					    optarg);
+		case OPT_UNSEEN: {
+			static const char *const unseen[] = {"zero", "mean",
+							     NULL};
+			int i;
+
+			if (os_cli_parse_choice("--unseen", optarg, unseen,
+						&i) < 0)
 				return -1;
-			}
+			p->align.unseen_mean = i;
 			break;
+		}
 		case OPT_USER_HISTORY:
 			rc = size_option("--user-history", optarg, 0,
 					 OS_USER_HISTORY_MAX,

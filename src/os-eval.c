@@ -179,15 +179,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 						&o->min_grade) < 0)
 				return -1;
 			break;
-		case OPT_GAIN:
-			if (strcmp(optarg, "exp") != 0 &&
-			    strcmp(optarg, "linear") != 0) {
-				os_cli_warn("invalid --gain value '%s' (exp or "
-					    "linear)", optarg);
+		case OPT_GAIN: {
+			static const char *const gains[] = {"exp", "linear",
+							    NULL};
+			int i;
+
+			if (os_cli_parse_choice("--gain", optarg, gains, &i) <
+			    0)
 				return -1;
-			}
-			o->linear_gain = optarg[0] == 'l';
+			o->linear_gain = i;
 			break;
+		}
 		case OPT_BY_RANK:
 			o->by_rank = 1;
 			break;

@@ -180,27 +180,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_DENSE:
 			o->dense = optarg;
 			break;
-		case OPT_FUSE:
-			if (strcmp(optarg, "bm25") != 0) {
-				os_cli_warn(
-				    "invalid --fuse value '%s' (known: bm25)",
-				    optarg);
+		case OPT_FUSE: {
+			static const char *const lists[] = {"bm25", NULL};
+			int i;
+
+			if (os_cli_parse_choice("--fuse", optarg, lists, &i) <
+			    0)
 				return -1;
-			}
 			o->fuse = 1;
 			break;
-		case OPT_FUSION:
-			if (strcmp(optarg, "rrf") == 0)
-				o->fusion = FUSE_RRF;
-			else if (strcmp(optarg, "score") == 0)
-				o->fusion = FUSE_SCORE;
-			else {
-				os_cli_warn("invalid --fusion value '%s' (rrf "
-					    "or score)",
-					    optarg);
+		}
+		case OPT_FUSION: {
+			static const char *const fusions[] = {"rrf", "score",
+							      NULL};
+			int i;
+
+			if (os_cli_parse_choice("--fusion", optarg, fusions,
+						&i) < 0)
 				return -1;
-			}
+			o->fusion = i ? FUSE_SCORE : FUSE_RRF;
 			break;
+		}
 		case OPT_RRF_K:
 			rc = os_cli_parse_double("--rrf-k", optarg, 0, 1e9,
 						 &o->rrf_k);
@@ -220,15 +220,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_EXPLAIN:
 			o->explain = 1;
 			break;
-		case OPT_PRECISION:
-			if (strcmp(optarg, "fp32") && strcmp(optarg, "bf16")) {
-				os_cli_warn("unknown --precision '%s' (known: "
-					    "fp32, bf16)",
-					    optarg);
+		case OPT_PRECISION: {
+			static const char *const precisions[] = {"fp32", "bf16",
+								 NULL};
+			int i;
+
+			if (os_cli_parse_choice("--precision", optarg,
+						precisions, &i) < 0)
 				return -1;
-			}
-			o->bf16 = !strcmp(optarg, "bf16");
+			o->bf16 = i;
 			break;
+		}
 		case OPT_WITH_COT:
 			o->with_cot = 1;
 			break;

@@ -186,7 +186,7 @@ PY
 	[[ "$output" == *"no model file: give -o MODEL"* ]]
 	run os-distill -C x.db -o m.osm --stage rl </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown --stage 'rl' (known: sft, distill, align)"* ]]
+	[[ "$output" == *"invalid --stage value 'rl' (known: sft, distill, align)"* ]]
 	run os-distill -C x.db -o m.osm --stage align </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--stage align needs --init MODEL"* ]]
@@ -344,7 +344,7 @@ print("unseen share of the first group:", unseen)
 PY
 	run os-distill -C t.db -o x.osm --stage align --init sft.osm --unseen some fb.jsonl
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown --unseen 'some' (known: zero, mean)"* ]]
+	[[ "$output" == *"invalid --unseen value 'some' (known: zero, mean)"* ]]
 }
 
 @test "--stage align: bad feedback exits 3 naming its line; no feedback at all is an error" {

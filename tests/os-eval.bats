@@ -60,7 +60,7 @@ HAND='"recall@1":0,"recall@3":0.333333,"mrr@1":0,"mrr@3":0.208333,"ndcg@1":0,"nd
 	[[ "$output" == *'"map":0.083333,'* ]]
 	run os-eval --qrels "$EVAL/qrels.txt" --gain square "$EVAL/run.txt"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"invalid --gain value 'square' (exp or linear)"* ]]
+	[[ "$output" == *"invalid --gain value 'square' (known: exp, linear)"* ]]
 }
 
 @test "a repeated item counts once, at its first place" {

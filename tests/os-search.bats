@@ -76,7 +76,16 @@ assert rounded, "bf16 gave fp32's scores exactly"
 PY
 	run os-search -C t.db -m t.osm --precision fp16 --query drill
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown --precision 'fp16' (known: fp32, bf16)"* ]]
+	[[ "$output" == *"invalid --precision value 'fp16' (known: fp32, bf16)"* ]]
+}
+
+@test "--fuse and --fusion name the words they know" {
+	run os-search -C t.db -m t.osm --fuse dense --query drill
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --fuse value 'dense' (known: bm25)"* ]]
+	run os-search -C t.db -m t.osm --fuse bm25 --fusion max --query drill
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --fusion value 'max' (known: rrf, score)"* ]]
 }
 
 @test "results do not depend on the number of threads" {

@@ -181,6 +181,25 @@ int os_cli_parse_list(const char *option, const char *arg, long min, long max,
 	}
 }
 
+int os_cli_parse_choice(const char *option, const char *arg,
+			const char *const *names, int *out)
+{
+	char known[256];
+	size_t used = 0;
+
+	for (int i = 0; names[i]; i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	known[0] = '\0';
+	for (int i = 0; names[i] && used < sizeof known; i++)
+		used += (size_t)snprintf(known + used, sizeof known - used,
+					 "%s%s", i ? ", " : "", names[i]);
+	os_cli_warn("invalid %s value '%s' (known: %s)", option, arg, known);
+	return -1;
+}
+
 int os_cli_parse_double(const char *option, const char *arg, double min,
 			double max, double *out)
 {

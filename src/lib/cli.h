@@ -90,6 +90,12 @@ int os_cli_parse_double(const char *option, const char *arg, double min,
 int os_cli_parse_list(const char *option, const char *arg, long min, long max,
 		      const char *what, long *out, size_t max_n, size_t *n);
 
+/* One word of a fixed set: *out is the index of `arg` in `names` (a
+ * NULL-terminated list). Returns 0, or -1 after printing `prog: invalid
+ * OPTION value 'ARG' (known: NAME, NAME...)`. */
+int os_cli_parse_choice(const char *option, const char *arg,
+			const char *const *names, int *out);
+
 /* Flushes and closes stdout; on a write error (disk full, closed pipe)
  * returns -1, after printing `prog: write error: ...` when `report` is
  * set (main() passes 0 when it already reported a failure). */
