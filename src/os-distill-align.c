@@ -2,7 +2,8 @@
 /* os-distill-align.c: os-distill --stage align (see os-distill(1)),
  * preference alignment on behaviour feedback with TPMA-GRPO: the feedback
  * grouped by query, and one step: for each query a group of SIDs sampled
- * from the policy through the SID trie, their rewards (relevance,
+ * from the policy through the SID trie (with --shown, some of the group's
+ * places given to the items the feedback holds), their rewards (relevance,
  * behaviour, and how far each follows a clicked or ordered item's SID),
  * token-position marginal advantages (align.c), then one batch of the
  * samples and of the clicked items whose logits get the policy and KL
@@ -332,6 +333,24 @@ static int draw_groups(struct trainer *t, const uint32_t *order, size_t n)
 	return failed ? -1 : 0;
 }
 
+/* With --shown N: the last N places of query q's group (fewer when its
+ * feedback holds fewer items) go to its feedback's items, in their order,
+ * so that the group sets what the shopper took against what they were
+ * shown and passed over. */
+static void show_feedback(struct trainer *t, const struct feedback_query *fq,
+			  size_t q)
+{
+	const struct feedback *fb = t->d->fb + fq->first;
+	size_t G = (size_t)t->p->align.group, k = (size_t)t->p->align.shown;
+
+	if (k > fq->n)
+		k = fq->n;
+	if (k > G)
+		k = G;
+	for (size_t j = 0; j < k; j++)
+		t->align->draws[q * G + G - k + j].item = fb[j].item;
+}
+
 /* An item's behaviour reward: order 4, click 3, neither 0. */
 static double behaviour(const struct feedback *f)
 {
@@ -455,6 +474,7 @@ int align_pass(struct trainer *t, const uint32_t *order, size_t n,
 	for (size_t q = 0; q < n; q++) {
 		int any = 0;
 
+		show_feedback(t, &t->d->fq[order[q]], q);
 		rewards(t, &t->d->fq[order[q]], q);
 		for (size_t i = q * G; i < (q + 1) * G; i++)
 			any |= a->reward[i] > 0;

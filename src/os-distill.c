@@ -72,6 +72,7 @@ enum {
 	OPT_SFT_WEIGHT,
 	OPT_GATE,
 	OPT_UNSEEN,
+	OPT_SHOWN,
 	OPT_POSITION_WEIGHTS,
 	OPT_USER_HISTORY,
 };
@@ -125,6 +126,7 @@ static const struct option long_options[] = {
     {"sft-weight", required_argument, NULL, OPT_SFT_WEIGHT},
     {"gate", required_argument, NULL, OPT_GATE},
     {"unseen", required_argument, NULL, OPT_UNSEEN},
+    {"shown", required_argument, NULL, OPT_SHOWN},
     {"position-weights", required_argument, NULL, OPT_POSITION_WEIGHTS},
     {"user-history", required_argument, NULL, OPT_USER_HISTORY},
     OS_CLI_COMMON_LONG_OPTIONS,
@@ -179,6 +181,8 @@ Alignment (--stage align; --batch counts queries):\n\
                             cross-entropy (default 0.1)\n\
       --gate=X              advantages after a sample leaves every clicked\n\
                             SID are multiplied by X (default 0.5)\n\
+      --shown=N             the group's last N places go to the items of\n\
+                            the query's feedback (default 0)\n\
       --unseen=HOW          relevance and behaviour of a sample the query's\n\
                             feedback does not hold: zero (default) or mean\n\
                             (those of the query's feedback items on average)\n\
@@ -514,6 +518,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_double("--gate", optarg, 0, 1,
 						 &p->align.gate);
 			break;
+		case OPT_SHOWN:
+			rc = os_cli_parse_long("--shown", optarg, 0, 1024,
+					       &p->align.shown);
+			break;
 		case OPT_UNSEEN: {
 			static const char *const unseen[] = {"zero", "mean",
 							     NULL};
@@ -628,6 +636,7 @@ static void plan_settings_make(struct plan_settings *s, const struct plan *p,
 	SET("beta", "%.17g", p->align.beta);
 	SET("sft_weight", "%.17g", p->align.sft);
 	SET("gate", "%.17g", p->align.gate);
+	SET("shown", "%ld", p->align.shown);
 	SET("unseen", "%s", p->align.unseen_mean ? "mean" : "zero");
 	SET("position_weights", "%.4g,%.4g,%.4g,%.4g,%.4g", p->align.pos[0],
 	    p->align.pos[1], p->align.pos[2], p->align.pos[3], p->align.pos[4]);

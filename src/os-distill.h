@@ -31,6 +31,7 @@ struct align_plan {
 	double gate;        /* advantage past a departure from the clicks */
 	int unseen_mean;    /* a sample without feedback earns the query's
 			       mean relevance and behaviour, not 0 */
+	long shown;         /* group places given to the feedback's items */
 	double pos[5];      /* position weights for five codes */
 };
 

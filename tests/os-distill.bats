@@ -347,6 +347,34 @@ PY
 	[[ "$output" == *"invalid --unseen value 'some' (known: zero, mean)"* ]]
 }
 
+@test "--stage align --shown: the feedback's items take the group's last places" {
+	tiny_shop
+	os-distill -q -C t.db -o sft.osm $SMALL --epochs 60 </dev/null
+	printf '%s\n' '{"qid":"r","query":"rake","item":"t10","click":1,"order":1,"relevance":3}' \
+		'{"qid":"r","query":"rake","item":"t13","click":0,"order":0,"relevance":1}' >fb.jsonl
+	# a group of the two: every step's rewards are theirs, whatever the
+	# model draws (relevance (3 + 1) / 2, behaviour (4 + 0) / 2); with
+	# --shown 1 one place is drawn and t10 takes the other
+	for n in 2 1; do
+		os-distill -q -C t.db -o s$n.osm --stage align --init sft.osm --batch 1 --group 2 \
+			--shown $n --steps 3 --lr 0.002 --warmup 0 --threads 1 --log-every 1 \
+			--log s$n.log fb.jsonl
+	done
+	python3 - <<'PY'
+import json
+two = [json.loads(line) for line in open("s2.log") if '"step"' in line]
+one = [json.loads(line) for line in open("s1.log") if '"step"' in line]
+assert len(two) == 3 and len(one) == 3, (two, one)
+for r in two:
+    assert abs(r["reward_relevance"] - 2) < 1e-6 and abs(r["reward_behaviour"] - 2) < 1e-6, r
+# t10 in one place: at least its half of the rewards, and the drawn place
+# earns 0 or one of the two items' own
+for r in one:
+    assert r["reward_behaviour"] in (2, 4), r
+    assert r["reward_relevance"] >= 1.5 - 1e-6, r
+PY
+}
+
 @test "--stage align: bad feedback exits 3 naming its line; no feedback at all is an error" {
 	tiny_shop
 	os-distill -q -C t.db -o sft.osm $SMALL --epochs 2 </dev/null
