@@ -181,8 +181,9 @@ Alignment (--stage align; --batch counts queries):\n\
                             cross-entropy (default 0.1)\n\
       --gate=X              advantages after a sample leaves every clicked\n\
                             SID are multiplied by X (default 0.5)\n\
-      --shown=N             the group's last N places go to the items of\n\
-                            the query's feedback (default 0)\n\
+      --shown=N             the group's last N places (at most all of them)\n\
+                            go to the query's first N feedback items\n\
+                            (default 0)\n\
       --unseen=HOW          relevance and behaviour of a sample the query's\n\
                             feedback does not hold: zero (default) or mean\n\
                             (those of the query's feedback items on average)\n\
@@ -339,16 +340,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->output = optarg;
 			break;
 		case OPT_STAGE: {
+			/* in the order of enum stage */
 			static const char *const stages[] = {
 			    "sft", "distill", "align", NULL};
-			static const enum stage stage_of[] = {
-			    STAGE_SFT, STAGE_DISTILL, STAGE_ALIGN};
 			int i;
 
 			if (os_cli_parse_choice("--stage", optarg, stages,
 						&i) < 0)
 				return -1;
-			p->stage = stage_of[i];
+			p->stage = (enum stage)i;
 			break;
 		}
 		case OPT_INIT:
@@ -580,8 +580,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- the plan as settings of the model file ---- */
 
-/* The settings that decide a run, all but the last compared on --resume
- * (the last is the step reached): key/value pairs for the model file,
+/* The settings that decide a run, all but "step" (the step reached)
+ * compared on --resume: key/value pairs for the model file,
  * the values formatted into text. */
 enum { PLAN_CAPACITY = 48 };
 
@@ -790,9 +790,11 @@ static int resume(struct trainer *t, struct os_error *err)
 	if (os_model_load(&t->m, t->checkpoint, 1, &settings, err) < 0)
 		return -1;
 	plan_settings_make(&s, t->p, t->d, 0);
-	for (size_t i = 0; i + 1 < s.n; i++) {
+	for (size_t i = 0; i < s.n; i++) {
 		const char *was = os_tensorfile_get(&settings, s.kv[2 * i]);
 
+		if (strcmp(s.kv[2 * i], "step") == 0)
+			continue;
 		if (!was || strcmp(was, s.kv[2 * i + 1]) != 0) {
 			os_error_set(
 			    err, OS_EXIT_USAGE,

@@ -350,28 +350,35 @@ PY
 @test "--stage align --shown: the feedback's items take the group's last places" {
 	tiny_shop
 	os-distill -q -C t.db -o sft.osm $SMALL --epochs 60 </dev/null
-	printf '%s\n' '{"qid":"r","query":"rake","item":"t10","click":1,"order":1,"relevance":3}' \
+	# t01, ordered, is no rake: the model does not draw it for "rake"
+	printf '%s\n' '{"qid":"r","query":"rake","item":"t01","click":1,"order":1,"relevance":3}' \
 		'{"qid":"r","query":"rake","item":"t13","click":0,"order":0,"relevance":1}' >fb.jsonl
-	# a group of the two: every step's rewards are theirs, whatever the
-	# model draws (relevance (3 + 1) / 2, behaviour (4 + 0) / 2); with
-	# --shown 1 one place is drawn and t10 takes the other
-	for n in 2 1; do
-		os-distill -q -C t.db -o s$n.osm --stage align --init sft.osm --batch 1 --group 2 \
-			--shown $n --steps 3 --lr 0.002 --warmup 0 --threads 1 --log-every 1 \
-			--log s$n.log fb.jsonl
-	done
+	head -1 fb.jsonl >fb1.jsonl
+	align() { # NAME FEEDBACK [os-distill options]
+		os-distill -q -C t.db -o $1.osm --stage align --init sft.osm --batch 1 --group 2 \
+			--steps 3 --lr 0.002 --warmup 0 --threads 1 --log-every 1 --log $1.log \
+			"${@:3}" $2
+	}
+	align s0 fb.jsonl
+	align s2 fb.jsonl --shown 2
+	align s5 fb.jsonl --shown 5
+	align s1 fb.jsonl --shown 1
+	align one fb1.jsonl --shown 2
 	python3 - <<'PY'
 import json
-two = [json.loads(line) for line in open("s2.log") if '"step"' in line]
-one = [json.loads(line) for line in open("s1.log") if '"step"' in line]
-assert len(two) == 3 and len(one) == 3, (two, one)
-for r in two:
-    assert abs(r["reward_relevance"] - 2) < 1e-6 and abs(r["reward_behaviour"] - 2) < 1e-6, r
-# t10 in one place: at least its half of the rewards, and the drawn place
-# earns 0 or one of the two items' own
-for r in one:
-    assert r["reward_behaviour"] in (2, 4), r
-    assert r["reward_relevance"] >= 1.5 - 1e-6, r
+log = {n: [json.loads(line) for line in open(f"{n}.log") if '"step"' in line]
+       for n in ("s0", "s2", "s5", "s1", "one")}
+assert all(len(steps) == 3 for steps in log.values()), log
+# drawn from the model alone, the group never holds t01
+assert all(r["reward_behaviour"] == 0 for r in log["s0"]), log["s0"]
+# both places taken, whatever the model draws: relevance (3 + 1) / 2,
+# behaviour (4 + 0) / 2; five places asked are the group's two
+for r in log["s2"] + log["s5"]:
+    assert abs(r["reward_relevance"] - 2) < 1e-6 and r["reward_behaviour"] == 2, r
+# one place: the first line's t01; one place of two when the query has one
+# item; the other drawn (behaviour 0, as s0 shows)
+for r in log["s1"] + log["one"]:
+    assert r["reward_behaviour"] == 2, r
 PY
 }
 

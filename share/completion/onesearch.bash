@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Bash completion for the onesearch programs: options come from the
 # program's own --help (so they never fall out of step), catalogs, models
-# and JSONL files from the file system. Installed under each program's
+# and JSONL files from the file system; the words of word-valued options
+# below are the lists the programs give os_cli_parse_choice. Installed under each program's
 # name in bash-completion's completions directory.
 
 _onesearch() {
@@ -14,6 +15,7 @@ _onesearch() {
 	--fuse) mapfile -t COMPREPLY < <(compgen -W "bm25" -- "$cur"); return ;;
 	--fusion) mapfile -t COMPREPLY < <(compgen -W "rrf score" -- "$cur"); return ;;
 	--unseen) mapfile -t COMPREPLY < <(compgen -W "zero mean" -- "$cur"); return ;;
+	--precision) mapfile -t COMPREPLY < <(compgen -W "fp32 bf16" -- "$cur"); return ;;
 	--gain) mapfile -t COMPREPLY < <(compgen -W "exp linear" -- "$cur"); return ;;
 	--emit) mapfile -t COMPREPLY < <(compgen -W "keywords tokens words ngrams embedding" -- "$cur"); return ;;
 	esac
