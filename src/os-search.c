@@ -711,7 +711,6 @@ static void explain(FILE *out, struct search *s, const struct query *q,
 {
 	const struct os_trace *t = &q->trace;
 	size_t show = 10;
-
 	struct os_error e;
 
 	fprintf(out, "query: %s\ntokens (? unknown to the model):", q->text);
@@ -728,11 +727,14 @@ static void explain(FILE *out, struct search *s, const struct query *q,
 		size_t nb = 0;
 
 		for (size_t c = 0; c < t->first_codes; c++) {
-			size_t j = nb < show ? nb++ : show - 1;
+			size_t j;
 
-			if (j == show - 1 && nb == show &&
-			    t->first_probs[c] <= t->first_probs[best[j]])
+			if (nb < show)
+				j = nb++;
+			else if (t->first_probs[c] <= t->first_probs[best[show - 1]])
 				continue;
+			else
+				j = show - 1;
 			while (j > 0 && t->first_probs[c] >
 					    t->first_probs[best[j - 1]]) {
 				best[j] = best[j - 1];

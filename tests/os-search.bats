@@ -131,6 +131,24 @@ assert set(ids("fused.jsonl")) <= set(ids("model.jsonl")) | set(ids("all.jsonl")
 	[[ "$output" == *" red "* ]]
 }
 
+@test "--explain lists the ten likeliest first-level codes of sixteen, best first" {
+	os-tokenize -q -C w.db "$FIXTURES/tiny-shop.jsonl" | os-quantize -q -C w.db --levels 16,4 >/dev/null
+	os-distill -q -C w.db -o w.osm --pseudo-queries 0 --dim 16 --heads 2 --ff 32 --layers 1 \
+		--buckets 64 --batch 16 --epochs 5 --threads 1 </dev/null
+	os-search -C w.db -m w.osm --explain -k 3 --query "acme red drill" >explain.txt
+	python3 - <<'PY'
+import re
+text = open("explain.txt").read()
+block = text.split("level 1, most likely codes before the trie:\n")[1]
+rows = [re.match(r"\s+(\d+)\s+p=([0-9.]+)$", line) for line in block.splitlines()[:11]]
+listed = [(int(m[1]), float(m[2])) for m in rows if m]
+assert len(listed) == 10, listed
+codes = [c for c, _ in listed]
+assert len(set(codes)) == 10 and all(c < 16 for c in codes), codes
+assert all(a[1] >= b[1] for a, b in zip(listed, listed[1:])), listed
+PY
+}
+
 @test "a model trained against other codebooks is refused" {
 	other_codebooks other.db
 	run os-search -C other.db -m t.osm --query drill
