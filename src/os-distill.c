@@ -77,6 +77,11 @@ enum {
 	OPT_USER_HISTORY,
 };
 
+/* The words of --stage (in the order of enum stage) and of --unseen (by
+ * unseen_mean), for the command line and for the model file's settings. */
+static const char *const stage_names[] = {"sft", "distill", "align", NULL};
+static const char *const unseen_names[] = {"zero", "mean", NULL};
+
 static const struct option long_options[] = {
     {"catalog", required_argument, NULL, 'C'},
     {"output", required_argument, NULL, 'o'},
@@ -340,12 +345,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->output = optarg;
 			break;
 		case OPT_STAGE: {
-			/* in the order of enum stage */
-			static const char *const stages[] = {
-			    "sft", "distill", "align", NULL};
 			int i;
 
-			if (os_cli_parse_choice("--stage", optarg, stages,
+			if (os_cli_parse_choice("--stage", optarg, stage_names,
 						&i) < 0)
 				return -1;
 			p->stage = (enum stage)i;
@@ -523,12 +525,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 					       &p->align.shown);
 			break;
 		case OPT_UNSEEN: {
-			static const char *const unseen[] = {"zero", "mean",
-							     NULL};
 			int i;
 
-			if (os_cli_parse_choice("--unseen", optarg, unseen,
-						&i) < 0)
+			if (os_cli_parse_choice("--unseen", optarg,
+						unseen_names, &i) < 0)
 				return -1;
 			p->align.unseen_mean = i;
 			break;
@@ -603,10 +603,7 @@ static void plan_settings_make(struct plan_settings *s, const struct plan *p,
 		s->kv[2 * s->n + 1] = s->text[s->n];                         \
 		s->n++;                                                      \
 	} while (0)
-	SET("stage", "%s",
-	    p->stage == STAGE_DISTILL ? "distill"
-	    : p->stage == STAGE_ALIGN ? "align"
-				      : "sft");
+	SET("stage", "%s", stage_names[p->stage]);
 	SET("epochs", "%ld", p->epochs);
 	SET("steps", "%ld", p->steps);
 	SET("batch", "%ld", p->batch);
@@ -637,7 +634,7 @@ static void plan_settings_make(struct plan_settings *s, const struct plan *p,
 	SET("sft_weight", "%.17g", p->align.sft);
 	SET("gate", "%.17g", p->align.gate);
 	SET("shown", "%ld", p->align.shown);
-	SET("unseen", "%s", p->align.unseen_mean ? "mean" : "zero");
+	SET("unseen", "%s", unseen_names[p->align.unseen_mean]);
 	SET("position_weights", "%.4g,%.4g,%.4g,%.4g,%.4g", p->align.pos[0],
 	    p->align.pos[1], p->align.pos[2], p->align.pos[3], p->align.pos[4]);
 	SET("seed", "%llu", (unsigned long long)p->seed);
@@ -791,10 +788,11 @@ static int resume(struct trainer *t, struct os_error *err)
 		return -1;
 	plan_settings_make(&s, t->p, t->d, 0);
 	for (size_t i = 0; i < s.n; i++) {
-		const char *was = os_tensorfile_get(&settings, s.kv[2 * i]);
+		const char *was;
 
 		if (strcmp(s.kv[2 * i], "step") == 0)
 			continue;
+		was = os_tensorfile_get(&settings, s.kv[2 * i]);
 		if (!was || strcmp(was, s.kv[2 * i + 1]) != 0) {
 			os_error_set(
 			    err, OS_EXIT_USAGE,

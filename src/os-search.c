@@ -731,7 +731,8 @@ static void explain(FILE *out, struct search *s, const struct query *q,
 
 			if (nb < show)
 				j = nb++;
-			else if (t->first_probs[c] <= t->first_probs[best[show - 1]])
+			else if (t->first_probs[c] <=
+				 t->first_probs[best[show - 1]])
 				continue;
 			else
 				j = show - 1;
