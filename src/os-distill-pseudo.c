@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* os-distill-pseudo.c: --dense-labels (see os-distill.h): pseudo-queries
  * drawn once from every item's title, each an example of its own item's
- * SID and of the SID of the item the dense ranking puts first for it (the
- * catalog's encoder against the vectors of a file, as os-search --dense
- * ranks), so that the model learns the encoder's neighbourhoods. The
+ * SID and of the SIDs of the items the dense ranking puts first for it
+ * (--dense-top of them; the catalog's encoder against the vectors of a
+ * file, as os-search --dense ranks), so that the model learns the
+ * encoder's neighbourhoods. The
  * drawn texts, their vectors and the scores are freed before returning;
  * the examples go to the data like every other. */
 #include "config.h"
@@ -68,8 +69,8 @@ static int draw_one(struct drawn *dr, const char *title, long item)
 	/* the previous text's NUL is kept: this one begins after it */
 	dr->text.n += dr->n > 0;
 	q[dr->n++] = (struct pseudo){dr->text.n, item};
-	k = 1 + (size_t)os_rng_below(&dr->rng, nw < PSEUDO_WORDS ? nw
-								  : PSEUDO_WORDS);
+	k = 1 + (size_t)os_rng_below(&dr->rng,
+				     nw < PSEUDO_WORDS ? nw : PSEUDO_WORDS);
 	/* selection sampling: word i is taken with probability
 	 * (still needed) / (still left) */
 	for (size_t i = 0, need = k; i < nw && need > 0; i++) {
@@ -95,11 +96,13 @@ static int draw_item(void *ctx, const struct os_item *item)
 	return 0;
 }
 
-/* The dense ranking's best row for pseudo-queries [first, first + n): their
- * vectors (q, n rows), the best rows into best, on all threads. */
+/* The dense ranking's best `top` rows for pseudo-queries [first,
+ * first + n): their vectors (q, n rows), the rows into best (top a
+ * pseudo-query), on all threads. */
 static int rank_chunk(struct os_dense_index *dx, const struct drawn *dr,
-		      size_t first, size_t n, float *q, float *scores,
-		      size_t *best, struct os_error *err)
+		      size_t first, size_t n, size_t top, float *q,
+		      float *scores, struct os_dense_hit *best,
+		      struct os_error *err)
 {
 	struct os_tokens tokens;
 	size_t blocks = (n + BLOCK - 1) / BLOCK;
@@ -115,48 +118,58 @@ static int rank_chunk(struct os_dense_index *dx, const struct drawn *dr,
 		return -1;
 #pragma omp parallel for schedule(dynamic, 1)
 	for (size_t b = 0; b < blocks; b++) {
-		size_t th = 0, m = n - b * BLOCK < BLOCK ? n - b * BLOCK : BLOCK;
+		size_t th = 0,
+		       m = n - b * BLOCK < BLOCK ? n - b * BLOCK : BLOCK;
 
 #ifdef _OPENMP
 		th = (size_t)omp_get_thread_num();
 #endif
-		os_dense_best(dx->x, dx->n, dx->dim, q + b * BLOCK * dx->dim, m,
-			      scores + th * BLOCK * dx->n, best + b * BLOCK);
+		os_dense_top_many(
+		    dx->x, dx->n, dx->dim, q + b * BLOCK * dx->dim, m, top,
+		    scores + th * BLOCK * dx->n, best + b * BLOCK * top);
 	}
 	return 0;
 }
 
 /* The examples of pseudo-queries [first, first + n), whose dense best rows
- * are best[0..n). */
+ * are best[0..n * top). */
 static int add_chunk(const struct options *o, struct os_generative *g,
 		     struct data *d, const struct os_dense_index *dx,
-		     const struct drawn *dr, size_t first, size_t n,
-		     const size_t *best, struct os_error *err)
+		     const struct drawn *dr, size_t first, size_t n, size_t top,
+		     const struct os_dense_hit *best, struct os_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		long own = dr->q[first + i].item, near;
+		long own = dr->q[first + i].item;
 		uint32_t start;
-		long len = os_generative_text(g, &o->plan.cfg, &d->pool,
-					      dr->text.s + dr->q[first + i].start,
-					      &start, err);
+		long len = os_generative_text(
+		    g, &o->plan.cfg, &d->pool,
+		    dr->text.s + dr->q[first + i].start, &start, err);
 
 		if (len < 0)
 			return -1;
 		if (len == 0)
 			continue;
-		near = os_sidindex_find(&g->index, os_dense_index_id(dx, best[i]));
 		if (add_example(d, &g->index, start, (uint32_t)len, own, 1,
-				(struct example_more){0}) < 0 ||
-		    (near >= 0 && near != own &&
-		     add_example(d, &g->index, start, (uint32_t)len, near, 1,
-				 (struct example_more){0}) < 0)) {
-			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-			return -1;
-		}
+				(struct example_more){0}) < 0)
+			goto oom;
 		d->dense_pseudo++;
-		d->dense_other += near >= 0 && near != own;
+		for (size_t r = 0; r < top; r++) {
+			long near = os_sidindex_find(
+			    &g->index,
+			    os_dense_index_id(dx, best[i * top + r].row));
+
+			if (near < 0 || near == own)
+				continue;
+			if (add_example(d, &g->index, start, (uint32_t)len,
+					near, 1, (struct example_more){0}) < 0)
+				goto oom;
+			d->dense_other++;
+		}
 	}
 	return 0;
+oom:
+	os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+	return -1;
 }
 
 int dense_pseudo_queries(const struct options *o, struct os_catalog *cat,
@@ -166,7 +179,8 @@ int dense_pseudo_queries(const struct options *o, struct os_catalog *cat,
 	struct os_dense_index dx;
 	struct drawn dr;
 	float *q = NULL, *scores = NULL;
-	size_t *best = NULL, threads = (size_t)os_parallel_threads();
+	struct os_dense_hit *best = NULL;
+	size_t top, threads = (size_t)os_parallel_threads();
 	int rc = -1;
 
 	memset(&dr, 0, sizeof dr);
@@ -178,13 +192,16 @@ int dense_pseudo_queries(const struct options *o, struct os_catalog *cat,
 				(size_t)o->cli.max_line, err) < 0)
 		goto done;
 	if (!dx.have_encoder) {
-		os_error_set(err, OS_EXIT_FAILURE,
-			     "--dense-labels: the catalog has no encoder of the "
-			     "vectors' size (%zu values; os-tokenize "
-			     "--train-encoder)",
-			     dx.dim);
+		os_error_set(
+		    err, OS_EXIT_FAILURE,
+		    "--dense-labels: the catalog has no encoder of the "
+		    "vectors' size (%zu values; os-tokenize "
+		    "--train-encoder)",
+		    dx.dim);
 		goto done;
 	}
+	top = (size_t)o->plan.dense_labels < dx.n ? (size_t)o->plan.dense_labels
+						  : dx.n;
 	rc = os_catalog_items_each(cat, draw_item, &dr, err);
 	if (rc > 0)
 		goto oom;
@@ -193,13 +210,14 @@ int dense_pseudo_queries(const struct options *o, struct os_catalog *cat,
 	rc = -1;
 	if (!(q = malloc(CHUNK * dx.dim * sizeof *q)) ||
 	    !(scores = malloc(threads * BLOCK * dx.n * sizeof *scores)) ||
-	    !(best = malloc(CHUNK * sizeof *best)))
+	    !(best = malloc(CHUNK * top * sizeof *best)))
 		goto oom;
 	for (size_t first = 0; first < dr.n; first += CHUNK) {
 		size_t n = dr.n - first < CHUNK ? dr.n - first : CHUNK;
 
-		if (rank_chunk(&dx, &dr, first, n, q, scores, best, err) < 0 ||
-		    add_chunk(o, g, d, &dx, &dr, first, n, best, err) < 0)
+		if (rank_chunk(&dx, &dr, first, n, top, q, scores, best, err) <
+			0 ||
+		    add_chunk(o, g, d, &dx, &dr, first, n, top, best, err) < 0)
 			goto done;
 	}
 	rc = 0;

@@ -54,6 +54,7 @@ enum {
 	OPT_QUERY_REPEAT,
 	OPT_PSEUDO_QUERIES,
 	OPT_DENSE_LABELS,
+	OPT_DENSE_TOP,
 	OPT_MIN_GRADE,
 	OPT_LOG,
 	OPT_LOG_EVERY,
@@ -113,6 +114,7 @@ static const struct option long_options[] = {
     {"query-repeat", required_argument, NULL, OPT_QUERY_REPEAT},
     {"pseudo-queries", required_argument, NULL, OPT_PSEUDO_QUERIES},
     {"dense-labels", required_argument, NULL, OPT_DENSE_LABELS},
+    {"dense-top", required_argument, NULL, OPT_DENSE_TOP},
     {"min-grade", required_argument, NULL, OPT_MIN_GRADE},
     {"log", required_argument, NULL, OPT_LOG},
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
@@ -228,6 +230,8 @@ Training:\n\
                             the title, in order), each also an example of\n\
                             the item os-search --dense VECTORS puts first\n\
                             for it (the catalog's encoder)\n\
+      --dense-top=N         of the first N items it puts there (default 1,\n\
+                            at most 64), its own excepted\n\
       --min-grade=G         a \"graded\" item with a grade of at least G is\n\
                             relevant (default: the \"relevant\" list decides)\n\
       --seed=N              seed of initialization, order and dropout\n\
@@ -321,6 +325,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	struct plan *p = &o->plan;
 	int c, common, rc = 0;
+	long dense_top = 0; /* --dense-top, 0: not given */
 
 	memset(o, 0, sizeof *o);
 	os_cli_common_init(&o->cli);
@@ -454,7 +459,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DENSE_LABELS:
 			o->dense_labels = optarg;
-			p->dense_labels = 1;
+			break;
+		case OPT_DENSE_TOP:
+			rc = os_cli_parse_long("--dense-top", optarg, 1,
+					       OS_DENSE_TOP_MAX, &dense_top);
 			break;
 		case OPT_MIN_GRADE:
 			rc = os_cli_parse_double("--min-grade", optarg, 0, 1e9,
@@ -563,6 +571,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			    "distill");
 		return -1;
 	}
+	if (dense_top && !o->dense_labels) {
+		os_cli_warn("--dense-top says how many items --dense-labels "
+			    "gives a pseudo-query: give --dense-labels too");
+		return -1;
+	}
+	p->dense_labels = o->dense_labels ? (dense_top ? dense_top : 1) : 0;
 	if (p->stage == STAGE_ALIGN && !o->init) {
 		os_cli_warn("--stage align needs --init MODEL (the model to "
 			    "align, and its frozen reference)");
@@ -611,7 +625,7 @@ static void plan_settings_make(struct plan_settings *s, const struct plan *p,
 	SET("item_repeat", "%ld", p->item_repeat);
 	SET("query_repeat", "%ld", p->query_repeat);
 	SET("pseudo_queries", "%ld", p->pseudo);
-	SET("dense_labels", "%d", p->dense_labels);
+	SET("dense_labels", "%ld", p->dense_labels);
 	SET("lr", "%.17g", p->lr);
 	SET("min_lr", "%.17g", p->min_lr);
 	SET("weight_decay", "%.17g", p->weight_decay);
@@ -852,10 +866,11 @@ static void report(const struct trainer *t, const struct data *d)
 		    d->items * (size_t)t->p->pseudo, d->queries, d->pairs,
 		    t->p->query_repeat);
 	if (t->p->dense_labels)
-		os_cli_warn("the %zu pseudo-queries are drawn once; %zu of "
-			    "them are also examples of another item, their "
-			    "dense ranking's first",
-			    d->dense_pseudo, d->dense_other);
+		os_cli_warn("the %zu pseudo-queries are drawn once; they are "
+			    "also %zu examples of other items, of their dense "
+			    "ranking's first %ld",
+			    d->dense_pseudo, d->dense_other,
+			    t->p->dense_labels);
 	if (d->user_free)
 		os_cli_warn("%zu of the query-item pairs have a user: each is "
 			    "also an example without it",

@@ -21,6 +21,9 @@
 
 enum stage { STAGE_SFT, STAGE_DISTILL, STAGE_ALIGN };
 
+/* The most items --dense-top lets label a pseudo-query. */
+#define OS_DENSE_TOP_MAX 64
+
 /* Preference alignment (--stage align). */
 struct align_plan {
 	long group;         /* SIDs sampled a query */
@@ -43,7 +46,9 @@ struct plan {
 	double lr, min_lr, weight_decay, dropout, clip, min_grade;
 	struct os_distill_weights distill;
 	double fgm; /* FGM's eps, 0: off */
-	int dense_labels; /* pseudo-queries drawn once, with dense labels */
+	long dense_labels; /* pseudo-queries drawn once, each labelled also
+			     with this many of the dense ranking's first
+			     items (0: none) */
 	struct align_plan align;
 	uint64_t seed;
 };
@@ -90,7 +95,7 @@ struct data {
 	    user_free, /* query examples repeated without their user */
 	    taught,   /* query examples with a teacher's text */
 	    dense_pseudo, /* --dense-labels: pseudo-queries drawn */
-	    dense_other;  /* those whose dense best is another item */
+	    dense_other;  /* their examples of another item */
 	long unknown; /* relevant ids not in the catalog */
 	uint64_t
 	    fingerprint; /* of the examples, to refuse a resume on others */
@@ -160,10 +165,10 @@ int add_example(struct data *d, const struct os_sidindex *s, uint32_t text,
 
 /* --dense-labels: draws the plan's number of pseudo-queries from each
  * catalog item's title once (1 to 3 of its words, in order) and adds each
- * as an example of its item and, when the dense ranking (the catalog's
- * encoder against the vectors of o->dense_labels) puts another item with
- * a SID first, of that one too. Returns 0, or -1 with err (status 3 for a
- * bad vectors file, 1 without an encoder of their size). */
+ * as an example of its item and of each other item with a SID among the
+ * plan's dense_labels first of the dense ranking (the catalog's encoder
+ * against the vectors of o->dense_labels). Returns 0, or -1 with err
+ * (status 3 for a bad vectors file, 1 without an encoder of their size). */
 int dense_pseudo_queries(const struct options *o, struct os_catalog *cat,
 			 struct os_generative *g, struct data *d,
 			 struct os_error *err);

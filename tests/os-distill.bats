@@ -134,7 +134,7 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	args="-C t.db $SMALL --pseudo-queries 1 --epochs 60"
 	run os-distill $args -o dense.osm --dense-labels one.jsonl </dev/null
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"the 40 pseudo-queries are drawn once; 39 of them are also examples of another item"* ]]
+	[[ "$output" == *"the 40 pseudo-queries are drawn once; they are also 39 examples of other items, of their dense ranking's first 1"* ]]
 	os-distill -q $args -o again.osm --dense-labels one.jsonl </dev/null
 	cmp dense.osm again.osm
 	os-distill -q $args -o plain.osm </dev/null
@@ -146,6 +146,29 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	echo "t01 in the top 2: dense $(cat dense.count), plain $(cat plain.count)"
 	[ "$(cat dense.count)" -ge 15 ]
 	[ "$(cat plain.count)" -le 5 ]
+}
+
+@test "--dense-top: each pseudo-query is an example of the dense ranking's first N items" {
+	tiny_shop
+	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 1 \
+		--encoder-buckets 256
+	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
+		os-tokenize -q -C t.db --no-mine --emit embedding >vec.jsonl
+	# a ranking of t01 and t02 alone: both label the other 38 titles'
+	# pseudo-queries, and each labels the other's
+	grep -E '"id":"t0[12]"' vec.jsonl >two.jsonl
+	args="-C t.db $SMALL --pseudo-queries 1 --steps 1"
+	for top in 2 5; do
+		run os-distill $args -o top$top.osm --dense-labels two.jsonl --dense-top $top </dev/null
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"they are also 78 examples of other items, of their dense ranking's first $top"* ]]
+	done
+	run os-distill $args -o no.osm --dense-top 2 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--dense-top says how many items --dense-labels gives a pseudo-query: give --dense-labels too"* ]]
+	run os-distill $args -o no.osm --dense-labels two.jsonl --dense-top 65 </dev/null
+	[ "$status" -eq 2 ]
+	[ ! -e no.osm ]
 }
 
 @test "--dense-labels: usage errors and a bad vectors file" {

@@ -34,16 +34,12 @@ static void sift_down(struct os_dense_hit *h, size_t n, size_t i)
 	}
 }
 
-size_t os_dense_top(const float *x, size_t n, size_t dim, const float *q,
-		    size_t k, float *scores, struct os_dense_hit *out)
+/* The k best of n scores (k at most n, above 0) into out, best first. */
+static void top_of_scores(const float *scores, size_t n, size_t k,
+			  struct os_dense_hit *out)
 {
 	size_t m = 0;
 
-	if (k > n)
-		k = n;
-	if (k == 0)
-		return 0;
-	os_matmul_abt(scores, q, x, 1, n, dim);
 	for (size_t i = 0; i < n; i++) {
 		struct os_dense_hit h = {i, scores[i]};
 
@@ -71,22 +67,24 @@ size_t os_dense_top(const float *x, size_t n, size_t dim, const float *q,
 		out[end - 1] = t;
 		sift_down(out, end - 1, 0);
 	}
-	return m;
 }
 
-void os_dense_best(const float *x, size_t n, size_t dim, const float *q,
-		   size_t m, float *scores, size_t *best)
+size_t os_dense_top(const float *x, size_t n, size_t dim, const float *q,
+		    size_t k, float *scores, struct os_dense_hit *out)
 {
-	if (m == 0 || n == 0)
-		return;
-	os_matmul_abt(scores, q, x, m, n, dim);
-	for (size_t i = 0; i < m; i++) {
-		const float *s = scores + i * n;
-		size_t top = 0;
+	return os_dense_top_many(x, n, dim, q, 1, k, scores, out);
+}
 
-		for (size_t r = 1; r < n; r++)
-			if (s[r] > s[top])
-				top = r;
-		best[i] = top;
-	}
+size_t os_dense_top_many(const float *x, size_t n, size_t dim, const float *q,
+			 size_t m, size_t k, float *scores,
+			 struct os_dense_hit *out)
+{
+	if (k > n)
+		k = n;
+	if (k == 0 || m == 0)
+		return k;
+	os_matmul_abt(scores, q, x, m, n, dim);
+	for (size_t i = 0; i < m; i++)
+		top_of_scores(scores + i * n, n, k, out + i * k);
+	return k;
 }

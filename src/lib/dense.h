@@ -18,14 +18,14 @@ struct os_dense_hit {
 size_t os_dense_top(const float *x, size_t n, size_t dim, const float *q,
 		    size_t k, float *scores, struct os_dense_hit *out);
 
-/* The best row of x for each of m query vectors q (m rows of dim floats),
- * into best[0..m): the row os_dense_top() with k = 1 gives (up to the
- * rounding of another summation order; equal scores by lower row), in
- * one matrix product for all of them (the item matrix read once, not m
- * times);
- * `scores` is the caller's scratch of m x n floats. Runs on the calling
- * thread (the BLAS as os_matmul_abt() runs it). */
-void os_dense_best(const float *x, size_t n, size_t dim, const float *q,
-		   size_t m, float *scores, size_t *best);
+/* The k best rows of x, as os_dense_top() ranks them, for each of m
+ * query vectors q (m rows of dim floats): query i's into out[i * k'..],
+ * where k' = min(k, n) is returned; all in one matrix product (the item
+ * matrix read once, not m times). `scores` is the caller's scratch of
+ * m x n floats. Runs on the calling thread (the BLAS as os_matmul_abt()
+ * runs it). */
+size_t os_dense_top_many(const float *x, size_t n, size_t dim, const float *q,
+			 size_t m, size_t k, float *scores,
+			 struct os_dense_hit *out);
 
 #endif

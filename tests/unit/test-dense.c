@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-dense: exact dense retrieval against its naive reference (every
  * dot product in double, all rows sorted), ties broken by row, and k
- * larger than the matrix; the best rows of many queries at once against
+ * larger than the matrix; the best k rows of many queries at once against
  * the same reference. */
 #include "config.h"
 
@@ -26,6 +26,20 @@ static int by_ref(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/* Every row of x ranked for query vector q, into ref (n entries). */
+static void reference_rank(const float *x, size_t n, size_t dim, const float *q,
+			   struct ref *ref)
+{
+	for (size_t i = 0; i < n; i++) {
+		double s = 0;
+
+		for (size_t j = 0; j < dim; j++)
+			s += (double)x[i * dim + j] * q[j];
+		ref[i] = (struct ref){i, s};
+	}
+	qsort(ref, n, sizeof *ref, by_ref);
+}
+
 static void test_against_reference(void)
 {
 	struct os_rng rng;
@@ -42,14 +56,7 @@ static void test_against_reference(void)
 	for (size_t t = 0; t < 5; t++) {
 		for (size_t j = 0; j < dim; j++)
 			q[j] = (float)os_rng_normal(&rng);
-		for (size_t i = 0; i < n; i++) {
-			double s = 0;
-
-			for (size_t j = 0; j < dim; j++)
-				s += (double)x[i * dim + j] * q[j];
-			ref[i] = (struct ref){i, s};
-		}
-		qsort(ref, n, sizeof *ref, by_ref);
+		reference_rank(x, n, dim, q, ref);
 		got = os_dense_top(x, n, dim, q, k, scratch, hits);
 		agree &= got == k;
 		for (size_t i = 0; i < got; i++) {
@@ -63,36 +70,38 @@ static void test_against_reference(void)
 	free(x), free(q), free(scratch), free(hits), free(ref);
 }
 
-static void test_best_of_many(void)
+static void test_top_of_many(void)
 {
 	struct os_rng rng;
-	size_t n = 2003, dim = 37, m = 67, agree = 1;
-	float *x = malloc(n * dim * sizeof *x), *q = malloc(m * dim * sizeof *q);
+	size_t n = 2003, dim = 37, m = 67, ks[] = {1, 5};
+	const char *names[] = {
+	    "the best row of 2003 for 67 queries at once is the reference's",
+	    "the best 5 rows of 2003 for 67 queries at once are the "
+	    "reference's, in its order"};
+	float *x = malloc(n * dim * sizeof *x),
+	      *q = malloc(m * dim * sizeof *q);
 	float *scratch = malloc(m * n * sizeof *scratch);
-	size_t *best = malloc(m * sizeof *best);
+	struct os_dense_hit *hits = malloc(m * 5 * sizeof *hits);
+	struct ref *ref = malloc(n * sizeof *ref);
 
 	os_rng_seed(&rng, 4);
 	for (size_t i = 0; i < n * dim; i++)
 		x[i] = (float)os_rng_normal(&rng);
 	for (size_t i = 0; i < m * dim; i++)
 		q[i] = (float)os_rng_normal(&rng);
-	os_dense_best(x, n, dim, q, m, scratch, best);
-	for (size_t t = 0; t < m; t++) {
-		size_t top = 0;
-		double top_score = -INFINITY;
+	for (size_t c = 0; c < 2; c++) {
+		size_t k = ks[c], agree = 1;
 
-		for (size_t i = 0; i < n; i++) {
-			double s = 0;
-
-			for (size_t j = 0; j < dim; j++)
-				s += (double)x[i * dim + j] * q[t * dim + j];
-			if (s > top_score)
-				top = i, top_score = s;
+		agree &=
+		    os_dense_top_many(x, n, dim, q, m, k, scratch, hits) == k;
+		for (size_t t = 0; t < m; t++) {
+			reference_rank(x, n, dim, q + t * dim, ref);
+			for (size_t i = 0; i < k; i++)
+				agree &= hits[t * k + i].row == ref[i].row;
 		}
-		agree &= best[t] == top;
+		ok(agree, names[c]);
 	}
-	ok(agree, "the best of 2003 rows for 67 queries at once are the reference's");
-	free(x), free(q), free(scratch), free(best);
+	free(x), free(q), free(scratch), free(hits), free(ref);
 }
 
 static void test_ties_and_small(void)
@@ -106,22 +115,26 @@ static void test_ties_and_small(void)
 	ok(hits[0].row == 1 && hits[1].row == 3 && hits[2].row == 0 &&
 	       hits[3].row == 2,
 	   "equal scores come by lower row");
-	ok(hits[0].score == 2 && hits[3].score == 1, "the scores are the dot products");
-	ok(os_dense_top(x, 4, 2, q, 0, scratch, hits) == 0, "k = 0 gives nothing");
+	ok(hits[0].score == 2 && hits[3].score == 1,
+	   "the scores are the dot products");
+	ok(os_dense_top(x, 4, 2, q, 0, scratch, hits) == 0,
+	   "k = 0 gives nothing");
 	{
 		float q2[] = {1, 0, -1, 0}, scores[8];
-		size_t best[2];
+		struct os_dense_hit two[10];
 
-		os_dense_best(x, 4, 2, q2, 2, scores, best);
-		ok(best[0] == 1 && best[1] == 0,
-		   "the best of equal rows is the lower, for each query");
+		ok(os_dense_top_many(x, 4, 2, q2, 2, 5, scores, two) == 4,
+		   "k larger than the matrix gives every row, for each query");
+		ok(two[0].row == 1 && two[1].row == 3 && two[4].row == 0 &&
+		       two[5].row == 2,
+		   "equal scores come by lower row, for each query");
 	}
 }
 
 int main(void)
 {
 	test_against_reference();
-	test_best_of_many();
+	test_top_of_many();
 	test_ties_and_small();
 	return tap_done();
 }
