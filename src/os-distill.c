@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/align.h"
+#include "lib/blascpu.h"
 #include "lib/lines.h"
 #include "lib/matmul.h"
 #include "lib/model_io.h"
@@ -891,6 +892,9 @@ static void report(const struct trainer *t, const struct data *d)
 	    t->m.cfg.layers, t->m.cfg.dim, t->m.cfg.heads, t->m.cfg.ff,
 	    t->m.cfg.context, t->m.cfg.user_history, t->m.nparams, t->total,
 	    t->p->batch, t->steps_per_epoch);
+	os_cli_warn("matrix products: %s%s%s", os_matmul_backend(),
+		    os_blas_core() ? ", kernels " : "",
+		    os_blas_core() ? os_blas_core() : "");
 }
 
 static int run(struct options *o, struct os_error *err)
@@ -1044,6 +1048,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int status;
 
+	os_blas_fit_cpu(argv);
 	os_cli_init(argv[0]);
 	os_error_clear(&err);
 	status = parse_options(argc, argv, &o);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/blascpu.h"
 #include "lib/catalog.h"
 #include "lib/cli.h"
 #include "lib/endian.h"
@@ -851,6 +852,7 @@ int main(int argc, char **argv)
 	struct os_error err;
 	int status, have_out = 0;
 
+	os_blas_fit_cpu(argv);
 	os_cli_init(argv[0]);
 	os_error_clear(&err);
 	status = parse_options(argc, argv, &o);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/analyze.h"
+#include "lib/blascpu.h"
 #include "lib/catalog.h"
 #include "lib/cli.h"
 #include "lib/cot.h"
@@ -953,6 +954,7 @@ int main(int argc, char **argv)
 	int status, have_out = 0;
 	double start;
 
+	os_blas_fit_cpu(argv);
 	os_cli_init(argv[0]);
 	os_error_clear(&err);
 	status = parse_options(argc, argv, &o);

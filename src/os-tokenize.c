@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/analyze.h"
+#include "lib/blascpu.h"
 #include "lib/catalog.h"
 #include "lib/cli.h"
 #include "lib/encoder_io.h"
@@ -1492,6 +1493,7 @@ int main(int argc, char **argv)
 	struct os_error err;
 	int status, writable, created;
 
+	os_blas_fit_cpu(argv);
 	os_cli_init(argv[0]);
 	os_error_clear(&err);
 	status = parse_options(argc, argv, &o);

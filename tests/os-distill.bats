@@ -4,7 +4,7 @@
 # same seed, --resume after an interrupt giving the model of an
 # uninterrupted run, refusals, bad input, the metrics log; self-distillation
 # from an sft model with a teacher reading CoT keywords; preference
-# alignment raising the item the feedback rewards.
+# alignment raising the item the feedback rewards; OpenBLAS's kernels.
 
 load helper
 
@@ -34,6 +34,20 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	run os-eval --qrels q.jsonl -k 1 run.jsonl
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"recall@1":1,'* ]]
+}
+
+@test "OpenBLAS runs the kernels OPENBLAS_CORETYPE names, else ones the CPU is made for" {
+	tiny_shop
+	run env OPENBLAS_CORETYPE=Prescott os-distill -C t.db -o t.osm $SMALL --steps 2 </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"matrix products: "* ]]
+	[[ "$output" == *"matrix products: openblas"* ]] || skip "the BLAS is not OpenBLAS"
+	[[ "$output" == *"matrix products: openblas, kernels Prescott"* ]]
+	[ -z "${OS_VALGRIND:-}" ] || skip "valgrind's runs set OPENBLAS_CORETYPE"
+	grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo || skip "the CPU has no AVX2"
+	run env -u OPENBLAS_CORETYPE os-distill -C t.db -o t.osm $SMALL --steps 2 </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ "matrix products: openblas, kernels "(Haswell|Zen|SkylakeX|Cooperlake|SapphireRapids) ]]
 }
 
 @test "the same seed and threads give the same model, bit for bit; another seed another" {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-kmeans: the matrix products against their naive reference (the
  * few-rows product with each kernel the CPU has, in float and in
- * bfloat16), k-means on
+ * bfloat16), OpenBLAS's kernels fitted to the CPU, k-means on
  * well-separated Gaussian clusters (recovered exactly, the same for a
  * seed), residual quantization's error falling with each level, and the
  * disambiguation making every SID unique. */
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/blascpu.h"
 #include "lib/kmeans.h"
 #include "lib/matmul.h"
 #include "lib/rng.h"
@@ -236,6 +237,27 @@ static int same_partition(const uint32_t *a, const uint32_t *b, size_t n, size_t
 	return same;
 }
 
+/* Old kernels on a CPU with AVX2 or AVX-512 are replaced; kernels with
+ * AVX2, or a CPU without it, are left alone. */
+static void test_blas_better_core(void)
+{
+	const char *got;
+
+	got = os_blas_better_core("Prescott", 1, 1);
+	is_str(got ? got : "(none)", "SkylakeX",
+	       "SSE3 kernels on AVX-512: SkylakeX");
+	got = os_blas_better_core("Sandybridge", 1, 0);
+	is_str(got ? got : "(none)", "Haswell", "AVX kernels on AVX2: Haswell");
+	ok(!os_blas_better_core("Prescott", 0, 0),
+	   "SSE3 kernels without AVX2: left");
+	ok(!os_blas_better_core("Haswell", 1, 1),
+	   "AVX2 kernels on AVX-512: left");
+	ok(!os_blas_better_core("Zen", 1, 0), "Zen's kernels: left");
+	ok(!os_blas_better_core("SapphireRapids", 1, 1),
+	   "AVX-512 kernels: left");
+	ok(!os_blas_better_core(NULL, 1, 1), "another BLAS: left");
+}
+
 static void test_kmeans(void)
 {
 	size_t n = 600, d = 16, k = 6;
@@ -310,6 +332,7 @@ int main(void)
 	test_matmul();
 	test_rowmm();
 	test_rowmm_bf16();
+	test_blas_better_core();
 	test_kmeans();
 	test_rq();
 	return tap_done();
