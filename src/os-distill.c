@@ -854,6 +854,8 @@ static int init_model(struct os_model *m, struct plan *p, const char *path,
 
 static void report(const struct trainer *t, const struct data *d)
 {
+	const char *core = os_blas_core();
+
 	if (t->p->stage == STAGE_ALIGN)
 		os_cli_warn("%zu queries with feedback (%ld lines; %ld of "
 			    "items without a SID, ignored), a group of %ld "
@@ -892,9 +894,11 @@ static void report(const struct trainer *t, const struct data *d)
 	    t->m.cfg.layers, t->m.cfg.dim, t->m.cfg.heads, t->m.cfg.ff,
 	    t->m.cfg.context, t->m.cfg.user_history, t->m.nparams, t->total,
 	    t->p->batch, t->steps_per_epoch);
-	os_cli_warn("matrix products: %s%s%s", os_matmul_backend(),
-		    os_blas_core() ? ", kernels " : "",
-		    os_blas_core() ? os_blas_core() : "");
+	if (core)
+		os_cli_warn("matrix products: %s, kernels %s",
+			    os_matmul_backend(), core);
+	else
+		os_cli_warn("matrix products: %s", os_matmul_backend());
 }
 
 static int run(struct options *o, struct os_error *err)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu.h"
+
 #ifdef HAVE_OPENBLAS_GET_CORENAME
 char *openblas_get_corename(void); /* not in every cblas.h */
 #endif
@@ -37,19 +39,13 @@ const char *os_blas_core(void)
 
 void os_blas_fit_cpu(char **argv)
 {
-#if defined(HAVE_OPENBLAS_GET_CORENAME) && defined(__x86_64__)
+#ifdef HAVE_OPENBLAS_GET_CORENAME
 	const char *better;
 
 	if (getenv("OPENBLAS_CORETYPE"))
 		return;
-	__builtin_cpu_init();
-	better = os_blas_better_core(os_blas_core(),
-				     __builtin_cpu_supports("avx2") &&
-					 __builtin_cpu_supports("fma"),
-				     __builtin_cpu_supports("avx512f") &&
-					 __builtin_cpu_supports("avx512bw") &&
-					 __builtin_cpu_supports("avx512dq") &&
-					 __builtin_cpu_supports("avx512vl"));
+	better = os_blas_better_core(os_blas_core(), os_cpu_avx2(),
+				     os_cpu_avx512_skylakex());
 	if (!better || setenv("OPENBLAS_CORETYPE", better, 1) != 0)
 		return;
 	execv("/proc/self/exe", argv);

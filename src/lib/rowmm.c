@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "matmul.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -151,33 +152,16 @@ pairs_avx512(uint32_t *pairs, const float *a, size_t m, size_t k)
 	}
 }
 
-static int cpu_has_bf16(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512bf16");
-}
+#endif
 
 static int cpu_has(enum kernel kn)
 {
-	__builtin_cpu_init();
 	if (kn == K_AVX512)
-		return __builtin_cpu_supports("avx512f");
+		return os_cpu_avx512f();
 	if (kn == K_AVX2)
-		return __builtin_cpu_supports("avx2") &&
-		       __builtin_cpu_supports("fma");
+		return os_cpu_avx2();
 	return 1;
 }
-#else
-static int cpu_has(enum kernel kn)
-{
-	return kn == K_GEMM;
-}
-
-static int cpu_has_bf16(void)
-{
-	return 0;
-}
-#endif
 
 static enum kernel choose(size_t n)
 {
@@ -307,7 +291,7 @@ static void rowmm_bf16_c(float *c, const uint32_t *a, const uint32_t *b,
 /* Whether os_rowmm_bf16() takes the AVX512-BF16 kernel for width n. */
 static int bf16_kernel(size_t n)
 {
-	return forced <= K_AVX512 && n % 16 == 0 && cpu_has_bf16();
+	return forced <= K_AVX512 && n % 16 == 0 && os_cpu_avx512bf16();
 }
 
 const char *os_rowmm_bf16_kernel(size_t n)
