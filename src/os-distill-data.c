@@ -2,8 +2,9 @@
 /* os-distill-data.c: os-distill's training examples (see os-distill.h):
  * every catalog title, the pseudo-query sources (or, with --dense-labels,
  * os-distill-pseudo.c's pseudo-queries), every judged query's
- * relevant items, and for --stage distill the teacher's text of a query
- * with CoT keywords; a fingerprint of them all for --resume. */
+ * relevant items (and with --dense-queries its dense ranking's first
+ * items), and for --stage distill the teacher's text of a query with CoT
+ * keywords; a fingerprint of them all for --resume. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -45,6 +46,7 @@ struct load_ctx {
 	struct os_generative *g;
 	const struct plan *plan;
 	struct data *d;
+	struct dense_texts *dense; /* the texts waiting for dense labels */
 	struct os_error *err;
 };
 
@@ -116,6 +118,13 @@ static int add_pairs(struct load_ctx *qc, const cJSON *record,
 		}
 		qc->d->taught += more.teacher_len > 0;
 	}
+	/* the dense labels are a query's, with its user if it has one */
+	if (qc->plan->dense_queries && user == record &&
+	    dense_add_query(qc->dense, query, start, (uint32_t)n, more, items,
+			    nitems) < 0) {
+		os_error_set(qc->err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -143,24 +152,32 @@ static int add_query(void *ctx, const cJSON *record, const char *query,
 }
 
 int load_data(const struct options *o, struct os_catalog *cat,
-		     struct os_generative *g, struct data *d,
-		     struct os_error *err)
+	      struct os_generative *g, struct data *d, struct os_error *err)
 {
-	struct load_ctx ctx = {g, &o->plan, d, err};
-	int rc;
+	struct dense_texts dense = {0};
+	struct load_ctx ctx = {g, &o->plan, d, &dense, err};
+	int rc = -1;
 
 	if (o->plan.item_repeat > 0 || o->plan.pseudo > 0) {
-		rc = os_catalog_items_each(cat, add_item, &ctx, err);
-		if (rc > 0)
+		int each = os_catalog_items_each(cat, add_item, &ctx, err);
+
+		if (each > 0)
 			os_error_set(err, OS_EXIT_FAILURE, "out of memory");
-		if (rc)
-			return -1;
+		if (each)
+			goto done;
 	}
-	if (o->plan.dense_labels && dense_pseudo_queries(o, cat, g, d, err) < 0)
-		return -1;
-	if (os_generative_queries(g, o->inputs, o->ninputs, (size_t)o->cli.max_line,
-				  o->plan.min_grade, add_query, &ctx,
-				  &d->unknown, err) < 0)
+	if ((o->plan.dense_labels &&
+	     dense_draw_pseudo(o, cat, &g->index, &dense, err) < 0) ||
+	    os_generative_queries(g, o->inputs, o->ninputs,
+				  (size_t)o->cli.max_line, o->plan.min_grade,
+				  add_query, &ctx, &d->unknown, err) < 0 ||
+	    (o->plan.dense_labels &&
+	     dense_label(o, cat, g, d, &dense, err) < 0))
+		goto done;
+	rc = 0;
+done:
+	dense_texts_release(&dense);
+	if (rc < 0)
 		return -1;
 	if (d->nex == 0) {
 		os_error_set(
@@ -175,6 +192,8 @@ int load_data(const struct options *o, struct os_catalog *cat,
 
 		d->fingerprint =
 		    os_hash_bytes(d->fingerprint, e->code, sizeof e->code);
+		d->fingerprint =
+		    os_hash_bytes(d->fingerprint, &e->weight, sizeof e->weight);
 		d->fingerprint =
 		    os_hash_bytes(d->fingerprint, d->pool.row + e->text,
 				  e->len * sizeof *d->pool.row);

@@ -56,6 +56,8 @@ enum {
 	OPT_PSEUDO_QUERIES,
 	OPT_DENSE_LABELS,
 	OPT_DENSE_TOP,
+	OPT_DENSE_QUERIES,
+	OPT_DENSE_QUERY_WEIGHT,
 	OPT_MIN_GRADE,
 	OPT_LOG,
 	OPT_LOG_EVERY,
@@ -116,6 +118,8 @@ static const struct option long_options[] = {
     {"pseudo-queries", required_argument, NULL, OPT_PSEUDO_QUERIES},
     {"dense-labels", required_argument, NULL, OPT_DENSE_LABELS},
     {"dense-top", required_argument, NULL, OPT_DENSE_TOP},
+    {"dense-queries", required_argument, NULL, OPT_DENSE_QUERIES},
+    {"dense-query-weight", required_argument, NULL, OPT_DENSE_QUERY_WEIGHT},
     {"min-grade", required_argument, NULL, OPT_MIN_GRADE},
     {"log", required_argument, NULL, OPT_LOG},
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
@@ -233,6 +237,11 @@ Training:\n\
                             for it (the catalog's encoder)\n\
       --dense-top=N         of the first N items it puts there (default 1,\n\
                             at most 64), its own excepted\n\
+      --dense-queries=N     label each training query also with the first N\n\
+                            items of its dense ranking (at most 64), its\n\
+                            relevant ones excepted (needs --dense-labels)\n\
+      --dense-query-weight=X  the weight of those examples against 1 for\n\
+                            a relevant item (default 0.3)\n\
       --min-grade=G         a \"graded\" item with a grade of at least G is\n\
                             relevant (default: the \"relevant\" list decides)\n\
       --seed=N              seed of initialization, order and dropout\n\
@@ -270,6 +279,7 @@ static void plan_default(struct plan *p)
 	p->batch = 256;
 	p->warmup = 100;
 	p->item_repeat = 1;
+	p->dense_query_weight = 0.3;
 	p->query_repeat = 1;
 	p->pseudo = 2;
 	p->lr = 1e-3;
@@ -465,6 +475,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_long("--dense-top", optarg, 1,
 					       OS_DENSE_TOP_MAX, &dense_top);
 			break;
+		case OPT_DENSE_QUERIES:
+			rc = os_cli_parse_long("--dense-queries", optarg, 0,
+					       OS_DENSE_TOP_MAX,
+					       &p->dense_queries);
+			break;
+		case OPT_DENSE_QUERY_WEIGHT:
+			rc = os_cli_parse_double("--dense-query-weight",
+						 optarg, 0, 1e3,
+						 &p->dense_query_weight);
+			break;
 		case OPT_MIN_GRADE:
 			rc = os_cli_parse_double("--min-grade", optarg, 0, 1e9,
 						 &p->min_grade);
@@ -577,6 +597,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			    "gives a pseudo-query: give --dense-labels too");
 		return -1;
 	}
+	if (p->dense_queries && !o->dense_labels) {
+		os_cli_warn("--dense-queries ranks with the vectors of "
+			    "--dense-labels: give --dense-labels too");
+		return -1;
+	}
 	p->dense_labels = o->dense_labels ? (dense_top ? dense_top : 1) : 0;
 	if (p->stage == STAGE_ALIGN && !o->init) {
 		os_cli_warn("--stage align needs --init MODEL (the model to "
@@ -627,6 +652,8 @@ static void plan_settings_make(struct plan_settings *s, const struct plan *p,
 	SET("query_repeat", "%ld", p->query_repeat);
 	SET("pseudo_queries", "%ld", p->pseudo);
 	SET("dense_labels", "%ld", p->dense_labels);
+	SET("dense_queries", "%ld", p->dense_queries);
+	SET("dense_query_weight", "%.17g", p->dense_query_weight);
 	SET("lr", "%.17g", p->lr);
 	SET("min_lr", "%.17g", p->min_lr);
 	SET("weight_decay", "%.17g", p->weight_decay);
@@ -874,6 +901,11 @@ static void report(const struct trainer *t, const struct data *d)
 			    "ranking's first %ld",
 			    d->dense_pseudo, d->dense_other,
 			    t->p->dense_labels);
+	if (t->p->dense_queries)
+		os_cli_warn("%zu examples label queries with other items of "
+			    "their dense ranking's first %ld, at weight %g",
+			    d->dense_query, t->p->dense_queries,
+			    t->p->dense_query_weight);
 	if (d->user_free)
 		os_cli_warn("%zu of the query-item pairs have a user: each is "
 			    "also an example without it",

@@ -15,6 +15,7 @@
 #include "lib/cli.h"
 #include "lib/distill.h"
 #include "lib/generative.h"
+#include "lib/grow.h"
 #include "lib/model.h"
 #include "lib/sequence.h"
 #include "lib/validate.h"
@@ -49,6 +50,10 @@ struct plan {
 	long dense_labels; /* pseudo-queries drawn once, each labelled also
 			     with this many of the dense ranking's first
 			     items (0: none) */
+	long dense_queries; /* each training query labelled also with this
+			      many of the dense ranking's first items, its
+			      relevant ones excepted (0: none) */
+	double dense_query_weight; /* the weight of those examples */
 	struct align_plan align;
 	uint64_t seed;
 };
@@ -95,7 +100,8 @@ struct data {
 	    user_free, /* query examples repeated without their user */
 	    taught,   /* query examples with a teacher's text */
 	    dense_pseudo, /* --dense-labels: pseudo-queries drawn */
-	    dense_other;  /* their examples of another item */
+	    dense_other,  /* their examples of another item */
+	    dense_query;  /* --dense-queries: queries' dense examples */
 	long unknown; /* relevant ids not in the catalog */
 	uint64_t
 	    fingerprint; /* of the examples, to refuse a resume on others */
@@ -158,20 +164,57 @@ struct trainer {
 int load_data(const struct options *o, struct os_catalog *cat,
 	      struct os_generative *g, struct data *d, struct os_error *err);
 
-/* Appends `repeat` examples of the item with SID index number `item`
- * whose text is pool tokens [text, text + len). Returns 0 or -1 (memory). */
+/* Appends `repeat` examples, of weight 1, of the item with SID index
+ * number `item` whose text is pool tokens [text, text + len). Returns 0
+ * or -1 (memory). */
 int add_example(struct data *d, const struct os_sidindex *s, uint32_t text,
 		uint32_t len, long item, long repeat, struct example_more more);
 
-/* --dense-labels: draws the plan's number of pseudo-queries from each
- * catalog item's title once (1 to 3 of its words, in order) and adds each
- * as an example of its item and of each other item with a SID among the
- * plan's dense_labels first of the dense ranking (the catalog's encoder
- * against the vectors of o->dense_labels). Returns 0, or -1 with err
- * (status 3 for a bad vectors file, 1 without an encoder of their size). */
-int dense_pseudo_queries(const struct options *o, struct os_catalog *cat,
-			 struct os_generative *g, struct data *d,
-			 struct os_error *err);
+/* Texts waiting for their dense labels (--dense-labels): pseudo-queries
+ * drawn from the titles and, with --dense-queries, the training queries,
+ * ranked all at once by dense_label(). */
+struct dense_text {
+	size_t start;		  /* its text in dense_texts.text */
+	long item;		  /* a pseudo-query's item, -1 for a query */
+	uint32_t pool, len;	  /* a query's tokens in the data's pool */
+	struct example_more more; /* a query's teacher */
+	size_t rel, nrel;	  /* a query's relevant items, in .rel */
+};
+
+struct dense_texts {
+	struct os_text text; /* the texts one after another, each with its
+				NUL */
+	struct dense_text *t;
+	long *rel; /* the queries' relevant items (in the SID index) */
+	size_t n, cap, nrel, rel_cap;
+};
+
+void dense_texts_release(struct dense_texts *dt);
+
+/* Draws the plan's number of pseudo-queries from each catalog item's
+ * title (1 to 3 of its words, in order) into dt. Returns 0, or -1 with
+ * err. */
+int dense_draw_pseudo(const struct options *o, struct os_catalog *cat,
+		      const struct os_sidindex *index, struct dense_texts *dt,
+		      struct os_error *err);
+
+/* Adds a training query to dt: its text, its tokens [start, start + len)
+ * in the data's pool with its teacher, its relevant items. Returns 0 or
+ * -1 (memory). */
+int dense_add_query(struct dense_texts *dt, const char *query, uint32_t start,
+		    uint32_t len, struct example_more more, const long *rel,
+		    size_t nrel);
+
+/* Ranks the texts of dt with the catalog's encoder against the vectors of
+ * o->dense_labels (as os-search --dense ranks) and adds their examples:
+ * a pseudo-query is an example of its own item and of each other item
+ * among the plan's dense_labels first; a query, at the plan's
+ * dense_query_weight, of each item among its dense_queries first that is
+ * not one of its relevant ones. Returns 0, or -1 with err (status 3 for
+ * a bad vectors file, 1 without an encoder of their size). */
+int dense_label(const struct options *o, struct os_catalog *cat,
+		struct os_generative *g, struct data *d,
+		const struct dense_texts *dt, struct os_error *err);
 
 /* Reads --stage align's feedback (the options' inputs) into d: one
  * feedback_query a query (by "qid", else by the query's text), an

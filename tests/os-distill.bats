@@ -4,7 +4,8 @@
 # same seed, --resume after an interrupt giving the model of an
 # uninterrupted run, refusals, bad input, the metrics log; self-distillation
 # from an sft model with a teacher reading CoT keywords; preference
-# alignment raising the item the feedback rewards; OpenBLAS's kernels.
+# alignment raising the item the feedback rewards; OpenBLAS's kernels;
+# dense labels of pseudo-queries and training queries.
 
 load helper
 
@@ -181,6 +182,44 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--dense-top says how many items --dense-labels gives a pseudo-query: give --dense-labels too"* ]]
 	run os-distill $args -o no.osm --dense-labels two.jsonl --dense-top 65 </dev/null
+	[ "$status" -eq 2 ]
+	[ ! -e no.osm ]
+}
+
+@test "--dense-queries: each training query is also an example of its dense ranking's first items" {
+	tiny_shop
+	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 3 \
+		--encoder-buckets 256
+	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
+		os-tokenize -q -C t.db --no-mine --emit embedding >vec.jsonl
+	# a ranking of t01 and t02 alone, --dense-queries 2: 38 queries get
+	# both, t01's and t02's queries the other one (their own is relevant)
+	grep -E '"id":"t0[12]"' vec.jsonl >two.jsonl
+	run os-distill -C t.db -o two.osm $SMALL --pseudo-queries 1 --steps 1 \
+		--dense-labels two.jsonl --dense-queries 2 q.jsonl </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"78 examples label queries with other items of their dense ranking's first 2, at weight 0.3"* ]]
+	# a ranking that knows t01 alone: at weight 4, t01 outweighs each
+	# query's own item, and the model puts it first for the other queries
+	grep '"id":"t01"' vec.jsonl >one.jsonl
+	args="-C t.db $SMALL --pseudo-queries 1 --epochs 60 --dense-labels one.jsonl"
+	os-distill -q $args -o plain.osm q.jsonl </dev/null
+	os-distill -q $args -o dq.osm --dense-queries 1 --dense-query-weight 4 q.jsonl </dev/null
+	for m in plain dq; do
+		os-search -C t.db -m $m.osm -k 1 q.jsonl |
+			jq -r 'select(.qid != "t01") | .results[].id' | grep -c '^t01$' >$m.count || true
+	done
+	echo "t01 first for other queries: dq $(cat dq.count), plain $(cat plain.count)"
+	[ "$(cat dq.count)" -ge 30 ]
+	[ "$(cat plain.count)" -le 5 ]
+	run os-distill -C t.db -o no.osm $SMALL --dense-queries 2 q.jsonl </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--dense-queries ranks with the vectors of --dense-labels: give --dense-labels too"* ]]
+	run os-distill -C t.db -o no.osm $SMALL --pseudo-queries 1 --dense-labels one.jsonl \
+		--dense-queries 65 q.jsonl </dev/null
+	[ "$status" -eq 2 ]
+	run os-distill -C t.db -o no.osm $SMALL --pseudo-queries 1 --dense-labels one.jsonl \
+		--dense-queries 1 --dense-query-weight -1 q.jsonl </dev/null
 	[ "$status" -eq 2 ]
 	[ ! -e no.osm ]
 }
