@@ -451,7 +451,7 @@ static long build_batch(struct trainer *t, const uint32_t *order, size_t n,
 			nsft++;
 		}
 	}
-	if (os_batch_finish(&a->batch, &t->m.cfg, mb) < 0)
+	if (finish_batch(t, &a->batch, mb) < 0)
 		return -1;
 	for (size_t i = 0; i < mb->m; i++)
 		a->batch.target_weight[i] *= (os_real)t->p->align.sft;

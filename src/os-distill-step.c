@@ -90,6 +90,16 @@ static uint64_t dropout_seed(const struct trainer *t, uint64_t pass)
 	       pass * 0x9e3779b97f4a7c15ULL;
 }
 
+int finish_batch(const struct trainer *t, struct os_batch *b,
+		 struct os_model_batch *mb)
+{
+	if (os_batch_finish(b, &t->m.cfg, mb) < 0)
+		return -1;
+	return t->p->constrained
+		   ? os_batch_constrain(b, &t->m.cfg, &t->g->index, mb)
+		   : 0;
+}
+
 /* sft: cross-entropy of the examples. */
 static int sft_pass(struct trainer *t, size_t n, double *loss)
 {
@@ -100,7 +110,7 @@ static int sft_pass(struct trainer *t, size_t n, double *loss)
 		if (os_batch_add(&t->batch, &t->m.cfg, t->picked[i].pool,
 				 &t->picked[i].ex) < 0)
 			return -1;
-	if (os_batch_finish(&t->batch, &t->m.cfg, &mb) < 0)
+	if (finish_batch(t, &t->batch, &mb) < 0)
 		return -1;
 	*loss = os_model_forward(&t->m, &mb, t->p->dropout, dropout_seed(t, 0));
 	return *loss < 0 || os_model_backward(&t->m, &mb) < 0 ? -1 : 0;
@@ -129,7 +139,7 @@ static int fgm_pass(struct trainer *t, size_t n)
 		if (os_batch_add(&t->fgm_batch, &t->m.cfg, t->picked[i].pool,
 				 &t->picked[i].ex) < 0)
 			return -1;
-	if (os_batch_finish(&t->fgm_batch, &t->m.cfg, &mb) < 0 ||
+	if (finish_batch(t, &t->fgm_batch, &mb) < 0 ||
 	    !grow_reals(&t->delta, &t->delta_cap, mb.n * dim))
 		return -1;
 	os_distill_fgm_delta(t->delta, t->m.da.encoded, mb.seg, mb.n, dim,
@@ -170,7 +180,7 @@ static int distill_pass(struct trainer *t, size_t n, double *loss)
 			return -1;
 		t->teacher_of[lay.teachers++] = (uint32_t)i;
 	}
-	if (os_batch_finish(&t->batch, &t->m.cfg, &mb) < 0 ||
+	if (finish_batch(t, &t->batch, &mb) < 0 ||
 	    !grow_reals(&t->logit_grad, &t->logit_grad_cap,
 			os_model_logit_count(&t->m.cfg, &mb)))
 		return -1;

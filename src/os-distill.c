@@ -57,6 +57,7 @@ enum {
 	OPT_DENSE_LABELS,
 	OPT_DENSE_TOP,
 	OPT_DENSE_QUERIES,
+	OPT_CONSTRAINED_LOSS,
 	OPT_DENSE_QUERY_WEIGHT,
 	OPT_MIN_GRADE,
 	OPT_LOG,
@@ -119,6 +120,7 @@ static const struct option long_options[] = {
     {"dense-labels", required_argument, NULL, OPT_DENSE_LABELS},
     {"dense-top", required_argument, NULL, OPT_DENSE_TOP},
     {"dense-queries", required_argument, NULL, OPT_DENSE_QUERIES},
+    {"constrained-loss", no_argument, NULL, OPT_CONSTRAINED_LOSS},
     {"dense-query-weight", required_argument, NULL, OPT_DENSE_QUERY_WEIGHT},
     {"min-grade", required_argument, NULL, OPT_MIN_GRADE},
     {"log", required_argument, NULL, OPT_LOG},
@@ -224,6 +226,9 @@ Training:\n\
       --weight-decay=X      AdamW's decay of the weight matrices (default 0.01)\n\
       --dropout=X           dropout probability (default 0.1)\n\
       --clip=X              clip the gradient's norm to X (default 1)\n\
+      --constrained-loss    each level's softmax over the codes the catalog's\n\
+                            SIDs allow after the prefix, as os-search ranks,\n\
+                            not over all codes\n\
       --item-repeat=N       title examples an item gives per epoch (default 1;\n\
                             0: queries only)\n\
       --query-repeat=N      times each query example comes per epoch\n\
@@ -456,6 +461,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = os_cli_parse_double("--clip", optarg, 1e-6, 1e6,
 						 &p->clip);
 			break;
+		case OPT_CONSTRAINED_LOSS:
+			p->constrained = 1;
+			break;
 		case OPT_ITEM_REPEAT:
 			rc = os_cli_parse_long("--item-repeat", optarg, 0, 1000,
 					       &p->item_repeat);
@@ -665,6 +673,7 @@ static void plan_settings_make(struct plan_settings *s, const struct plan *p,
 	SET("rdrop_weight", "%.17g", p->distill.rdrop);
 	SET("fgm_eps", "%.17g", p->fgm);
 	SET("focal", "%d", p->distill.focal);
+	SET("constrained_loss", "%d", p->constrained);
 	SET("focal_alpha", "%.17g", p->distill.focal_alpha);
 	SET("focal_gamma", "%.17g", p->distill.focal_gamma);
 	SET("group", "%ld", p->align.group);
@@ -906,6 +915,9 @@ static void report(const struct trainer *t, const struct data *d)
 			    "their dense ranking's first %ld, at weight %g",
 			    d->dense_query, t->p->dense_queries,
 			    t->p->dense_query_weight);
+	if (t->p->constrained)
+		os_cli_warn("each level's softmax over the codes the catalog's "
+			    "SIDs allow after the prefix");
 	if (d->user_free)
 		os_cli_warn("%zu of the query-item pairs have a user: each is "
 			    "also an example without it",

@@ -47,6 +47,7 @@ struct plan {
 	double lr, min_lr, weight_decay, dropout, clip, min_grade;
 	struct os_distill_weights distill;
 	double fgm; /* FGM's eps, 0: off */
+	int constrained; /* softmaxes over the codes the trie allows */
 	long dense_labels; /* pseudo-queries drawn once, each labelled also
 			     with this many of the dense ranking's first
 			     items (0: none) */
@@ -232,6 +233,12 @@ void aligner_free(struct aligner *a);
  * forward and backward. Returns 0 or -1 (memory). */
 int align_pass(struct trainer *t, const uint32_t *order, size_t n,
 	       double *loss);
+
+/* Ends a batch of the step (os_batch_finish), with --constrained-loss
+ * its targets' softmaxes limited to the codes the trie allows. Returns 0
+ * or -1 (memory). */
+int finish_batch(const struct trainer *t, struct os_batch *b,
+		 struct os_model_batch *mb);
 
 /* One training step: the step's examples, forward and backward (sft,
  * distill or align), clipping and AdamW. Returns 0, or -1 with err

@@ -51,6 +51,24 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	[[ "$output" =~ "matrix products: openblas, kernels "(Haswell|Zen|SkylakeX|Cooperlake|SapphireRapids) ]]
 }
 
+@test "--constrained-loss: softmaxes over the codes the SIDs allow, lower than over all codes" {
+	tiny_shop
+	run os-distill -C t.db -o c.osm $SMALL --epochs 100 --constrained-loss </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"each level's softmax over the codes the catalog's SIDs allow after the prefix"* ]]
+	os-search -C t.db -m c.osm -k 1 q.jsonl >run.jsonl
+	run os-eval --qrels q.jsonl -k 1 run.jsonl
+	[[ "$output" == *'"recall@1":1,'* ]]
+	# the same first step: the constrained loss leaves out codes, so it is lower
+	os-distill -q -C t.db -o a.osm $SMALL --steps 1 --log-every 1 --log full.jsonl </dev/null
+	os-distill -q -C t.db -o b.osm $SMALL --steps 1 --log-every 1 --log part.jsonl \
+		--constrained-loss </dev/null
+	full=$(jq .loss full.jsonl)
+	part=$(jq .loss part.jsonl)
+	echo "first loss: over all codes $full, constrained $part"
+	awk -v f="$full" -v p="$part" 'BEGIN { exit !(p < f - 0.1) }'
+}
+
 @test "the same seed and threads give the same model, bit for bit; another seed another" {
 	tiny_shop
 	os-distill -q -C t.db -o a.osm $SMALL --epochs 5 --dropout 0.1 q.jsonl

@@ -289,6 +289,25 @@ static void dropout_site(os_real *x, os_real *mask, size_t n, double p,
 	os_nn_mul_forward(x, x, mask, n);
 }
 
+/* Sets the logits (or their gradients) of targets [t0, t0 + mt) (K codes
+ * each) that their allowed codes leave out to `value`. */
+static void mask_logits(os_real *logits, const struct os_model_batch *b,
+			size_t t0, size_t mt, size_t K, os_real value)
+{
+	for (size_t i = 0; i < mt; i++) {
+		const uint32_t *code = b->allow_code + b->allow_first[t0 + i];
+		size_t n = b->allow_count[t0 + i], j = 0;
+		os_real *z = logits + i * K;
+
+		for (size_t k = 0; k < K; k++) {
+			if (j < n && code[j] == k)
+				j++;
+			else
+				z[k] = value;
+		}
+	}
+}
+
 double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 			double dropout, uint64_t seed)
 {
@@ -354,6 +373,9 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 			continue;
 		os_nn_linear_forward(a->logits + k0, a->lnf + t0 * C,
 				     w->headw + off * C, w->headb + off, mt, C, K);
+		if (b->allow_first)
+			mask_logits(a->logits + k0, b, t0, mt, K,
+				    OS_MODEL_MASKED);
 		os_nn_softmax_xent_forward(a->losses + t0, a->probs + k0,
 					   a->logits + k0, b->target_code + t0, mt,
 					   K);
@@ -438,6 +460,9 @@ int os_model_backward(struct os_model *m, const struct os_model_batch *b)
 		if (b->logit_grad)
 			os_nn_residual_forward(da->logits + k0, da->logits + k0,
 					       b->logit_grad + k0, mt * K);
+		/* a masked logit is a constant: no gradient flows through it */
+		if (b->allow_first)
+			mask_logits(da->logits + k0, b, t0, mt, K, 0);
 		os_nn_linear_backward(da->lnf + t0 * C, g->headw + off * C,
 				      g->headb + off, da->logits + k0,
 				      a->lnf + t0 * C, w->headw + off * C, mt, C,

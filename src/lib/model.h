@@ -132,7 +132,15 @@ struct os_model_batch {
 				     * os_model_target_offset): added to the
 				     * loss's gradient wrt them by backward,
 				     * for loss terms computed outside */
+	/* (M) target t's softmax runs over the codes allow_code[
+	 * allow_first[t] .. + allow_count[t]) alone, in increasing order
+	 * (the others' logits are set to OS_MODEL_MASKED) */
+	const uint32_t *allow_first, *allow_count, *allow_code;
 };
+
+/* The logit of a code outside a target's allowed ones: its probability is
+ * 0 and its gradient 0, and it stays finite for the KL terms. */
+#define OS_MODEL_MASKED ((os_real)-1e30)
 
 struct os_model {
 	struct os_model_config cfg;

@@ -2,6 +2,7 @@
 /* sequence.c: text pools and packed batches (see sequence.h). */
 #include "config.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,8 @@ void os_batch_release(struct os_batch *b)
 	free(b->target_at);
 	free(b->target_code);
 	free(b->target_weight);
+	free(b->allow_first);
+	free(b->allow_count);
 	memset(b, 0, sizeof *b);
 }
 
@@ -266,5 +269,41 @@ int os_batch_finish(struct os_batch *b, const struct os_model_config *cfg,
 	mb->target_at = b->target_at;
 	mb->target_code = b->target_code;
 	mb->target_weight = b->target_weight;
+	return 0;
+}
+
+int os_batch_constrain(struct os_batch *b, const struct os_model_config *cfg,
+		       const struct os_sidindex *s, struct os_model_batch *mb)
+{
+	size_t m = cfg->levels * b->nex;
+
+	if (m > b->allow_cap) {
+		uint32_t *f = realloc(b->allow_first, m * sizeof *f);
+		uint32_t *c = f ? realloc(b->allow_count, m * sizeof *c) : NULL;
+
+		if (f)
+			b->allow_first = f;
+		if (!c)
+			return -1;
+		b->allow_count = c;
+		b->allow_cap = m;
+	}
+	/* targets are ordered by level, then example (os_batch_finish) */
+	for (size_t e = 0; e < b->nex; e++) {
+		uint32_t node = 0; /* the root */
+
+		for (size_t l = 0; l < cfg->levels; l++) {
+			size_t t = l * b->nex + e;
+
+			assert(node != OS_TRIE_NONE &&
+			       s->first[node] != OS_TRIE_NONE);
+			b->allow_first[t] = s->first[node];
+			b->allow_count[t] = s->count[node];
+			node = os_trie_child(s, node, b->ex[e].code[l]);
+		}
+	}
+	mb->allow_first = b->allow_first;
+	mb->allow_count = b->allow_count;
+	mb->allow_code = s->code;
 	return 0;
 }

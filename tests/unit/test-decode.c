@@ -4,7 +4,8 @@
  * combination, an item's score must equal the log-probability that
  * os_model_forward() gives its SID; when the beam holds every item, the
  * probabilities of all items must sum to 1; every result must be a
- * distinct catalog item, best first. Sampling SIDs code by code.
+ * distinct catalog item, best first; with a trie of missing SIDs, the
+ * score must equal the training loss constrained to the trie's codes. Sampling SIDs code by code.
  * Pseudo-queries drawn from a text.
  * Also the model file: a saved model
  * loads bit for bit, and a truncated or flipped file is refused. */
@@ -85,9 +86,11 @@ static struct os_model_config toy_config(void)
 					.context = 12};
 }
 
-/* The training forward pass's log-probability of `codes` after the text. */
+/* The training forward pass's log-probability of `codes` after the text;
+ * with `trie`, each level's softmax over the codes it allows. */
 static double forward_logp(struct os_model *m, const struct os_text_pool *p,
-			   uint32_t len, const uint32_t *codes)
+			   uint32_t len, const uint32_t *codes,
+			   const struct os_sidindex *trie)
 {
 	struct os_batch b;
 	struct os_model_batch mb;
@@ -98,6 +101,8 @@ static double forward_logp(struct os_model *m, const struct os_text_pool *p,
 	os_batch_init(&b);
 	os_batch_add(&b, &m->cfg, p, &ex);
 	os_batch_finish(&b, &m->cfg, &mb);
+	if (trie)
+		os_batch_constrain(&b, &m->cfg, trie, &mb);
 	loss = os_model_forward(m, &mb, 0, 0);
 	os_batch_release(&b);
 	return -loss;
@@ -160,7 +165,7 @@ static void test_search(void)
 	is_long(n, ITEMS, "a beam as wide as the catalog returns every item");
 	for (long i = 0; i < n; i++) {
 		const uint32_t *codes = x.s.codes + (size_t)hits[i].item * 3;
-		double logp = forward_logp(&x.m, &x.pool, (uint32_t)x.t.n, codes);
+		double logp = forward_logp(&x.m, &x.pool, (uint32_t)x.t.n, codes, NULL);
 
 		worst = fmax(worst, fabs(logp - hits[i].score));
 		total += exp(hits[i].score);
@@ -181,13 +186,29 @@ static void test_search(void)
 	{
 		size_t items = toy_index(&x.s, 1);
 
+		double constrained = 0, full = 0;
+
 		total = 0;
 		os_decoder_init(&d, &x.m, &x.s, ITEMS);
 		n = os_decoder_search(&d, &x.pool, x.start, (uint32_t)x.t.n, ITEMS, ITEMS, hits, NULL);
-		for (long i = 0; i < n; i++)
+		for (long i = 0; i < n; i++) {
+			const uint32_t *codes = x.s.codes + (size_t)hits[i].item * 3;
+
 			total += exp(hits[i].score);
+			constrained = fmax(constrained,
+					   fabs(forward_logp(&x.m, &x.pool, (uint32_t)x.t.n,
+							     codes, &x.s) -
+						hits[i].score));
+			full = fmax(full, fabs(forward_logp(&x.m, &x.pool, (uint32_t)x.t.n,
+							    codes, NULL) -
+					       hits[i].score));
+		}
 		is_long(n, (long)items, "with prefixes of one child every item still comes");
 		ok(fabs(total - 1) < 1e-6, "and the probabilities still sum to 1");
+		printf("# largest |search - forward|: constrained %g, over all codes %g\n",
+		       constrained, full);
+		ok(constrained < 1e-4 && full > 0.01,
+		   "the constrained training loss is the search's score, the full one is not");
 		os_decoder_release(&d);
 	}
 	toy_close(&x);

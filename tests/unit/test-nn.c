@@ -483,13 +483,20 @@ static double model_loss(void)
 {
 	double loss = os_model_forward(&model, &batch, model_dropout, 11);
 
+	/* a masked logit is a constant: left out, lest it swamp the sum */
 	if (batch.logit_grad)
-		loss += dot(model.a.logits, batch.logit_grad,
-			    os_model_logit_count(&model.cfg, &batch));
+		for (size_t i = 0; i < os_model_logit_count(&model.cfg, &batch);
+		     i++)
+			if (model.a.logits[i] != OS_MODEL_MASKED)
+				loss += (double)model.a.logits[i] *
+					batch.logit_grad[i];
 	return loss;
 }
 
-static void test_model(double dropout, int hooks)
+/* The whole model's gradient; `hooks`: with moved embeddings and an
+ * added logit gradient; `masked`: each target's softmax over some of its
+ * codes (the trie's constraint). */
+static void test_model(double dropout, int hooks, int masked)
 {
 	struct os_model_config cfg = {.words = 5, .buckets = 4, .levels = 3,
 				      .codes = {3, 4, 2}, .dim = 8, .layers = 2,
@@ -497,6 +504,10 @@ static void test_model(double dropout, int hooks)
 	static uint32_t mids[12], mpos[12], mseg[12], off[13], grams[4] = {1, 3, 0, 2};
 	static uint32_t at[6] = {3, 9, 4, 10, 5, 11}, code[6] = {2, 0, 1, 3, 1, 0};
 	static os_real weight[6];
+	/* allowed codes, each list sorted and holding its target's code */
+	static const uint32_t allow_code[12] = {0, 2, 0, 1, 2, 1, 3, 3, 0, 1, 0, 1};
+	static const uint32_t allow_first[6] = {0, 2, 5, 7, 8, 10};
+	static const uint32_t allow_count[6] = {2, 3, 2, 1, 2, 2};
 	char name[128];
 	double err;
 
@@ -526,6 +537,11 @@ static void test_model(double dropout, int hooks)
 					.target_weight = weight,
 					.level_targets = {2, 2, 2}};
 	model_dropout = dropout;
+	if (masked) {
+		batch.allow_first = allow_first;
+		batch.allow_count = allow_count;
+		batch.allow_code = allow_code;
+	}
 	if (hooks) {
 		batch.embed_delta = randoms(12 * cfg.dim, 0.3);
 		batch.logit_grad =
@@ -535,9 +551,19 @@ static void test_model(double dropout, int hooks)
 	os_model_zero_grad(&model);
 	os_model_backward(&model, &batch);
 	err = worst_error(model.params, model.grads, model.nparams, model_loss);
-	snprintf(name, sizeof name, "whole model (dropout %g%s)", dropout,
-		 hooks ? ", embeddings moved, logit gradient added" : "");
+	snprintf(name, sizeof name, "whole model (dropout %g%s%s)", dropout,
+		 hooks ? ", embeddings moved, logit gradient added" : "",
+		 masked ? ", softmaxes over allowed codes" : "");
 	check(name, err);
+	if (masked) {
+		/* target 0 (codes 0 and 2 of 3) and target 3 (code 3 alone) */
+		const os_real *p0 = model.a.probs, *p3 = model.a.probs + 2 * 3 + 4;
+
+		ok(p0[1] == 0 && fabs((double)p0[0] + p0[2] - 1) < 1e-6 &&
+		       p3[3] == 1 && model.a.losses[3] == 0,
+		   "a code left out has probability 0; a lone allowed code 1");
+		batch.allow_first = batch.allow_count = batch.allow_code = NULL;
+	}
 	if (hooks) {
 		size_t codes, at3 = os_model_target_offset(&cfg, &batch, 3, &codes);
 
@@ -642,9 +668,11 @@ int main(void)
 	test_distill_batch();
 	test_align_terms();
 	test_align_advantages();
-	test_model(0, 0);
-	test_model(0.25, 0);
-	test_model(0.25, 1);
+	test_model(0, 0, 0);
+	test_model(0.25, 0, 0);
+	test_model(0, 0, 1);
+	test_model(0.25, 1, 0);
+	test_model(0.25, 1, 1);
 	test_training();
 	test_gemm();
 	test_tanhf();
