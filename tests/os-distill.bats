@@ -22,6 +22,22 @@ interrupt_after_checkpoint() {
 	wait $pid || stopped=$?
 }
 
+# shop_vectors EPOCHS: trains t.db's encoder on q.jsonl for EPOCHS and
+# writes the tiny shop's vectors from it to vec.jsonl.
+shop_vectors() {
+	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs "$1" \
+		--encoder-buckets 256
+	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
+		os-tokenize -q -C t.db --no-mine --emit embedding >vec.jsonl
+}
+
+# t01_hits MODEL K: how many of the other titles' searches (q.jsonl) put
+# t01 among MODEL's first K results.
+t01_hits() {
+	os-search -C t.db -m "$1" -k "$2" q.jsonl |
+		jq -r 'select(.qid != "t01") | .results[].id' | grep -c '^t01$' || true
+}
+
 SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --batch 16 --lr 0.003 --warmup 10 --dropout 0 --threads 1"
 
 @test "the tiny shop's titles are learned to 100% Recall@1" {
@@ -158,10 +174,7 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 		"$FIXTURES/tiny-shop.jsonl" q.jsonl
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--dense-labels: the catalog has no encoder of the vectors' size (4 values"* ]]
-	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 3 \
-		--encoder-buckets 256
-	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
-		os-tokenize -q -C t.db --no-mine --emit embedding >vec.jsonl
+	shop_vectors 3
 	# a ranking that knows t01 alone puts it first for every pseudo-query
 	grep '"id":"t01"' vec.jsonl >one.jsonl
 	args="-C t.db $SMALL --pseudo-queries 1 --epochs 60"
@@ -172,21 +185,16 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	cmp dense.osm again.osm
 	os-distill -q $args -o plain.osm </dev/null
 	# t01 comes in the top 2 of the other titles for the dense-labelled model only
-	for m in dense plain; do
-		os-search -C t.db -m $m.osm -k 2 q.jsonl |
-			jq -r 'select(.qid != "t01") | .results[].id' | grep -c '^t01$' >$m.count || true
-	done
-	echo "t01 in the top 2: dense $(cat dense.count), plain $(cat plain.count)"
-	[ "$(cat dense.count)" -ge 15 ]
-	[ "$(cat plain.count)" -le 5 ]
+	dense=$(t01_hits dense.osm 2)
+	plain=$(t01_hits plain.osm 2)
+	echo "t01 in the top 2: dense $dense, plain $plain"
+	[ "$dense" -ge 15 ]
+	[ "$plain" -le 5 ]
 }
 
 @test "--dense-top: each pseudo-query is an example of the dense ranking's first N items" {
 	tiny_shop
-	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 1 \
-		--encoder-buckets 256
-	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
-		os-tokenize -q -C t.db --no-mine --emit embedding >vec.jsonl
+	shop_vectors 1
 	# a ranking of t01 and t02 alone: both label the other 38 titles'
 	# pseudo-queries, and each labels the other's
 	grep -E '"id":"t0[12]"' vec.jsonl >two.jsonl
@@ -206,10 +214,7 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 
 @test "--dense-queries: each training query is also an example of its dense ranking's first items" {
 	tiny_shop
-	os-tokenize -q -C t.db --train-encoder q.jsonl --encoder-dim 16 --encoder-epochs 3 \
-		--encoder-buckets 256
-	jq -c 'del(.embedding)' "$FIXTURES/tiny-shop.jsonl" |
-		os-tokenize -q -C t.db --no-mine --emit embedding >vec.jsonl
+	shop_vectors 3
 	# a ranking of t01 and t02 alone, --dense-queries 2: 38 queries get
 	# both, t01's and t02's queries the other one (their own is relevant)
 	grep -E '"id":"t0[12]"' vec.jsonl >two.jsonl
@@ -223,13 +228,11 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	args="-C t.db $SMALL --pseudo-queries 1 --epochs 60 --dense-labels one.jsonl"
 	os-distill -q $args -o plain.osm q.jsonl </dev/null
 	os-distill -q $args -o dq.osm --dense-queries 1 --dense-query-weight 4 q.jsonl </dev/null
-	for m in plain dq; do
-		os-search -C t.db -m $m.osm -k 1 q.jsonl |
-			jq -r 'select(.qid != "t01") | .results[].id' | grep -c '^t01$' >$m.count || true
-	done
-	echo "t01 first for other queries: dq $(cat dq.count), plain $(cat plain.count)"
-	[ "$(cat dq.count)" -ge 30 ]
-	[ "$(cat plain.count)" -le 5 ]
+	dq=$(t01_hits dq.osm 1)
+	plain=$(t01_hits plain.osm 1)
+	echo "t01 first for other queries: dq $dq, plain $plain"
+	[ "$dq" -ge 30 ]
+	[ "$plain" -le 5 ]
 	run os-distill -C t.db -o no.osm $SMALL --dense-queries 2 q.jsonl </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--dense-queries ranks with the vectors of --dense-labels: give --dense-labels too"* ]]

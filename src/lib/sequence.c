@@ -275,19 +275,10 @@ int os_batch_finish(struct os_batch *b, const struct os_model_config *cfg,
 int os_batch_constrain(struct os_batch *b, const struct os_model_config *cfg,
 		       const struct os_sidindex *s, struct os_model_batch *mb)
 {
-	size_t m = cfg->levels * b->nex;
+	uint32_t **arrays[] = {&b->allow_first, &b->allow_count};
 
-	if (m > b->allow_cap) {
-		uint32_t *f = realloc(b->allow_first, m * sizeof *f);
-		uint32_t *c = f ? realloc(b->allow_count, m * sizeof *c) : NULL;
-
-		if (f)
-			b->allow_first = f;
-		if (!c)
-			return -1;
-		b->allow_count = c;
-		b->allow_cap = m;
-	}
+	if (grow_u32(arrays, 2, &b->allow_cap, cfg->levels * b->nex) < 0)
+		return -1;
 	/* targets are ordered by level, then example (os_batch_finish) */
 	for (size_t e = 0; e < b->nex; e++) {
 		uint32_t node = 0; /* the root */
