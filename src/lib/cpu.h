@@ -6,55 +6,38 @@
 #ifndef OS_CPU_H
 #define OS_CPU_H
 
+/* Whether the CPU has `feature` (a string literal of
+ * __builtin_cpu_supports). */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OS_CPU_X86 1
+#define OS_CPU_HAS(feature)                                                    \
+	(__builtin_cpu_init(), __builtin_cpu_supports(feature))
+#else
+#define OS_CPU_HAS(feature) 0
 #endif
 
 /* AVX2 and FMA. */
 static inline int os_cpu_avx2(void)
 {
-#ifdef OS_CPU_X86
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-	return 0;
-#endif
+	return OS_CPU_HAS("avx2") && OS_CPU_HAS("fma");
 }
 
 /* AVX-512 F, the foundation. */
 static inline int os_cpu_avx512f(void)
 {
-#ifdef OS_CPU_X86
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f");
-#else
-	return 0;
-#endif
+	return OS_CPU_HAS("avx512f");
 }
 
 /* AVX-512 F, BW, DQ and VL, the set Skylake-X brought. */
 static inline int os_cpu_avx512_skylakex(void)
 {
-#ifdef OS_CPU_X86
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") &&
-	       __builtin_cpu_supports("avx512bw") &&
-	       __builtin_cpu_supports("avx512dq") &&
-	       __builtin_cpu_supports("avx512vl");
-#else
-	return 0;
-#endif
+	return OS_CPU_HAS("avx512f") && OS_CPU_HAS("avx512bw") &&
+	       OS_CPU_HAS("avx512dq") && OS_CPU_HAS("avx512vl");
 }
 
 /* AVX512-BF16's dot products. */
 static inline int os_cpu_avx512bf16(void)
 {
-#ifdef OS_CPU_X86
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512bf16");
-#else
-	return 0;
-#endif
+	return OS_CPU_HAS("avx512bf16");
 }
 
 #endif
