@@ -14,9 +14,10 @@
 #include "os-distill.h"
 
 int add_example(struct data *d, const struct os_sidindex *s, uint32_t text,
-		uint32_t len, long item, long repeat, struct example_more more)
+		uint32_t len, long item, long repeat, float weight,
+		struct example_more more)
 {
-	struct os_example e = {.text = text, .len = len, .weight = 1};
+	struct os_example e = {.text = text, .len = len, .weight = weight};
 
 	for (size_t l = 0; l < s->levels; l++)
 		e.code[l] = s->codes[(size_t)item * s->levels + l];
@@ -64,10 +65,12 @@ static int add_item(void *ctx, const struct os_item *item)
 		return -1;
 	ic->d->items++;
 	if (add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
-			ic->plan->item_repeat, (struct example_more){0}) < 0 ||
+			ic->plan->item_repeat, 1,
+			(struct example_more){0}) < 0 ||
 	    (!ic->plan->dense_labels &&
 	     add_example(ic->d, &ic->g->index, start, (uint32_t)n, idx,
-			 ic->plan->pseudo, (struct example_more){.pseudo = 1}) < 0))
+			 ic->plan->pseudo, 1,
+			 (struct example_more){.pseudo = 1}) < 0))
 		return 1;
 	return 0;
 }
@@ -112,7 +115,8 @@ static int add_pairs(struct load_ctx *qc, const cJSON *record,
 		return -1;
 	for (size_t i = 0; i < nitems; i++) {
 		if (add_example(qc->d, &qc->g->index, start, (uint32_t)n,
-				items[i], qc->plan->query_repeat, more) < 0) {
+				items[i], qc->plan->query_repeat, 1,
+				more) < 0) {
 			os_error_set(qc->err, OS_EXIT_FAILURE, "out of memory");
 			return -1;
 		}

@@ -219,7 +219,7 @@ static int add_chunk(const struct options *o, struct os_generative *g,
 			if (len == 0)
 				continue;
 			if (add_example(d, &g->index, start, (uint32_t)len,
-					t->item, 1, t->more) < 0)
+					t->item, 1, 1, t->more) < 0)
 				goto oom;
 			d->dense_pseudo++;
 			rows = o->plan.dense_labels;
@@ -233,9 +233,8 @@ static int add_chunk(const struct options *o, struct os_generative *g,
 			if (near < 0 || own_item(dt, t, near))
 				continue;
 			if (add_example(d, &g->index, start, (uint32_t)len,
-					near, 1, t->more) < 0)
+					near, 1, weight, t->more) < 0)
 				goto oom;
-			d->ex[d->nex - 1].weight = weight;
 			(*added)++;
 		}
 	}

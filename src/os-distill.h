@@ -165,11 +165,12 @@ struct trainer {
 int load_data(const struct options *o, struct os_catalog *cat,
 	      struct os_generative *g, struct data *d, struct os_error *err);
 
-/* Appends `repeat` examples, of weight 1, of the item with SID index
- * number `item` whose text is pool tokens [text, text + len). Returns 0
- * or -1 (memory). */
+/* Appends `repeat` examples of the item with SID index number `item`
+ * whose text is pool tokens [text, text + len), each of weight `weight`
+ * in the loss. Returns 0 or -1 (memory). */
 int add_example(struct data *d, const struct os_sidindex *s, uint32_t text,
-		uint32_t len, long item, long repeat, struct example_more more);
+		uint32_t len, long item, long repeat, float weight,
+		struct example_more more);
 
 /* Texts waiting for their dense labels (--dense-labels): pseudo-queries
  * drawn from the titles and, with --dense-queries, the training queries,
