@@ -95,9 +95,13 @@ int finish_batch(const struct trainer *t, struct os_batch *b,
 {
 	if (os_batch_finish(b, &t->m.cfg, mb) < 0)
 		return -1;
-	return t->p->constrained
-		   ? os_batch_constrain(b, &t->m.cfg, &t->g->index, mb)
-		   : 0;
+	if (!t->p->constrained && !t->node_row)
+		return 0;
+	if (os_batch_allow(b, &t->m.cfg, &t->g->index, mb) < 0)
+		return -1;
+	mb->masked = t->p->constrained;
+	mb->node_row = t->node_row;
+	return 0;
 }
 
 /* sft: cross-entropy of the examples. */

@@ -24,6 +24,7 @@
 #include "lib/matmul.h"
 #include "lib/model_io.h"
 #include "lib/parallel.h"
+#include "lib/prefix.h"
 #include "os-distill.h"
 
 enum {
@@ -80,6 +81,7 @@ enum {
 	OPT_SHOWN,
 	OPT_POSITION_WEIGHTS,
 	OPT_USER_HISTORY,
+	OPT_PREFIX_VECTORS,
 };
 
 /* The words of --stage (in the order of enum stage) and of --unseen (by
@@ -143,6 +145,7 @@ static const struct option long_options[] = {
     {"shown", required_argument, NULL, OPT_SHOWN},
     {"position-weights", required_argument, NULL, OPT_POSITION_WEIGHTS},
     {"user-history", required_argument, NULL, OPT_USER_HISTORY},
+    {"prefix-vectors", no_argument, NULL, OPT_PREFIX_VECTORS},
     OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -215,6 +218,9 @@ Model:\n\
                             items (at most 64) and its profile's words\n\
                             (default 0: none); its examples also come\n\
                             without them\n\
+      --prefix-vectors      also a vector for each catalog SID prefix below\n\
+                            the first level that has siblings, added to its\n\
+                            code's output vector\n\
 Training:\n\
       --epochs=N            passes over the examples (default 4)\n\
       --steps=N             stop after N steps instead\n\
@@ -570,6 +576,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			p->align.unseen_mean = i;
 			break;
 		}
+		case OPT_PREFIX_VECTORS:
+			p->prefix_vectors = 1;
+			break;
 		case OPT_USER_HISTORY:
 			rc = size_option("--user-history", optarg, 0,
 					 OS_USER_HISTORY_MAX,
@@ -933,10 +942,11 @@ static void report(const struct trainer *t, const struct data *d)
 		    d->unknown);
 	os_cli_warn(
 	    "model: %zu layers, dim %zu, %zu heads, ff %zu, context %zu, "
-	    "user history %zu, %zu parameters; %ld steps of %ld examples "
-	    "(%ld a epoch)",
+	    "user history %zu, %zu prefix vectors, %zu parameters; %ld steps "
+	    "of %ld examples (%ld a epoch)",
 	    t->m.cfg.layers, t->m.cfg.dim, t->m.cfg.heads, t->m.cfg.ff,
-	    t->m.cfg.context, t->m.cfg.user_history, t->m.nparams, t->total,
+	    t->m.cfg.context, t->m.cfg.user_history, t->m.cfg.prefix_rows,
+	    t->m.nparams, t->total,
 	    t->p->batch, t->steps_per_epoch);
 	if (core)
 		os_cli_warn("matrix products: %s, kernels %s",
@@ -953,6 +963,7 @@ static int run(struct options *o, struct os_error *err)
 	struct trainer t;
 	struct plan *p = &o->plan;
 	char *default_ckpt = NULL;
+	uint32_t *paths = NULL; /* a new model's prefix vectors' */
 	int rc = -1, have_g = 0;
 
 	memset(&d, 0, sizeof d);
@@ -983,6 +994,13 @@ static int run(struct options *o, struct os_error *err)
 		p->cfg.levels = g.index.levels;
 		for (size_t l = 0; l < p->cfg.levels; l++)
 			p->cfg.codes[l] = g.index.level_codes[l];
+		if (p->prefix_vectors) {
+			long rows = os_prefix_paths(&g.index, &paths);
+
+			if (rows < 0)
+				goto oom;
+			p->cfg.prefix_rows = (size_t)rows;
+		}
 	}
 	if (os_model_config_check(&p->cfg)) {
 		os_error_set(err, OS_EXIT_USAGE, "%s",
@@ -1030,6 +1048,14 @@ static int run(struct options *o, struct os_error *err)
 		goto done;
 	}
 	strcpy(t.m.fingerprint, g.index.fingerprint);
+	if (!o->resume && !o->init) {
+		t.m.prefix_path = paths; /* a new model's */
+		paths = NULL;
+	}
+	if (t.m.cfg.prefix_rows &&
+	    os_prefix_node_rows(t.m.prefix_path, t.m.cfg.prefix_rows,
+				t.m.cfg.levels, &g.index, &t.node_row) < 0)
+		goto oom;
 	if (p->stage == STAGE_ALIGN && !(t.align = aligner_new(&t, err)))
 		goto done;
 	if (o->log && !(t.log = fopen(o->log, "a"))) {
@@ -1073,6 +1099,8 @@ done:
 	os_batch_release(&t.fgm_batch);
 	os_text_pool_release(&t.views);
 	free(t.order);
+	free(t.node_row);
+	free(paths);
 	free(t.picked);
 	free(t.teacher_of);
 	free(t.logit_grad);

@@ -48,6 +48,7 @@ struct plan {
 	struct os_distill_weights distill;
 	double fgm; /* FGM's eps, 0: off */
 	int constrained; /* softmaxes over the codes the trie allows */
+	int prefix_vectors; /* a new model gets prefix vectors (prefix.h) */
 	long dense_labels; /* pseudo-queries drawn once, each labelled also
 			     with this many of the dense ranking's first
 			     items (0: none) */
@@ -136,6 +137,7 @@ struct trainer {
 	struct data *d;
 	struct os_model m;
 	struct os_adamw opt;
+	uint32_t *node_row; /* the trie's nodes' prefix vectors, NULL without */
 	struct os_batch batch;
 	struct os_text_pool views; /* this step's pseudo-queries */
 	struct picked *picked;     /* (batch) this step's examples */
@@ -236,8 +238,8 @@ int align_pass(struct trainer *t, const uint32_t *order, size_t n,
 	       double *loss);
 
 /* Ends a batch of the step (os_batch_finish), with --constrained-loss
- * its targets' softmaxes limited to the codes the trie allows. Returns 0
- * or -1 (memory). */
+ * its targets' softmaxes limited to the codes the trie allows and with
+ * prefix vectors their nodes' rows. Returns 0 or -1 (memory). */
 int finish_batch(const struct trainer *t, struct os_batch *b,
 		 struct os_model_batch *mb);
 

@@ -67,22 +67,96 @@ SMALL="--pseudo-queries 0 --dim 32 --heads 2 --ff 64 --layers 2 --buckets 256 --
 	[[ "$output" =~ "matrix products: openblas, kernels "(Haswell|Zen|SkylakeX|Cooperlake|SapphireRapids) ]]
 }
 
+# learn_tiny_shop MODEL [OPTIONS]: trains MODEL on the tiny shop for 100
+# epochs with OPTIONS (os-distill's messages in $learned) and fails unless
+# it finds every item first.
+learn_tiny_shop() {
+	local model=$1
+	shift
+	learned=$(os-distill -C t.db -o "$model" $SMALL --epochs 100 "$@" </dev/null 2>&1)
+	os-search -C t.db -m "$model" -k 1 q.jsonl >run.jsonl
+	os-eval --qrels q.jsonl -k 1 run.jsonl | jq -e '.runs[0].metrics["recall@1"] == 1'
+}
+
+# first_loss MODEL [OPTIONS]: the loss of the first step of a small MODEL
+# trained with OPTIONS.
+first_loss() {
+	local model=$1
+	shift
+	os-distill -q -C t.db -o "$model" $SMALL --steps 1 --log-every 1 \
+		--log "$model.log" "$@" </dev/null
+	jq .loss "$model.log"
+}
+
 @test "--constrained-loss: softmaxes over the codes the SIDs allow, lower than over all codes" {
 	tiny_shop
-	run os-distill -C t.db -o c.osm $SMALL --epochs 100 --constrained-loss </dev/null
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"each level's softmax over the codes the catalog's SIDs allow after the prefix"* ]]
-	os-search -C t.db -m c.osm -k 1 q.jsonl >run.jsonl
-	run os-eval --qrels q.jsonl -k 1 run.jsonl
-	[[ "$output" == *'"recall@1":1,'* ]]
+	learn_tiny_shop c.osm --constrained-loss
+	[[ "$learned" == *"each level's softmax over the codes the catalog's SIDs allow after the prefix"* ]]
 	# the same first step: the constrained loss leaves out codes, so it is lower
-	os-distill -q -C t.db -o a.osm $SMALL --steps 1 --log-every 1 --log full.jsonl </dev/null
-	os-distill -q -C t.db -o b.osm $SMALL --steps 1 --log-every 1 --log part.jsonl \
-		--constrained-loss </dev/null
-	full=$(jq .loss full.jsonl)
-	part=$(jq .loss part.jsonl)
+	full=$(first_loss a.osm)
+	part=$(first_loss b.osm --constrained-loss)
 	echo "first loss: over all codes $full, constrained $part"
 	awk -v f="$full" -v p="$part" 'BEGIN { exit !(p < f - 0.1) }'
+}
+
+# prefix_vector_count DB: the SID prefixes below level 1 whose parent
+# prefix has another child too, counted from the catalog's SIDs.
+prefix_vector_count() {
+	sqlite3 "$1" 'SELECT sid FROM sids' | python3 -c '
+import collections, sys
+sids = [tuple(line.strip().split(",")) for line in sys.stdin]
+nodes = {s[:d] for s in sids for d in range(2, len(s) + 1)}
+children = collections.Counter(n[:-1] for n in nodes)
+print(sum(1 for n in nodes if children[n[:-1]] > 1))'
+}
+
+@test "--prefix-vectors: one for each SID prefix below level 1 with siblings; the tiny shop is learned" {
+	tiny_shop
+	want=$(prefix_vector_count t.db)
+	[ "$want" -gt 10 ]
+	learn_tiny_shop p.osm --prefix-vectors
+	[[ "$learned" == *"user history 0, $want prefix vectors,"* ]]
+	# the vectors are parameters: the first step's loss is the same (they
+	# start at 0), the model file is larger
+	[ "$(first_loss a.osm)" = "$(first_loss b.osm --prefix-vectors)" ]
+	[ "$(stat -c %s b.osm)" -gt "$(( $(stat -c %s a.osm) + want * 32 * 4 ))" ]
+	# a checkpoint with them resumes only with them, to the same model
+	args="-C t.db $SMALL --steps 400 --checkpoint-every 5 --prefix-vectors q.jsonl"
+	os-distill -q $args -o whole.osm
+	interrupt_after_checkpoint part.osm $args
+	[ -e part.osm.ckpt ]
+	run os-distill -q ${args/--prefix-vectors/} -o part.osm --resume
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the checkpoint's model has another shape than the options give"* ]]
+	os-distill -q $args -o part.osm --resume
+	cmp whole.osm part.osm
+}
+
+@test "a model with prefix vectors searches a catalog that has new items since, by their paths" {
+	tiny_shop
+	os-distill -q -C t.db -o p.osm $SMALL --epochs 100 --prefix-vectors </dev/null
+	cp t.db u.db
+	python3 -c '
+import json, sys
+for i, line in enumerate(open(sys.argv[1])):
+    r = json.loads(line)
+    if i < 12:
+        print(json.dumps({"id": "n" + r["id"], "title": r["title"] + " kit",
+                          "embedding": [x + 0.01 for x in r["embedding"]]}))' \
+		"$FIXTURES/tiny-shop.jsonl" >new.jsonl
+	os-tokenize -q -C u.db --no-mine new.jsonl | os-quantize -q -C u.db --assign >/dev/null
+	[ "$(sqlite3 u.db 'SELECT count(*) FROM sids')" -eq 52 ]
+	[ "$(prefix_vector_count u.db)" -gt "$(prefix_vector_count t.db)" ]
+	run os-search -C u.db -m p.osm -k 5 --beam 20 q.jsonl
+	[ "$status" -eq 0 ]
+	echo "$output" >run.jsonl
+	# every result is an item of the new catalog, new ones among them
+	sqlite3 u.db 'SELECT id FROM items JOIN sids ON seq = item' | sort >ids.txt
+	jq -r '.results[].id' run.jsonl | sort -u >found.txt
+	[ -z "$(comm -23 found.txt ids.txt)" ]
+	grep -q '^n' found.txt
+	run os-eval --qrels q.jsonl -k 5 run.jsonl
+	[[ "$output" == *'"recall@5":1,'* ]]
 }
 
 @test "the same seed and threads give the same model, bit for bit; another seed another" {
@@ -415,6 +489,24 @@ PY
 	os-distill -q -C t.db -o again.osm --stage align --init sft.osm --batch 1 --group 8 \
 		--sft-weight 0 --steps 25 --lr 0.002 --warmup 0 --dropout 0 --threads 1 fb.jsonl
 	cmp al.osm again.osm
+}
+
+@test "--stage distill and --stage align train a model's prefix vectors on" {
+	tiny_shop
+	want=$(prefix_vector_count t.db)
+	os-distill -q -C t.db -o sft.osm $SMALL --epochs 60 --prefix-vectors </dev/null
+	cot_queries >qc.jsonl
+	run os-distill -C t.db -o d.osm $SMALL --stage distill --init sft.osm --steps 10 qc.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *", $want prefix vectors,"* ]]
+	printf '%s\n' '{"qid":"r","query":"rake","item":"t10","click":1,"order":1,"relevance":3}' \
+		'{"qid":"r","query":"rake","item":"t01","click":0,"order":0,"relevance":0}' >fb.jsonl
+	os-distill -q -C t.db -o al.osm --stage align --init sft.osm --batch 1 --group 8 \
+		--sft-weight 0 --steps 25 --lr 0.002 --warmup 0 --dropout 0 --threads 1 fb.jsonl
+	before=$(score_of rake t10 sft.osm)
+	after=$(score_of rake t10 al.osm)
+	echo "log p(t10 | rake): $before -> $after"
+	python3 -c 'import sys; b, a = map(float, sys.argv[1:]); assert a > b + 0.5, (b, a)' "$before" "$after"
 }
 
 @test "--stage align --unseen mean: items the shopper did not see earn the mean of those seen" {

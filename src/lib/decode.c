@@ -10,6 +10,7 @@
 
 #include "decode.h"
 #include "grow.h"
+#include "prefix.h"
 #include "rowmm.h"
 
 struct os_cand {
@@ -133,6 +134,7 @@ void os_decoder_release(struct os_decoder *d)
 	free(d->node2);
 	free(d->slot);
 	free(d->row);
+	free(d->node_row);
 	free(d->score);
 	free(d->score2);
 	free(d->cand);
@@ -188,7 +190,10 @@ int os_decoder_init(struct os_decoder *d, const struct os_model *m,
 	    !d->pairs ||
 	    !d->ids || !d->pos || !d->ngram_off || !d->node || !d->node2 ||
 	    !d->slot || !d->row ||
-	    !d->score || !d->score2) {
+	    !d->score || !d->score2 ||
+	    (cfg->prefix_rows &&
+	     os_prefix_node_rows(m->prefix_path, cfg->prefix_rows, V, index,
+				 &d->node_row) < 0)) {
 		os_decoder_release(d);
 		return -1;
 	}
@@ -351,6 +356,29 @@ static size_t select_best(struct os_cand *c, size_t n, size_t beam)
 	return kept;
 }
 
+/* Adds to logits row `row` (K codes a row) the products of the row's
+ * normed state with the prefix vectors of the children of `node`. */
+static void add_prefix_vectors(struct os_decoder *d, size_t row, size_t K,
+			       uint32_t node)
+{
+	const struct os_sidindex *s = d->index;
+	size_t C = d->m->cfg.dim;
+	const os_real *h = d->lnf + row * C;
+
+	for (uint32_t child = s->first[node];
+	     child < s->first[node] + s->count[node]; child++) {
+		uint32_t r = d->node_row[child];
+		const os_real *v = d->m->w.nodew + (size_t)r * C;
+		os_real dot = 0;
+
+		if (r == OS_PREFIX_NONE || s->code[child] >= K)
+			continue;
+		for (size_t c = 0; c < C; c++)
+			dot += h[c] * v[c];
+		d->logits[row * K + s->code[child]] += dot;
+	}
+}
+
 /* The candidates of every beam's allowed codes at `level`; the logits of
  * beam b are row d->row[b] of d->logits, unless its node has one child. */
 static long candidates(struct os_decoder *d, size_t nb, size_t level)
@@ -373,6 +401,8 @@ static long candidates(struct os_decoder *d, size_t nb, size_t level)
 			d->cand[n++] = (struct os_cand){(uint32_t)b, first, 0, d->score[b]};
 			continue;
 		}
+		if (d->node_row)
+			add_prefix_vectors(d, d->row[b], K, node);
 		for (size_t j = 0; j < count; j++)
 			if (s->code[first + j] < K && lg[s->code[first + j]] > max)
 				max = lg[s->code[first + j]];

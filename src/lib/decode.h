@@ -97,6 +97,8 @@ struct os_decoder {
 	uint32_t *node, *node2;
 	uint32_t *slot; /* (beam) the beam of each row fed to the model */
 	uint32_t *row;  /* (beam) each beam's row of logits */
+	uint32_t *node_row; /* (trie nodes) each node's prefix vector
+			     * (prefix.h), NULL for a model without */
 	double *score, *score2;
 	struct os_cand *cand, *pick; /* candidates; the draws of a level */
 	size_t cand_cap, pick_cap;

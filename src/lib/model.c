@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "prefix.h"
 #include "rng.h"
 
 #ifdef OS_NN_DOUBLE
@@ -207,6 +208,7 @@ void os_model_release(struct os_model *m)
 	if (m->release_file)
 		m->release_file(m->file);
 	free(m->params);
+	free(m->prefix_path);
 	free(m->grads);
 	free(m->adam_m);
 	free(m->adam_v);
@@ -308,6 +310,61 @@ static void mask_logits(os_real *logits, const struct os_model_batch *b,
 	}
 }
 
+/* With prefix vectors: adds to the logits of targets [t0, t0 + mt) (K codes
+ * each, their normed rows in `lnf`) the product of the row with the
+ * vector of each allowed code's node. */
+static void node_logits_forward(os_real *logits, const os_real *lnf,
+				const os_real *nodew,
+				const struct os_model_batch *b, size_t t0,
+				size_t mt, size_t K, size_t C)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < mt; i++) {
+		uint32_t first = b->allow_first[t0 + i];
+		uint32_t end = first + b->allow_count[t0 + i];
+		const os_real *h = lnf + i * C;
+
+		for (uint32_t node = first; node < end; node++) {
+			uint32_t r = b->node_row[node];
+			const os_real *v = nodew + (size_t)r * C;
+			os_real dot = 0;
+
+			if (r == OS_PREFIX_NONE)
+				continue;
+			for (size_t c = 0; c < C; c++)
+				dot += h[c] * v[c];
+			logits[i * K + b->allow_code[node]] += dot;
+		}
+	}
+}
+
+/* The backward of node_logits_forward: adds to the normed rows' gradient
+ * (dlnf) and to the node vectors' (gnodew). One thread, since targets
+ * share node rows. */
+static void node_logits_backward(os_real *dlnf, os_real *gnodew,
+				 const os_real *dlogits, const os_real *lnf,
+				 const os_real *nodew,
+				 const struct os_model_batch *b, size_t t0,
+				 size_t mt, size_t K, size_t C)
+{
+	for (size_t i = 0; i < mt; i++) {
+		uint32_t first = b->allow_first[t0 + i];
+		uint32_t end = first + b->allow_count[t0 + i];
+
+		for (uint32_t node = first; node < end; node++) {
+			uint32_t r = b->node_row[node];
+			os_real g = dlogits[i * K + b->allow_code[node]];
+
+			if (r == OS_PREFIX_NONE || g == 0)
+				continue;
+			for (size_t c = 0; c < C; c++) {
+				dlnf[i * C + c] += g * nodew[(size_t)r * C + c];
+				gnodew[(size_t)r * C + c] += g * lnf[i * C + c];
+			}
+		}
+	}
+}
+
 double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 			double dropout, uint64_t seed)
 {
@@ -373,7 +430,10 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 			continue;
 		os_nn_linear_forward(a->logits + k0, a->lnf + t0 * C,
 				     w->headw + off * C, w->headb + off, mt, C, K);
-		if (b->allow_first)
+		if (b->node_row)
+			node_logits_forward(a->logits + k0, a->lnf + t0 * C,
+					    w->nodew, b, t0, mt, K, C);
+		if (b->masked)
 			mask_logits(a->logits + k0, b, t0, mt, K,
 				    OS_MODEL_MASKED);
 		os_nn_softmax_xent_forward(a->losses + t0, a->probs + k0,
@@ -461,8 +521,12 @@ int os_model_backward(struct os_model *m, const struct os_model_batch *b)
 			os_nn_residual_forward(da->logits + k0, da->logits + k0,
 					       b->logit_grad + k0, mt * K);
 		/* a masked logit is a constant: no gradient flows through it */
-		if (b->allow_first)
+		if (b->masked)
 			mask_logits(da->logits + k0, b, t0, mt, K, 0);
+		if (b->node_row)
+			node_logits_backward(da->lnf + t0 * C, g->nodew,
+					     da->logits + k0, a->lnf + t0 * C,
+					     w->nodew, b, t0, mt, K, C);
 		os_nn_linear_backward(da->lnf + t0 * C, g->headw + off * C,
 				      g->headb + off, da->logits + k0,
 				      a->lnf + t0 * C, w->headw + off * C, mt, C,

@@ -39,12 +39,14 @@ struct os_model_config {
 	size_t dim, layers, heads, ff, context;
 	size_t user_history; /* clicked items whose SID prefixes lead a query
 			      * with a user (0: no user tokens) */
+	size_t prefix_rows;  /* prefix vectors (prefix.h; 0: none) */
 };
 
 /* X(name, rows, cols, decayed): every parameter tensor, in file order.
  * Sizes are written in terms of `cfg` (a const struct os_model_config *);
- * decayed tensors get AdamW's weight decay (matrices, not biases, norms or
- * embeddings of positions). */
+ * decayed tensors get AdamW's weight decay (matrices, not biases, norms,
+ * embeddings of positions or prefix vectors: a batch touches few of those
+ * rows, which decay would shrink between their visits). */
 #define OS_MODEL_PARAMS(X)                                                   \
 	X(wte, os_model_input_rows(cfg), cfg->dim, 1)                        \
 	X(wpe, cfg->context, cfg->dim, 0)                                    \
@@ -64,7 +66,8 @@ struct os_model_config {
 	X(lnfw, 1, cfg->dim, 0)                                              \
 	X(lnfb, 1, cfg->dim, 0)                                              \
 	X(headw, os_model_output_rows(cfg), cfg->dim, 1)                     \
-	X(headb, os_model_output_rows(cfg), 1, 0)
+	X(headb, os_model_output_rows(cfg), 1, 0)                            \
+	X(nodew, cfg->prefix_rows, cfg->dim, 0)
 
 struct os_model_tensors {
 #define OS_MODEL_FIELD(name, rows, cols, decayed) os_real *name;
@@ -132,10 +135,15 @@ struct os_model_batch {
 				     * os_model_target_offset): added to the
 				     * loss's gradient wrt them by backward,
 				     * for loss terms computed outside */
-	/* (M) target t's softmax runs over the codes allow_code[
-	 * allow_first[t] .. + allow_count[t]) alone, in increasing order
-	 * (the others' logits are set to OS_MODEL_MASKED) */
+	/* (M) the codes that may follow target t's prefix are those of the
+	 * trie nodes allow_first[t] .. + allow_count[t], allow_code[node],
+	 * in increasing order; when `masked`, t's softmax runs over them
+	 * alone (the others' logits are set to OS_MODEL_MASKED) */
 	const uint32_t *allow_first, *allow_count, *allow_code;
+	int masked;
+	/* with allow_*, for a model with prefix vectors: the nodew row of each
+	 * trie node (OS_PREFIX_NONE: none), added to its code's head row */
+	const uint32_t *node_row;
 };
 
 /* The logit of a code outside a target's allowed ones: its probability is
@@ -148,6 +156,9 @@ struct os_model {
 	size_t nparams;
 	os_real *params;         /* one block, nparams values */
 	struct os_model_tensors w;
+	/* (prefix_rows x levels) the path of codes of each nodew row,
+	 * padded with OS_PREFIX_NONE (prefix.h); owned */
+	uint32_t *prefix_path;
 	os_real *grads;          /* same shape, NULL until needed */
 	struct os_model_tensors g;
 	os_real *adam_m, *adam_v; /* AdamW moments, NULL until needed */
@@ -174,8 +185,9 @@ uint32_t os_model_word_row(const struct os_model_config *cfg, long word_id);
 const char *os_model_config_check(const struct os_model_config *cfg);
 
 /* Allocates the parameters and initializes them (normal(0, 0.02), output
- * projections scaled down by the depth as in GPT-2, norms at 1). Returns 0
- * or -1 (memory). */
+ * projections scaled down by the depth as in GPT-2, norms at 1, prefix
+ * vectors at 0 so that a new model starts as one without them; the
+ * caller sets prefix_path). Returns 0 or -1 (memory). */
 int os_model_init(struct os_model *m, const struct os_model_config *cfg,
 		  uint64_t seed);
 /* Allocates the parameters only (zeros), for a loader. */

@@ -3,12 +3,14 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model_io.h"
 #include "number.h"
+#include "prefix.h"
 
 _Static_assert(sizeof(os_real) == sizeof(float),
 	       "model files hold float32 parameters");
@@ -21,7 +23,11 @@ _Static_assert(sizeof(os_real) == sizeof(float),
 
 /* The configuration as settings: 2 * CONFIG_KEYS strings in `kv`, their
  * text in `text`. */
-enum { CONFIG_KEYS = 13 };
+enum { CONFIG_KEYS = 14 };
+
+/* The tensor naming each prefix vector by its path (prefix.h): codes as
+ * float32 (exact below 2^24), -1 after the node's depth. */
+#define PREFIX_PATHS "prefix_paths"
 
 static void config_settings(const struct os_model *m, const char **kv,
 			    char text[][160])
@@ -30,7 +36,7 @@ static void config_settings(const struct os_model *m, const char **kv,
 	static const char *const keys[CONFIG_KEYS] = {
 		"format", "words", "buckets", "levels", "codes", "dim",
 		"layers", "heads", "ff", "context", "fingerprint",
-		"user_history", "user_layout"};
+		"user_history", "user_layout", "prefix_rows"};
 	size_t values[] = {c->words, c->buckets, c->levels, 0, c->dim,
 			   c->layers, c->heads, c->ff, c->context};
 
@@ -48,8 +54,24 @@ static void config_settings(const struct os_model *m, const char **kv,
 	snprintf(text[10], 160, "%s", m->fingerprint);
 	snprintf(text[11], 160, "%zu", c->user_history);
 	snprintf(text[12], 160, "%s", USER_LAYOUT);
+	snprintf(text[13], 160, "%zu", c->prefix_rows);
 	for (size_t i = 0; i < CONFIG_KEYS; i++)
 		kv[2 * i + 1] = text[i];
+}
+
+/* The prefix vectors' paths as PREFIX_PATHS holds them; NULL when out of
+ * memory. */
+static float *paths_to_floats(const struct os_model *m)
+{
+	size_t n = m->cfg.prefix_rows * m->cfg.levels;
+	float *f = malloc((n ? n : 1) * sizeof *f);
+
+	if (f)
+		for (size_t i = 0; i < n; i++)
+			f[i] = m->prefix_path[i] == OS_PREFIX_NONE
+				       ? -1.0f
+				       : (float)m->prefix_path[i];
+	return f;
 }
 
 int os_model_save(const struct os_model *m, const char *path,
@@ -57,13 +79,14 @@ int os_model_save(const struct os_model *m, const char *path,
 		  struct os_error *err)
 {
 	size_t nt = os_model_tensor_count(), copies = with_optimizer ? 3 : 1;
-	size_t nkv = CONFIG_KEYS + nextra;
+	size_t nkv = CONFIG_KEYS + nextra, k = 0;
 	const char **kv = malloc(2 * nkv * sizeof *kv);
-	struct os_tensor *t = calloc(nt * copies, sizeof *t);
+	struct os_tensor *t = calloc(nt * copies + 1, sizeof *t);
 	char text[CONFIG_KEYS][160], (*names)[96] = malloc(nt * copies * sizeof *names);
+	float *paths = paths_to_floats(m);
 	int rc = -1;
 
-	if (!kv || !t || !names) {
+	if (!kv || !t || !names || !paths) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		goto done;
 	}
@@ -75,50 +98,54 @@ int os_model_save(const struct os_model *m, const char *path,
 		static const char *const prefix[] = {"", "adam_m.", "adam_v."};
 
 		for (size_t i = 0; i < nt; i++) {
-			struct os_tensor *ti = &t[c * nt + i];
+			struct os_tensor *ti = &t[k];
 			size_t rows, cols;
 
 			ti->data = os_model_tensor(m, block, i, &rows, &cols);
-			snprintf(names[c * nt + i], sizeof *names, "%s%s", prefix[c],
+			/* a tensor without values (no prefix vectors) is left
+			 * out, as in the files of models from before it */
+			if (rows * cols == 0)
+				continue;
+			snprintf(names[k], sizeof *names, "%s%s", prefix[c],
 				 os_model_tensor_name(i));
-			ti->name = names[c * nt + i];
+			ti->name = names[k];
 			ti->ndims = 2;
 			ti->dims[0] = rows;
 			ti->dims[1] = cols;
+			k++;
 		}
 	}
-	rc = os_tensorfile_write(path, kv, nkv, t, nt * copies, err);
+	if (m->cfg.prefix_rows)
+		t[k++] = (struct os_tensor){PREFIX_PATHS, 2,
+					    {m->cfg.prefix_rows, m->cfg.levels},
+					    paths};
+	rc = os_tensorfile_write(path, kv, nkv, t, k, err);
 done:
 	free(kv);
 	free(t);
 	free(names);
+	free(paths);
 	return rc;
+}
+
+/* Reads setting `key` as an integer in [lo, hi] into *v. */
+static int setting_in(const struct os_tensorfile *tf, const char *key,
+		      long lo, long hi, size_t *v)
+{
+	const char *s = os_tensorfile_get(tf, key);
+	long n;
+
+	if (!s || os_parse_long(s, strlen(s), &n) < 0 || n < lo || n > hi)
+		return -1;
+	*v = (size_t)n;
+	return 0;
 }
 
 /* Reads setting `key` as a positive integer into *v. */
 static int setting_size(const struct os_tensorfile *tf, const char *key,
 			size_t *v)
 {
-	const char *s = os_tensorfile_get(tf, key);
-	long n;
-
-	if (!s || os_parse_long(s, strlen(s), &n) < 0 || n <= 0)
-		return -1;
-	*v = (size_t)n;
-	return 0;
-}
-
-/* Reads setting `key` as an integer >= 0 into *v. */
-static int setting_count(const struct os_tensorfile *tf, const char *key,
-			 size_t *v)
-{
-	const char *s = os_tensorfile_get(tf, key);
-	long n;
-
-	if (!s || os_parse_long(s, strlen(s), &n) < 0 || n < 0 || n > 4096)
-		return -1;
-	*v = (size_t)n;
-	return 0;
+	return setting_in(tf, key, 1, LONG_MAX, v);
 }
 
 static int read_config(const struct os_tensorfile *tf,
@@ -150,9 +177,13 @@ static int read_config(const struct os_tensorfile *tf,
 		c->codes[l] = k;
 		codes = end + (*end == ',');
 	}
-	/* absent in the files of models from before user tokens */
+	/* absent in the files of models from before user tokens, and
+	 * before prefix vectors */
 	if (os_tensorfile_get(tf, "user_history") &&
-	    setting_count(tf, "user_history", &c->user_history) < 0)
+	    setting_in(tf, "user_history", 0, OS_USER_HISTORY_MAX, &c->user_history) < 0)
+		return -1;
+	if (os_tensorfile_get(tf, "prefix_rows") &&
+	    setting_in(tf, "prefix_rows", 0, INT32_MAX, &c->prefix_rows) < 0)
 		return -1;
 	strcpy(fingerprint, fp);
 	return os_model_config_check(c) ? -1 : 0;
@@ -179,6 +210,70 @@ static int load_config(const struct os_tensorfile *tf, const char *path,
 		return -1;
 	}
 	return 0;
+}
+
+/* Reads the prefix vectors' paths into m->prefix_path: each an integer
+ * code of its level, then -1 to the end, at least one code. */
+static int read_prefix_paths(const struct os_tensorfile *tf,
+			     struct os_model *m, const char *path,
+			     struct os_error *err)
+{
+	const struct os_model_config *c = &m->cfg;
+	const struct os_tensor *t = os_tensorfile_find(tf, PREFIX_PATHS);
+	size_t L = c->levels;
+
+	if (!c->prefix_rows)
+		return 0;
+	if (!t || t->ndims != 2 || t->dims[0] != c->prefix_rows ||
+	    t->dims[1] != L) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: tensor '%s' is missing or has the wrong shape",
+			     path, PREFIX_PATHS);
+		return -1;
+	}
+	if (!(m->prefix_path = malloc(c->prefix_rows * L * sizeof *m->prefix_path))) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	for (size_t r = 0; r < c->prefix_rows; r++) {
+		const float *f = t->data + r * L;
+		uint32_t *dst = m->prefix_path + r * L;
+		size_t depth = 0;
+
+		while (depth < L && f[depth] >= 0 &&
+		       f[depth] < (float)c->codes[depth] &&
+		       f[depth] == (float)(uint32_t)f[depth]) {
+			dst[depth] = (uint32_t)f[depth];
+			depth++;
+		}
+		for (size_t l = depth; l < L; l++) {
+			if (f[l] != -1.0f || depth == 0) {
+				os_error_set(err, OS_EXIT_FAILURE,
+					     "%s: prefix vector %zu has a bad path",
+					     path, r);
+				return -1;
+			}
+			dst[l] = OS_PREFIX_NONE;
+		}
+	}
+	return 0;
+}
+
+/* The file's tensor `name` (shape rows x cols), or NULL with
+ * err when it is missing or of another shape. */
+static const struct os_tensor *
+find_tensor(const struct os_tensorfile *tf, const char *name, size_t rows,
+	    size_t cols, const char *path, struct os_error *err)
+{
+	const struct os_tensor *t = os_tensorfile_find(tf, name);
+
+	if (!t || t->ndims != 2 || t->dims[0] != rows || t->dims[1] != cols) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: tensor '%s' is missing or has the wrong shape",
+			     path, name);
+		return NULL;
+	}
+	return t;
 }
 
 int os_model_load(struct os_model *m, const char *path, int with_optimizer,
@@ -214,16 +309,15 @@ int os_model_load(struct os_model *m, const char *path, int with_optimizer,
 			const struct os_tensor *t;
 
 			snprintf(name, sizeof name, "%s%s", prefix[c], os_model_tensor_name(i));
-			t = os_tensorfile_find(&tf, name);
-			if (!t || t->ndims != 2 || t->dims[0] != rows || t->dims[1] != cols) {
-				os_error_set(err, OS_EXIT_FAILURE,
-					     "%s: tensor '%s' is missing or has the wrong shape",
-					     path, name);
+			if (rows * cols == 0)
+				continue; /* left out of the file */
+			if (!(t = find_tensor(&tf, name, rows, cols, path, err)))
 				goto fail;
-			}
 			memcpy(dst, t->data, rows * cols * sizeof *dst);
 		}
 	}
+	if (read_prefix_paths(&tf, m, path, err) < 0)
+		goto fail;
 	if (settings) {
 		/* the settings outlive the file's bytes */
 		free(tf.buf);
@@ -266,18 +360,18 @@ int os_model_map(struct os_model *m, const char *path, struct os_error *err)
 	if (load_config(tf, path, &m->cfg, m->fingerprint, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < os_model_tensor_count(); i++) {
-		const struct os_tensor *t = os_tensorfile_find(tf, os_model_tensor_name(i));
+		const struct os_tensor *t;
 
 		os_model_tensor_shape(&m->cfg, i, &r, &c);
-		if (!t || t->ndims != 2 || t->dims[0] != r || t->dims[1] != c) {
-			os_error_set(err, OS_EXIT_FAILURE,
-				     "%s: tensor '%s' is missing or has the wrong shape",
-				     path, os_model_tensor_name(i));
+		if (r * c == 0)
+			continue; /* left out of the file */
+		if (!(t = find_tensor(tf, os_model_tensor_name(i), r, c, path, err)))
 			goto fail;
-		}
 		*os_model_tensor_field(&m->w, i) = (os_real *)t->data;
 		m->nparams += r * c;
 	}
+	if (read_prefix_paths(tf, m, path, err) < 0)
+		goto fail;
 	return 0;
 fail:
 	os_model_release(m);

@@ -272,7 +272,7 @@ int os_batch_finish(struct os_batch *b, const struct os_model_config *cfg,
 	return 0;
 }
 
-int os_batch_constrain(struct os_batch *b, const struct os_model_config *cfg,
+int os_batch_allow(struct os_batch *b, const struct os_model_config *cfg,
 		       const struct os_sidindex *s, struct os_model_batch *mb)
 {
 	uint32_t **arrays[] = {&b->allow_first, &b->allow_count};

@@ -74,7 +74,7 @@ struct os_batch {
 	uint32_t *target_at, *target_code; /* (levels x examples) */
 	os_real *target_weight;
 	size_t target_cap;
-	uint32_t *allow_first, *allow_count; /* os_batch_constrain's */
+	uint32_t *allow_first, *allow_count; /* os_batch_allow's */
 	size_t allow_cap;
 };
 
@@ -89,11 +89,12 @@ int os_batch_add(struct os_batch *b, const struct os_model_config *cfg,
  * averaged by weight. Returns 0 or -1 (memory). */
 int os_batch_finish(struct os_batch *b, const struct os_model_config *cfg,
 		    struct os_model_batch *mb);
-/* After os_batch_finish: restricts each target's softmax to the codes
- * that the trie of `s` allows after the example's prefix, the
- * distribution constrained decoding ranks by (every example's SID must be
- * one of the index's). Returns 0 or -1 (memory). */
-int os_batch_constrain(struct os_batch *b, const struct os_model_config *cfg,
+/* After os_batch_finish: gives each target the codes that the trie of `s`
+ * allows after the example's prefix (every example's SID must be one of
+ * the index's), for a softmax over them alone (then set mb->masked: the
+ * distribution constrained decoding ranks by) or for prefix vectors (set
+ * mb->node_row). Returns 0 or -1 (memory). */
+int os_batch_allow(struct os_batch *b, const struct os_model_config *cfg,
 		       const struct os_sidindex *s, struct os_model_batch *mb);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "lib/decode.h"
 #include "lib/model_io.h"
+#include "lib/prefix.h"
 #include "lib/sequence.h"
 #include "lib/sidindex.h"
 #include "tap.h"
@@ -87,10 +88,13 @@ static struct os_model_config toy_config(void)
 }
 
 /* The training forward pass's log-probability of `codes` after the text;
- * with `trie`, each level's softmax over the codes it allows. */
-static double forward_logp(struct os_model *m, const struct os_text_pool *p,
-			   uint32_t len, const uint32_t *codes,
-			   const struct os_sidindex *trie)
+ * with `trie`, each level's softmax over the codes it allows, and with
+ * `node_row` too, the trie nodes' prefix vectors. */
+static double forward_logp_prefix(struct os_model *m,
+				  const struct os_text_pool *p, uint32_t len,
+				  const uint32_t *codes,
+				  const struct os_sidindex *trie,
+				  const uint32_t *node_row)
 {
 	struct os_batch b;
 	struct os_model_batch mb;
@@ -101,11 +105,21 @@ static double forward_logp(struct os_model *m, const struct os_text_pool *p,
 	os_batch_init(&b);
 	os_batch_add(&b, &m->cfg, p, &ex);
 	os_batch_finish(&b, &m->cfg, &mb);
-	if (trie)
-		os_batch_constrain(&b, &m->cfg, trie, &mb);
+	if (trie) {
+		os_batch_allow(&b, &m->cfg, trie, &mb);
+		mb.masked = 1;
+		mb.node_row = node_row;
+	}
 	loss = os_model_forward(m, &mb, 0, 0);
 	os_batch_release(&b);
 	return -loss;
+}
+
+static double forward_logp(struct os_model *m, const struct os_text_pool *p,
+			   uint32_t len, const uint32_t *codes,
+			   const struct os_sidindex *trie)
+{
+	return forward_logp_prefix(m, p, len, codes, trie, NULL);
 }
 
 /* The toy model (weights scaled by `scale`, so that its distribution is
@@ -120,20 +134,36 @@ struct toy {
 	uint32_t start;
 };
 
-static void toy_layers(struct toy *x, double scale, size_t layers)
+/* The toy with `layers` layers; with `every_third`, its index lacks every
+ * third item; with `prefix`, the model has that index's prefix vectors
+ * (random, as the other weights). */
+static void toy_make(struct toy *x, double scale, size_t layers,
+		     int every_third, int prefix)
 {
 	struct os_model_config cfg = toy_config();
+	uint32_t *paths = NULL;
 
+	toy_index(&x->s, every_third);
 	cfg.layers = layers;
+	if (prefix)
+		cfg.prefix_rows = (size_t)os_prefix_paths(&x->s, &paths);
 	os_model_init(&x->m, &cfg, 7);
+	x->m.prefix_path = paths;
+	if (prefix)
+		for (size_t i = 0; i < cfg.prefix_rows * cfg.dim; i++)
+			x->m.w.nodew[i] = (os_real)(0.02 * sin(7.0 * (double)i + 1));
 	for (size_t i = 0; i < x->m.nparams; i++)
 		x->m.params[i] *= (os_real)scale;
-	toy_index(&x->s, 0);
 	os_text_pool_init(&x->pool);
 	os_tokens_init(&x->t);
 	os_vocab_init(&x->vocab);
 	os_tokenize(&x->t, "red cordless drill", 18);
 	os_text_pool_add(&x->pool, &cfg, &x->vocab, &x->t, 8, &x->start);
+}
+
+static void toy_layers(struct toy *x, double scale, size_t layers)
+{
+	toy_make(x, scale, layers, 0, 0);
 }
 
 static void toy_open(struct toy *x, double scale)
@@ -211,6 +241,95 @@ static void test_search(void)
 		   "the constrained training loss is the search's score, the full one is not");
 		os_decoder_release(&d);
 	}
+	toy_close(&x);
+}
+
+/* The largest |search score - constrained forward pass's| over every item
+ * of x's index, with the index's prefix vectors or (`node_row` NULL)
+ * without them; *n receives the number of results. */
+static double prefix_gap(struct toy *x, const uint32_t *node_row, long *n)
+{
+	struct os_decoder d;
+	struct os_hit hits[ITEMS];
+	double worst = 0;
+
+	os_decoder_init(&d, &x->m, &x->s, ITEMS);
+	*n = os_decoder_search(&d, &x->pool, x->start, (uint32_t)x->t.n, ITEMS,
+			       ITEMS, hits, NULL);
+	for (long i = 0; i < *n; i++) {
+		const uint32_t *codes = x->s.codes + (size_t)hits[i].item * 3;
+
+		worst = fmax(worst,
+			     fabs(forward_logp_prefix(&x->m, &x->pool,
+						      (uint32_t)x->t.n, codes,
+						      &x->s, node_row) -
+				  hits[i].score));
+	}
+	os_decoder_release(&d);
+	return worst;
+}
+
+/* Prefix vectors: which nodes get one, the search's scores with them
+ * equal the training forward pass's, and a model trained on one trie maps
+ * its vectors by path onto another. */
+static void test_prefix_search(void)
+{
+	struct toy x;
+	uint32_t *node_row, *full_row;
+	long n, mapped = 0;
+	double with, without;
+
+	toy_make(&x, 20, 2, 0, 1);
+	/* every level-2 node (4 siblings each) and every leaf (2 each) */
+	is_long((long)x.m.cfg.prefix_rows, K0 * K1 + ITEMS,
+		"the full toy index has 36 prefix vectors");
+	os_prefix_node_rows(x.m.prefix_path, x.m.cfg.prefix_rows, 3, &x.s,
+			    &node_row);
+	for (uint32_t node = 0; node < x.s.nnodes; node++)
+		mapped += node_row[node] != OS_PREFIX_NONE;
+	is_long(mapped, K0 * K1 + ITEMS, "each maps back to its node");
+	with = prefix_gap(&x, node_row, &n);
+	without = fabs(forward_logp(&x.m, &x.pool, (uint32_t)x.t.n, x.s.codes,
+				    &x.s) -
+		       forward_logp_prefix(&x.m, &x.pool, (uint32_t)x.t.n,
+					   x.s.codes, &x.s, node_row));
+	printf("# largest |search - forward| %g; the vectors move item 0's "
+	       "log-probability by %g\n",
+	       with, without);
+	is_long(n, ITEMS, "a search with prefix vectors returns every item");
+	ok(with < 1e-4 && without > 0.01,
+	   "its scores are the forward pass's with the vectors, not without");
+	free(node_row);
+	toy_close(&x);
+
+	/* trained on the index without every third item, searched on the
+	 * full one: the items it lacked get no vector at their leaf */
+	toy_make(&x, 20, 2, 1, 1);
+	os_sidindex_release(&x.s);
+	toy_index(&x.s, 0);
+	os_prefix_node_rows(x.m.prefix_path, x.m.cfg.prefix_rows, 3, &x.s,
+			    &full_row);
+	mapped = 0;
+	for (uint32_t node = 0; node < x.s.nnodes; node++) {
+		const uint32_t *path;
+		uint32_t depth = 0;
+		int same = 1;
+
+		if (full_row[node] == OS_PREFIX_NONE)
+			continue;
+		path = x.m.prefix_path + (size_t)full_row[node] * 3;
+		while (depth < 3 && path[depth] != OS_PREFIX_NONE)
+			depth++;
+		for (uint32_t up = node; up != 0; up = x.s.parent[up])
+			same &= depth > 0 && path[--depth] == x.s.code[up];
+		mapped += same && depth == 0;
+	}
+	is_long(mapped, (long)x.m.cfg.prefix_rows,
+		"a changed trie maps every trained vector to the node of its path");
+	with = prefix_gap(&x, full_row, &n);
+	is_long(n, ITEMS, "the new items are found too");
+	ok(with < 1e-4, "and the scores are still the forward pass's");
+	free(full_row);
 	toy_close(&x);
 }
 
@@ -446,13 +565,66 @@ static void test_model_file(void)
 	os_model_release(&m);
 }
 
+/* A model with prefix vectors keeps them and their paths in its file;
+ * a file without the setting (from before prefix vectors) loads as a
+ * model without them. */
+static void test_prefix_file(void)
+{
+	struct toy x;
+	struct os_model back;
+	struct os_tensorfile tf;
+	struct os_error err;
+	const char *kv[64];
+	size_t nkv = 0;
+	char path[] = "/tmp/test-decode-XXXXXX";
+	int fd = mkstemp(path), same;
+
+	close(fd);
+	toy_make(&x, 1, 2, 1, 1);
+	os_model_save(&x.m, path, 0, NULL, 0, &err);
+	same = os_model_load(&back, path, 0, NULL, &err) == 0 &&
+	       back.cfg.prefix_rows == x.m.cfg.prefix_rows &&
+	       !memcmp(back.params, x.m.params, x.m.nparams * sizeof *x.m.params) &&
+	       !memcmp(back.prefix_path, x.m.prefix_path,
+		       x.m.cfg.prefix_rows * 3 * sizeof *x.m.prefix_path);
+	os_model_release(&back);
+	same &= os_model_map(&back, path, &err) == 0 &&
+		!memcmp(back.w.nodew, x.m.w.nodew,
+			x.m.cfg.prefix_rows * x.m.cfg.dim * sizeof *x.m.w.nodew) &&
+		!memcmp(back.prefix_path, x.m.prefix_path,
+			x.m.cfg.prefix_rows * 3 * sizeof *x.m.prefix_path);
+	os_model_release(&back);
+	ok(same, "prefix vectors and their paths load and map as saved");
+	toy_close(&x);
+
+	toy_make(&x, 1, 2, 0, 0);
+	os_model_save(&x.m, path, 0, NULL, 0, &err);
+	os_tensorfile_read(&tf, path, &err);
+	for (size_t i = 0; i < tf.nkv && nkv < 32; i++)
+		if (strcmp(tf.keys[i], "prefix_rows")) {
+			kv[2 * nkv] = tf.keys[i];
+			kv[2 * nkv++ + 1] = tf.values[i];
+		}
+	os_tensorfile_write(path, kv, nkv, tf.tensors, tf.ntensors, &err);
+	os_tensorfile_release(&tf);
+	ok(os_model_load(&back, path, 0, NULL, &err) == 0 &&
+	   back.cfg.prefix_rows == 0 && back.prefix_path == NULL &&
+	   !memcmp(back.params, x.m.params, x.m.nparams * sizeof *x.m.params),
+	   "a model file without prefix_rows loads without prefix vectors");
+	os_model_release(&back);
+	toy_close(&x);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_trie();
 	test_search();
 	test_search_transposed();
+	test_prefix_search();
 	test_draw();
 	test_sample();
 	test_model_file();
+	test_prefix_file();
 	return tap_done();
 }

@@ -18,6 +18,7 @@
 #include "lib/matmul.h"
 #include "lib/model.h"
 #include "lib/nn.h"
+#include "lib/prefix.h"
 #include "lib/rng.h"
 #include "tap.h"
 
@@ -495,8 +496,9 @@ static double model_loss(void)
 
 /* The whole model's gradient; `hooks`: with moved embeddings and an
  * added logit gradient; `masked`: each target's softmax over some of its
- * codes (the trie's constraint). */
-static void test_model(double dropout, int hooks, int masked)
+ * codes (the trie's constraint); `prefix`: with prefix vectors for some of
+ * the allowed codes' nodes, some rows shared by two targets. */
+static void test_model(double dropout, int hooks, int masked, int prefix)
 {
 	struct os_model_config cfg = {.words = 5, .buckets = 4, .levels = 3,
 				      .codes = {3, 4, 2}, .dim = 8, .layers = 2,
@@ -508,10 +510,22 @@ static void test_model(double dropout, int hooks, int masked)
 	static const uint32_t allow_code[12] = {0, 2, 0, 1, 2, 1, 3, 3, 0, 1, 0, 1};
 	static const uint32_t allow_first[6] = {0, 2, 5, 7, 8, 10};
 	static const uint32_t allow_count[6] = {2, 3, 2, 1, 2, 2};
-	char name[128];
+	static const uint32_t node_row[12] = {
+		OS_PREFIX_NONE, 0, 1, OS_PREFIX_NONE, 2, 3, 0, OS_PREFIX_NONE,
+		1, 2, 3, OS_PREFIX_NONE};
+	char name[160];
 	double err;
 
+	cfg.prefix_rows = prefix ? 4 : 0;
 	os_model_init(&model, &cfg, 5);
+	if (prefix) {
+		/* away from their start at 0, so their own gradient shows
+		 * in the others' */
+		os_real *v = randoms(4 * cfg.dim, 0.5);
+
+		memcpy(model.w.nodew, v, 4 * cfg.dim * sizeof *v);
+		free(v);
+	}
 	for (size_t s = 0; s < 2; s++) {
 		size_t b = 6 * s;
 
@@ -537,10 +551,12 @@ static void test_model(double dropout, int hooks, int masked)
 					.target_weight = weight,
 					.level_targets = {2, 2, 2}};
 	model_dropout = dropout;
-	if (masked) {
+	if (masked || prefix) {
 		batch.allow_first = allow_first;
 		batch.allow_count = allow_count;
 		batch.allow_code = allow_code;
+		batch.masked = masked;
+		batch.node_row = prefix ? node_row : NULL;
 	}
 	if (hooks) {
 		batch.embed_delta = randoms(12 * cfg.dim, 0.3);
@@ -551,9 +567,10 @@ static void test_model(double dropout, int hooks, int masked)
 	os_model_zero_grad(&model);
 	os_model_backward(&model, &batch);
 	err = worst_error(model.params, model.grads, model.nparams, model_loss);
-	snprintf(name, sizeof name, "whole model (dropout %g%s%s)", dropout,
+	snprintf(name, sizeof name, "whole model (dropout %g%s%s%s)", dropout,
 		 hooks ? ", embeddings moved, logit gradient added" : "",
-		 masked ? ", softmaxes over allowed codes" : "");
+		 masked ? ", softmaxes over allowed codes" : "",
+		 prefix ? ", prefix vectors" : "");
 	check(name, err);
 	if (masked) {
 		/* target 0 (codes 0 and 2 of 3) and target 3 (code 3 alone) */
@@ -562,8 +579,10 @@ static void test_model(double dropout, int hooks, int masked)
 		ok(p0[1] == 0 && fabs((double)p0[0] + p0[2] - 1) < 1e-6 &&
 		       p3[3] == 1 && model.a.losses[3] == 0,
 		   "a code left out has probability 0; a lone allowed code 1");
-		batch.allow_first = batch.allow_count = batch.allow_code = NULL;
 	}
+	batch.allow_first = batch.allow_count = batch.allow_code = NULL;
+	batch.node_row = NULL;
+	batch.masked = 0;
 	if (hooks) {
 		size_t codes, at3 = os_model_target_offset(&cfg, &batch, 3, &codes);
 
@@ -668,11 +687,13 @@ int main(void)
 	test_distill_batch();
 	test_align_terms();
 	test_align_advantages();
-	test_model(0, 0, 0);
-	test_model(0.25, 0, 0);
-	test_model(0, 0, 1);
-	test_model(0.25, 1, 0);
-	test_model(0.25, 1, 1);
+	test_model(0, 0, 0, 0);
+	test_model(0.25, 0, 0, 0);
+	test_model(0, 0, 1, 0);
+	test_model(0.25, 1, 0, 0);
+	test_model(0.25, 1, 1, 0);
+	test_model(0, 0, 0, 1);
+	test_model(0.25, 1, 1, 1);
 	test_training();
 	test_gemm();
 	test_tanhf();
