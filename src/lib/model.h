@@ -11,6 +11,10 @@
  * mean of its hashed character n-gram rows (`wng`), so unknown words and
  * typos land near the words they resemble.
  *
+ * Output rows of `headw`: the codes of every level. A model with prefix
+ * vectors (prefix.h) also has `nodew`, one row per trie node that has a
+ * vector, added to its code's row when its parent is the prefix.
+ *
  * Layout as in llm.c: one block of parameters with a struct of named
  * pointers into it, the same for gradients, AdamW moments and activations;
  * the tensor list lives in one X-macro table below, from which the struct,
