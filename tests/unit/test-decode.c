@@ -528,6 +528,8 @@ static void test_model_file(void)
 			size_t r, c;
 			const os_real *want = os_model_tensor(&m, m.params, i, &r, &c);
 
+			if (r * c == 0)
+				continue; /* not in the file: no prefix vectors */
 			same = !memcmp(*os_model_tensor_field(&back.w, i), want,
 				       r * c * sizeof *want);
 		}
