@@ -356,35 +356,12 @@ static size_t select_best(struct os_cand *c, size_t n, size_t beam)
 	return kept;
 }
 
-/* Adds to logits row `row` (K codes a row) the products of the row's
- * normed state with the prefix vectors of the children of `node`. */
-static void add_prefix_vectors(struct os_decoder *d, size_t row, size_t K,
-			       uint32_t node)
-{
-	const struct os_sidindex *s = d->index;
-	size_t C = d->m->cfg.dim;
-	const os_real *h = d->lnf + row * C;
-
-	for (uint32_t child = s->first[node];
-	     child < s->first[node] + s->count[node]; child++) {
-		uint32_t r = d->node_row[child];
-		const os_real *v = d->m->w.nodew + (size_t)r * C;
-		os_real dot = 0;
-
-		if (r == OS_PREFIX_NONE || s->code[child] >= K)
-			continue;
-		for (size_t c = 0; c < C; c++)
-			dot += h[c] * v[c];
-		d->logits[row * K + s->code[child]] += dot;
-	}
-}
-
 /* The candidates of every beam's allowed codes at `level`; the logits of
  * beam b are row d->row[b] of d->logits, unless its node has one child. */
 static long candidates(struct os_decoder *d, size_t nb, size_t level)
 {
 	const struct os_sidindex *s = d->index;
-	size_t K = d->m->cfg.codes[level], n = 0;
+	size_t K = d->m->cfg.codes[level], C = d->m->cfg.dim, n = 0;
 
 	for (size_t b = 0; b < nb; b++) {
 		uint32_t node = d->node[b], first = s->first[node];
@@ -402,7 +379,10 @@ static long candidates(struct os_decoder *d, size_t nb, size_t level)
 			continue;
 		}
 		if (d->node_row)
-			add_prefix_vectors(d, d->row[b], K, node);
+			os_prefix_add_logits(d->logits + (size_t)d->row[b] * K, K,
+					     d->lnf + (size_t)d->row[b] * C,
+					     d->m->w.nodew, C, d->node_row,
+					     s->code, first, (uint32_t)count);
 		for (size_t j = 0; j < count; j++)
 			if (s->code[first + j] < K && lg[s->code[first + j]] > max)
 				max = lg[s->code[first + j]];

@@ -319,23 +319,11 @@ static void node_logits_forward(os_real *logits, const os_real *lnf,
 				size_t mt, size_t K, size_t C)
 {
 #pragma omp parallel for schedule(static)
-	for (size_t i = 0; i < mt; i++) {
-		uint32_t first = b->allow_first[t0 + i];
-		uint32_t end = first + b->allow_count[t0 + i];
-		const os_real *h = lnf + i * C;
-
-		for (uint32_t node = first; node < end; node++) {
-			uint32_t r = b->node_row[node];
-			const os_real *v = nodew + (size_t)r * C;
-			os_real dot = 0;
-
-			if (r == OS_PREFIX_NONE)
-				continue;
-			for (size_t c = 0; c < C; c++)
-				dot += h[c] * v[c];
-			logits[i * K + b->allow_code[node]] += dot;
-		}
-	}
+	for (size_t i = 0; i < mt; i++)
+		os_prefix_add_logits(logits + i * K, K, lnf + i * C, nodew, C,
+				     b->node_row, b->allow_code,
+				     b->allow_first[t0 + i],
+				     b->allow_count[t0 + i]);
 }
 
 /* The backward of node_logits_forward: adds to the normed rows' gradient

@@ -212,6 +212,23 @@ static int load_config(const struct os_tensorfile *tf, const char *path,
 	return 0;
 }
 
+/* The file's tensor `name` (shape rows x cols), or NULL with
+ * err when it is missing or of another shape. */
+static const struct os_tensor *
+find_tensor(const struct os_tensorfile *tf, const char *name, size_t rows,
+	    size_t cols, const char *path, struct os_error *err)
+{
+	const struct os_tensor *t = os_tensorfile_find(tf, name);
+
+	if (!t || t->ndims != 2 || t->dims[0] != rows || t->dims[1] != cols) {
+		os_error_set(err, OS_EXIT_FAILURE,
+			     "%s: tensor '%s' is missing or has the wrong shape",
+			     path, name);
+		return NULL;
+	}
+	return t;
+}
+
 /* Reads the prefix vectors' paths into m->prefix_path: each an integer
  * code of its level, then -1 to the end, at least one code. */
 static int read_prefix_paths(const struct os_tensorfile *tf,
@@ -219,18 +236,13 @@ static int read_prefix_paths(const struct os_tensorfile *tf,
 			     struct os_error *err)
 {
 	const struct os_model_config *c = &m->cfg;
-	const struct os_tensor *t = os_tensorfile_find(tf, PREFIX_PATHS);
+	const struct os_tensor *t;
 	size_t L = c->levels;
 
 	if (!c->prefix_rows)
 		return 0;
-	if (!t || t->ndims != 2 || t->dims[0] != c->prefix_rows ||
-	    t->dims[1] != L) {
-		os_error_set(err, OS_EXIT_FAILURE,
-			     "%s: tensor '%s' is missing or has the wrong shape",
-			     path, PREFIX_PATHS);
+	if (!(t = find_tensor(tf, PREFIX_PATHS, c->prefix_rows, L, path, err)))
 		return -1;
-	}
 	if (!(m->prefix_path = malloc(c->prefix_rows * L * sizeof *m->prefix_path))) {
 		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
 		return -1;
@@ -257,23 +269,6 @@ static int read_prefix_paths(const struct os_tensorfile *tf,
 		}
 	}
 	return 0;
-}
-
-/* The file's tensor `name` (shape rows x cols), or NULL with
- * err when it is missing or of another shape. */
-static const struct os_tensor *
-find_tensor(const struct os_tensorfile *tf, const char *name, size_t rows,
-	    size_t cols, const char *path, struct os_error *err)
-{
-	const struct os_tensor *t = os_tensorfile_find(tf, name);
-
-	if (!t || t->ndims != 2 || t->dims[0] != rows || t->dims[1] != cols) {
-		os_error_set(err, OS_EXIT_FAILURE,
-			     "%s: tensor '%s' is missing or has the wrong shape",
-			     path, name);
-		return NULL;
-	}
-	return t;
 }
 
 int os_model_load(struct os_model *m, const char *path, int with_optimizer,

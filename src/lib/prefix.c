@@ -74,3 +74,21 @@ int os_prefix_node_rows(const uint32_t *paths, size_t rows, size_t levels,
 	*node_row = nr;
 	return 0;
 }
+
+void os_prefix_add_logits(os_real *logits, size_t K, const os_real *h,
+			  const os_real *nodew, size_t C,
+			  const uint32_t *node_row, const uint32_t *code,
+			  uint32_t first, uint32_t count)
+{
+	for (uint32_t node = first; node < first + count; node++) {
+		uint32_t r = node_row[node];
+		const os_real *v = nodew + (size_t)r * C;
+		os_real dot = 0;
+
+		if (r == OS_PREFIX_NONE || code[node] >= K)
+			continue;
+		for (size_t c = 0; c < C; c++)
+			dot += h[c] * v[c];
+		logits[code[node]] += dot;
+	}
+}

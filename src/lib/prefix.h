@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn.h"
 #include "sidindex.h"
 
 /* Pads a path after its node's depth, and marks a node without a row. */
@@ -37,5 +38,15 @@ long os_prefix_paths(const struct os_sidindex *s, uint32_t **paths);
  * lead nowhere in `s` are skipped. Returns 0 or -1 (memory). */
 int os_prefix_node_rows(const uint32_t *paths, size_t rows, size_t levels,
 			const struct os_sidindex *s, uint32_t **node_row);
+
+/* Adds to `logits` (one row of K codes) the product of the state `h` (C
+ * values) with the prefix vector (row of `nodew`) of each of the trie
+ * nodes first .. first + count - 1 that has one (node_row), at its code
+ * (code[node]; codes from K on, which the model does not have, are
+ * skipped). Training and search both use it, so their scores agree. */
+void os_prefix_add_logits(os_real *logits, size_t K, const os_real *h,
+			  const os_real *nodew, size_t C,
+			  const uint32_t *node_row, const uint32_t *code,
+			  uint32_t first, uint32_t count);
 
 #endif
