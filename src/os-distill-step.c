@@ -222,20 +222,21 @@ static long stage_pass(struct trainer *t, double *loss)
 	return n;
 }
 
-/* One step: this step's examples, forward and backward, AdamW. */
+/* One step: this step's examples, forward and backward, AdamW (which
+ * leaves the gradients zero for the next step). */
 int train_step(struct trainer *t, double *loss, double *lr, double *norm,
 		      struct os_error *err)
 {
 	const struct plan *p = t->p;
 	long n;
 
-	os_model_zero_grad(&t->m);
 	if ((n = stage_pass(t, loss)) < 0)
 		goto oom;
-	*norm = os_model_clip_grad(&t->m, p->clip);
+	*norm = os_model_grad_norm(&t->m);
 	*lr = os_lr_schedule(p->lr, t->step, p->warmup, t->total, p->min_lr);
 	t->opt.lr = *lr;
-	if (os_model_adamw(&t->m, &t->opt) < 0)
+	if (os_model_adamw(&t->m, &t->opt,
+			   *norm > p->clip ? (os_real)(p->clip / *norm) : 1) < 0)
 		goto oom;
 	t->step++;
 	t->window_steps++;

@@ -602,21 +602,12 @@ static double sum_squares(const os_real *x, size_t n)
 	return sum;
 }
 
-double os_model_clip_grad(struct os_model *m, double max_norm)
+double os_model_grad_norm(const struct os_model *m)
 {
-	double norm = sqrt(sum_squares(m->grads, m->nparams));
-
-	if (norm > max_norm) {
-		os_real scale = (os_real)(max_norm / norm);
-
-#pragma omp parallel for schedule(static)
-		for (size_t i = 0; i < m->nparams; i++)
-			m->grads[i] *= scale;
-	}
-	return norm;
+	return sqrt(sum_squares(m->grads, m->nparams));
 }
 
-int os_model_adamw(struct os_model *m, struct os_adamw *opt)
+int os_model_adamw(struct os_model *m, struct os_adamw *opt, os_real grad_scale)
 {
 	double c1, c2;
 	os_real *p = m->params;
@@ -643,10 +634,11 @@ int os_model_adamw(struct os_model *m, struct os_adamw *opt)
 		size = r * c;
 #pragma omp parallel for simd schedule(static)
 		for (size_t j = 0; j < size; j++) {
-			os_real gj = gt[j];
+			os_real gj = gt[j] * grad_scale;
 			os_real mj = b1 * mt[j] + (1 - b1) * gj;
 			os_real vj = b2 * vt[j] + (1 - b2) * gj * gj;
 
+			gt[j] = 0;
 			mt[j] = mj;
 			vt[j] = vj;
 			t[j] -= lr * ((mj * ic1) / (SQRT(vj * ic2) + eps) + wd * t[j]);

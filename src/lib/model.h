@@ -224,22 +224,24 @@ size_t os_model_logit_count(const struct os_model_config *cfg,
 double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 			double dropout, uint64_t seed);
 /* Adds the gradient of the last forward pass's loss to the gradients
- * (allocated on first use; os_model_zero_grad() clears them). Returns 0 or
- * -1 (memory). */
+ * (allocated zero on first use; os_model_adamw() and os_model_zero_grad()
+ * clear them). Returns 0 or -1 (memory). */
 int os_model_backward(struct os_model *m, const struct os_model_batch *b);
 void os_model_zero_grad(struct os_model *m);
 
-/* Scales the gradients so their global norm is at most max_norm (> 0);
- * returns the norm before. */
-double os_model_clip_grad(struct os_model *m, double max_norm);
+/* The global norm of the gradients, the same for any thread count. */
+double os_model_grad_norm(const struct os_model *m);
 
 struct os_adamw {
 	double lr, beta1, beta2, eps, weight_decay;
 	long step; /* steps taken, 1 after the first */
 };
 
-/* One AdamW step with the current gradients. Returns 0 or -1 (memory). */
-int os_model_adamw(struct os_model *m, struct os_adamw *opt);
+/* One AdamW step with the gradients times grad_scale (1, or the factor
+ * that clips their norm). The step consumes them: they are zero afterwards,
+ * ready for the next step's backward passes. Returns 0 or -1 (memory). */
+int os_model_adamw(struct os_model *m, struct os_adamw *opt,
+		   os_real grad_scale);
 
 /* The learning rate at `step` of `total`: linear warmup, then cosine
  * decay to `min_ratio` of the peak. */

@@ -595,7 +595,40 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 	os_model_release(&model);
 }
 
-/* A short training run on the batch of test_model(): the loss must fall. */
+static const int decayed[] = {
+#define DECAYED(name, rows, cols, is_decayed) is_decayed,
+	OS_MODEL_PARAMS(DECAYED)
+#undef DECAYED
+};
+
+/* One AdamW step of every parameter, element by element: the reference
+ * for os_model_adamw() (m, v: the moments; g: the raw gradients). */
+static void naive_adamw(os_real *p, os_real *m, os_real *v, const os_real *g,
+			double scale, const struct os_adamw *o, long step)
+{
+	double c1 = 1 - pow(o->beta1, (double)step);
+	double c2 = 1 - pow(o->beta2, (double)step);
+
+	for (size_t i = 0; i < os_model_tensor_count(); i++) {
+		size_t rows, cols, at;
+
+		at = (size_t)(os_model_tensor(&model, model.params, i, &rows,
+					      &cols) -
+			      model.params);
+		for (size_t j = at; j < at + rows * cols; j++) {
+			double gj = g[j] * scale;
+
+			m[j] = o->beta1 * m[j] + (1 - o->beta1) * gj;
+			v[j] = o->beta2 * v[j] + (1 - o->beta2) * gj * gj;
+			p[j] -= o->lr * (m[j] / c1 / (sqrt(v[j] / c2) + o->eps) +
+					 (decayed[i] ? o->weight_decay * p[j] : 0));
+		}
+	}
+}
+
+/* A short training run on the batch of test_model(): every step's gradient
+ * norm and AdamW update (clipped to norm 1) match the naive ones, the
+ * gradients are zero after each step, and the loss falls. */
 static void test_training(void)
 {
 	struct os_model_config cfg = {.words = 5, .buckets = 4, .levels = 3,
@@ -603,21 +636,50 @@ static void test_training(void)
 				      .heads = 2, .ff = 12, .context = 8};
 	struct os_adamw opt = {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999,
 			       .eps = 1e-8, .weight_decay = 0.01};
-	double first, last = 0;
+	double first, last = 0, norm_error = 0, step_error = 0, left = 0;
+	os_real *p, *m, *v, *g;
+	size_t n;
 
 	os_model_init(&model, &cfg, 5);
+	n = model.nparams;
+	p = malloc(n * sizeof *p);
+	g = malloc(n * sizeof *g);
+	m = zeros(n);
+	v = zeros(n);
 	first = os_model_forward(&model, &batch, 0, 1);
 	for (int step = 0; step < 50; step++) {
+		double norm, naive_norm = 0;
+
 		last = os_model_forward(&model, &batch, 0.1, (uint64_t)step);
-		os_model_zero_grad(&model);
 		os_model_backward(&model, &batch);
-		os_model_clip_grad(&model, 1.0);
-		os_model_adamw(&model, &opt);
+		memcpy(p, model.params, n * sizeof *p);
+		memcpy(g, model.grads, n * sizeof *g);
+		for (size_t j = 0; j < n; j++)
+			naive_norm += g[j] * g[j];
+		naive_norm = sqrt(naive_norm);
+		norm = os_model_grad_norm(&model);
+		norm_error = fmax(norm_error, fabs(norm - naive_norm) / naive_norm);
+		os_model_adamw(&model, &opt, norm > 1 ? (os_real)(1 / norm) : 1);
+		naive_adamw(p, m, v, g, naive_norm > 1 ? 1 / naive_norm : 1, &opt,
+			    opt.step);
+		for (size_t j = 0; j < n; j++) {
+			step_error = fmax(step_error, fabs(model.params[j] - p[j]));
+			left = fmax(left, fabs(model.grads[j]));
+		}
 	}
+	printf("# largest differences: norm %.2g, parameters %.2g\n", norm_error,
+	       step_error);
+	ok(norm_error < 1e-12, "gradient norm = the naive one");
+	ok(step_error < 1e-12, "AdamW steps = the naive ones");
+	ok(left == 0, "AdamW leaves the gradients zero");
 	last = os_model_forward(&model, &batch, 0, 1);
 	printf("# loss %g -> %g\n", first, last);
 	ok(last < first * 0.2, "fifty AdamW steps fit the toy batch");
 	os_model_release(&model);
+	free(p);
+	free(g);
+	free(m);
+	free(v);
 }
 
 /* BLAS (or the plain kernel) against the naive product, all transposes. */
