@@ -13,8 +13,10 @@
 
 #ifdef OS_NN_DOUBLE
 #define SQRT(x) sqrt(x)
+#define FABS(x) fabs(x)
 #else
 #define SQRT(x) sqrtf(x)
+#define FABS(x) fabsf(x)
 #endif
 
 size_t os_model_input_rows(const struct os_model_config *cfg)
@@ -638,6 +640,12 @@ int os_model_adamw(struct os_model *m, struct os_adamw *opt, os_real grad_scale)
 			os_real mj = b1 * mt[j] + (1 - b1) * gj;
 			os_real vj = b2 * vt[j] + (1 - b2) * gj * gj;
 
+			/* The moments of a row no batch has touched for
+			 * some hundred steps decay below the normal numbers,
+			 * where every operation takes many times longer:
+			 * they end there. */
+			mj = FABS(mj) < OS_REAL_MIN ? 0 : mj;
+			vj = vj < OS_REAL_MIN ? 0 : vj;
 			gt[j] = 0;
 			mt[j] = mj;
 			vt[j] = vj;

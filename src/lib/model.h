@@ -239,7 +239,8 @@ struct os_adamw {
 
 /* One AdamW step with the gradients times grad_scale (1, or the factor
  * that clips their norm). The step consumes them: they are zero afterwards,
- * ready for the next step's backward passes. Returns 0 or -1 (memory). */
+ * ready for the next step's backward passes. A moment that falls below
+ * OS_REAL_MIN becomes zero. Returns 0 or -1 (memory). */
 int os_model_adamw(struct os_model *m, struct os_adamw *opt,
 		   os_real grad_scale);
 

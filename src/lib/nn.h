@@ -14,13 +14,16 @@
 #ifndef OS_NN_H
 #define OS_NN_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef OS_NN_DOUBLE
 typedef double os_real;
+#define OS_REAL_MIN DBL_MIN /* the smallest normal number */
 #else
 typedef float os_real;
+#define OS_REAL_MIN FLT_MIN
 #endif
 
 /* The longest sequence attention handles. */

@@ -620,6 +620,8 @@ static void naive_adamw(os_real *p, os_real *m, os_real *v, const os_real *g,
 
 			m[j] = o->beta1 * m[j] + (1 - o->beta1) * gj;
 			v[j] = o->beta2 * v[j] + (1 - o->beta2) * gj * gj;
+			m[j] = fabs(m[j]) < OS_REAL_MIN ? 0 : m[j];
+			v[j] = v[j] < OS_REAL_MIN ? 0 : v[j];
 			p[j] -= o->lr * (m[j] / c1 / (sqrt(v[j] / c2) + o->eps) +
 					 (decayed[i] ? o->weight_decay * p[j] : 0));
 		}
@@ -672,6 +674,13 @@ static void test_training(void)
 	ok(norm_error < 1e-12, "gradient norm = the naive one");
 	ok(step_error < 1e-12, "AdamW steps = the naive ones");
 	ok(left == 0, "AdamW leaves the gradients zero");
+	model.adam_m[0] = -OS_REAL_MIN;
+	model.adam_v[0] = OS_REAL_MIN;
+	model.adam_m[1] = 2 * OS_REAL_MIN;
+	os_model_adamw(&model, &opt, 1);
+	ok(model.adam_m[0] == 0 && model.adam_v[0] == 0 &&
+		   model.adam_m[1] == (os_real)(opt.beta1 * 2 * OS_REAL_MIN),
+	   "a moment below the normal numbers becomes zero, not above");
 	last = os_model_forward(&model, &batch, 0, 1);
 	printf("# loss %g -> %g\n", first, last);
 	ok(last < first * 0.2, "fifty AdamW steps fit the toy batch");
