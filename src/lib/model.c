@@ -479,12 +479,6 @@ static int reserve_grads(struct os_model *m)
 	return 0;
 }
 
-void os_model_zero_grad(struct os_model *m)
-{
-	if (m->grads)
-		memset(m->grads, 0, m->nparams * sizeof *m->grads);
-}
-
 int os_model_backward(struct os_model *m, const struct os_model_batch *b)
 {
 	const struct os_model_config *cfg = &m->cfg;

@@ -224,10 +224,9 @@ size_t os_model_logit_count(const struct os_model_config *cfg,
 double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 			double dropout, uint64_t seed);
 /* Adds the gradient of the last forward pass's loss to the gradients
- * (allocated zero on first use; os_model_adamw() and os_model_zero_grad()
- * clear them). Returns 0 or -1 (memory). */
+ * (allocated zero on first use; os_model_adamw() clears them). Returns 0
+ * or -1 (memory). */
 int os_model_backward(struct os_model *m, const struct os_model_batch *b);
-void os_model_zero_grad(struct os_model *m);
 
 /* The global norm of the gradients, the same for any thread count. */
 double os_model_grad_norm(const struct os_model *m);

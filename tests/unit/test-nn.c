@@ -564,7 +564,6 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 			randoms(os_model_logit_count(&cfg, &batch), 0.5);
 	}
 	model_loss();
-	os_model_zero_grad(&model);
 	os_model_backward(&model, &batch);
 	err = worst_error(model.params, model.grads, model.nparams, model_loss);
 	snprintf(name, sizeof name, "whole model (dropout %g%s%s%s)", dropout,
