@@ -20,6 +20,7 @@
 
 #include "lib/align.h"
 #include "lib/blascpu.h"
+#include "lib/dense_index.h"
 #include "lib/lines.h"
 #include "lib/matmul.h"
 #include "lib/model_io.h"
@@ -82,6 +83,7 @@ enum {
 	OPT_POSITION_WEIGHTS,
 	OPT_USER_HISTORY,
 	OPT_PREFIX_VECTORS,
+	OPT_ITEM_VECTORS,
 };
 
 /* The words of --stage (in the order of enum stage) and of --unseen (by
@@ -146,6 +148,7 @@ static const struct option long_options[] = {
     {"position-weights", required_argument, NULL, OPT_POSITION_WEIGHTS},
     {"user-history", required_argument, NULL, OPT_USER_HISTORY},
     {"prefix-vectors", no_argument, NULL, OPT_PREFIX_VECTORS},
+    {"item-vectors", required_argument, NULL, OPT_ITEM_VECTORS},
     OS_CLI_COMMON_LONG_OPTIONS,
     OS_CLI_STANDARD_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -221,6 +224,11 @@ Model:\n\
       --prefix-vectors      also a vector for each catalog SID prefix below\n\
                             the first level that has siblings, added to its\n\
                             code's output vector\n\
+      --item-vectors=VECTORS  prefix vectors, each of which also scores the\n\
+                            mean of its items' vectors (the \"embedding\"\n\
+                            of VECTORS' lines, as os-tokenize --emit\n\
+                            embedding writes them) through a learned\n\
+                            projection of the model's state\n\
 Training:\n\
       --epochs=N            passes over the examples (default 4)\n\
       --steps=N             stop after N steps instead\n\
@@ -579,6 +587,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_PREFIX_VECTORS:
 			p->prefix_vectors = 1;
 			break;
+		case OPT_ITEM_VECTORS:
+			o->item_vectors = optarg;
+			p->prefix_vectors = 1;
+			break;
 		case OPT_USER_HISTORY:
 			rc = size_option("--user-history", optarg, 0,
 					 OS_USER_HISTORY_MAX,
@@ -620,6 +632,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	p->dense_labels = o->dense_labels ? (dense_top ? dense_top : 1) : 0;
+	if (o->item_vectors && o->init) {
+		os_cli_warn("--item-vectors gives a new model its item vectors; "
+			    "the model of --init keeps its own");
+		return -1;
+	}
 	if (p->stage == STAGE_ALIGN && !o->init) {
 		os_cli_warn("--stage align needs --init MODEL (the model to "
 			    "align, and its frozen reference)");
@@ -897,6 +914,44 @@ static int init_model(struct os_model *m, struct plan *p, const char *path,
 	return 0;
 }
 
+/* The vectors of --item-vectors, in the index's item order: *vec (items x
+ * *dim) and *has (items) are malloc'd. Returns 0 or -1 with err. */
+static int load_item_vectors(const struct options *o, struct os_catalog *cat,
+			     const struct os_sidindex *index, float **vec,
+			     unsigned char **has, size_t *dim,
+			     struct os_error *err)
+{
+	struct os_dense_index dx;
+	size_t n = os_sidindex_items(index);
+	int rc = -1;
+
+	os_dense_index_init(&dx);
+	if (os_dense_index_load(&dx, cat, o->item_vectors,
+				(size_t)o->cli.max_line, err) < 0)
+		goto done;
+	*dim = dx.dim;
+	*vec = malloc((n * dx.dim + 1) * sizeof **vec);
+	*has = calloc(n + 1, 1);
+	if (!*vec || !*has) {
+		os_error_set(err, OS_EXIT_FAILURE, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *id = os_sidindex_id(index, i);
+		long row = os_strmap_find(&dx.ids, id, strlen(id));
+
+		if (row < 0)
+			continue;
+		memcpy(*vec + i * dx.dim, dx.x + (size_t)row * dx.dim,
+		       dx.dim * sizeof **vec);
+		(*has)[i] = 1;
+	}
+	rc = 0;
+done:
+	os_dense_index_release(&dx);
+	return rc;
+}
+
 static void report(const struct trainer *t, const struct data *d)
 {
 	const char *core = os_blas_core();
@@ -948,6 +1003,10 @@ static void report(const struct trainer *t, const struct data *d)
 	    t->m.cfg.context, t->m.cfg.user_history, t->m.cfg.prefix_rows,
 	    t->m.nparams, t->total,
 	    t->p->batch, t->steps_per_epoch);
+	if (t->m.cfg.item_dim)
+		os_cli_warn("each prefix vector also scores the mean of its "
+			    "items' vectors (%zu values)",
+			    t->m.cfg.item_dim);
 	if (core)
 		os_cli_warn("matrix products: %s, kernels %s",
 			    os_matmul_backend(), core);
@@ -964,6 +1023,8 @@ static int run(struct options *o, struct os_error *err)
 	struct plan *p = &o->plan;
 	char *default_ckpt = NULL;
 	uint32_t *paths = NULL; /* a new model's prefix vectors' */
+	float *item_vec = NULL; /* a new model's --item-vectors */
+	unsigned char *has_vec = NULL;
 	int rc = -1, have_g = 0;
 
 	memset(&d, 0, sizeof d);
@@ -1001,6 +1062,10 @@ static int run(struct options *o, struct os_error *err)
 				goto oom;
 			p->cfg.prefix_rows = (size_t)rows;
 		}
+		if (o->item_vectors &&
+		    load_item_vectors(o, cat, &g.index, &item_vec, &has_vec,
+				      &p->cfg.item_dim, err) < 0)
+			goto done;
 	}
 	if (os_model_config_check(&p->cfg)) {
 		os_error_set(err, OS_EXIT_USAGE, "%s",
@@ -1056,6 +1121,11 @@ static int run(struct options *o, struct os_error *err)
 	    os_prefix_node_rows(t.m.prefix_path, t.m.cfg.prefix_rows,
 				t.m.cfg.levels, &g.index, &t.node_row) < 0)
 		goto oom;
+	if (item_vec && !o->resume &&
+	    os_prefix_item_means(&g.index, t.node_row, t.m.cfg.prefix_rows,
+				 item_vec, has_vec, t.m.cfg.item_dim,
+				 t.m.w.nodevec) < 0)
+		goto oom;
 	if (p->stage == STAGE_ALIGN && !(t.align = aligner_new(&t, err)))
 		goto done;
 	if (o->log && !(t.log = fopen(o->log, "a"))) {
@@ -1101,6 +1171,8 @@ done:
 	free(t.order);
 	free(t.node_row);
 	free(paths);
+	free(item_vec);
+	free(has_vec);
 	free(t.picked);
 	free(t.teacher_of);
 	free(t.logit_grad);

@@ -63,6 +63,7 @@ struct plan {
 struct options {
 	const char *catalog, *output, *log, *checkpoint, *valid, *init;
 	const char *dense_labels; /* --dense-labels VECTORS, or NULL */
+	const char *item_vectors; /* --item-vectors VECTORS, or NULL */
 	struct plan plan;
 	long checkpoint_every, valid_every, log_every, beam;
 	int resume;

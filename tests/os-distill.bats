@@ -5,7 +5,8 @@
 # uninterrupted run, refusals, bad input, the metrics log; self-distillation
 # from an sft model with a teacher reading CoT keywords; preference
 # alignment raising the item the feedback rewards; OpenBLAS's kernels;
-# dense labels of pseudo-queries and training queries.
+# dense labels of pseudo-queries and training queries; prefix and item
+# vectors.
 
 load helper
 
@@ -130,6 +131,42 @@ print(sum(1 for n in nodes if children[n[:-1]] > 1))'
 	[[ "$output" == *"the checkpoint's model has another shape than the options give"* ]]
 	os-distill -q $args -o part.osm --resume
 	cmp whole.osm part.osm
+}
+
+@test "--item-vectors: prefix vectors that also score their items' mean vector; the tiny shop is learned" {
+	tiny_shop
+	want=$(prefix_vector_count t.db)
+	vec="$FIXTURES/tiny-shop.jsonl"
+	learn_tiny_shop iv.osm --item-vectors "$vec"
+	[[ "$learned" == *"user history 0, $want prefix vectors,"* ]]
+	[[ "$learned" == *"each prefix vector also scores the mean of its items' vectors (4 values)"* ]]
+	# the projection starts at 0: the first step's loss is that of prefix
+	# vectors alone; the file holds the means (4 values a vector) and the
+	# projection (4 x 32)
+	[ "$(first_loss a.osm --prefix-vectors)" = "$(first_loss b.osm --item-vectors "$vec")" ]
+	[ "$(stat -c %s b.osm)" -ge "$(( $(stat -c %s a.osm) + (want * 4 + 4 * 32) * 4 ))" ]
+	# the means are fixed: a checkpoint resumes to the model of a run
+	# without a stop
+	args="-C t.db $SMALL --steps 400 --checkpoint-every 5 --item-vectors $vec q.jsonl"
+	os-distill -q $args -o whole.osm
+	interrupt_after_checkpoint part.osm $args
+	[ -e part.osm.ckpt ]
+	os-distill -q $args -o part.osm --resume
+	cmp whole.osm part.osm
+}
+
+@test "--item-vectors: refused with --init; a bad vectors file" {
+	tiny_shop
+	os-distill -q -C t.db -o p.osm $SMALL --steps 2 --prefix-vectors </dev/null
+	run os-distill -C t.db -o n.osm $SMALL --steps 2 --init p.osm \
+		--item-vectors "$FIXTURES/tiny-shop.jsonl" </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--item-vectors gives a new model its item vectors; the model of --init keeps its own"* ]]
+	printf '{"id":"t01","embedding":[1,2]}\n{"id":"t02","embedding":[1,\n' >bad.jsonl
+	run os-distill -C t.db -o n.osm $SMALL --steps 2 --item-vectors bad.jsonl </dev/null
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"bad.jsonl:2:"* ]]
+	[ ! -e n.osm ]
 }
 
 @test "a model with prefix vectors searches a catalog that has new items since, by their paths" {

@@ -135,6 +135,7 @@ void os_decoder_release(struct os_decoder *d)
 	free(d->slot);
 	free(d->row);
 	free(d->node_row);
+	free(d->projected);
 	free(d->score);
 	free(d->score2);
 	free(d->cand);
@@ -184,7 +185,11 @@ int os_decoder_init(struct os_decoder *d, const struct os_model *m,
 	d->row = malloc(beam * sizeof *d->row);
 	d->score = malloc(beam * sizeof *d->score);
 	d->score2 = malloc(beam * sizeof *d->score2);
-	if (!d->kp || !d->vp || !d->kb || !d->vb || !d->kb2 || !d->vb2 ||
+	if (cfg->item_dim)
+		d->projected = malloc(rows * cfg->item_dim *
+				      sizeof *d->projected);
+	if ((cfg->item_dim && !d->projected) ||
+	    !d->kp || !d->vp || !d->kb || !d->vb || !d->kb2 || !d->vb2 ||
 	    !d->x || !d->ln || !d->mean || !d->rstd || !d->qkv || !d->atty ||
 	    !d->proj || !d->h || !d->hg || !d->att || !d->lnf || !d->logits ||
 	    !d->pairs ||
@@ -323,6 +328,9 @@ static void heads(struct os_decoder *d, size_t from, size_t r, size_t level)
 				w->lnfw, w->lnfb, r, C);
 	os_nn_linear_forward(d->logits, d->lnf, w->headw + off * C,
 			     w->headb + off, r, C, cfg->codes[level]);
+	if (cfg->item_dim)
+		os_nn_linear_forward(d->projected, d->lnf, w->nodeproj, NULL,
+				     r, C, cfg->item_dim);
 }
 
 /* Candidates rank by score, then by trie node, so ties break the same
@@ -356,12 +364,29 @@ static size_t select_best(struct os_cand *c, size_t n, size_t beam)
 	return kept;
 }
 
+/* Adds the prefix vectors' logits (and the item vectors') of the trie
+ * nodes first .. first + count - 1 to row `row` of d->logits (K codes). */
+static void node_logits(struct os_decoder *d, size_t row, size_t K,
+			uint32_t first, uint32_t count)
+{
+	const struct os_model *m = d->m;
+	size_t C = m->cfg.dim, D = m->cfg.item_dim;
+	os_real *logits = d->logits + row * K;
+
+	os_prefix_add_logits(logits, K, d->lnf + row * C, m->w.nodew, C,
+			     d->node_row, d->index->code, first, count);
+	if (D)
+		os_prefix_add_logits(logits, K, d->projected + row * D,
+				     m->w.nodevec, D, d->node_row,
+				     d->index->code, first, count);
+}
+
 /* The candidates of every beam's allowed codes at `level`; the logits of
  * beam b are row d->row[b] of d->logits, unless its node has one child. */
 static long candidates(struct os_decoder *d, size_t nb, size_t level)
 {
 	const struct os_sidindex *s = d->index;
-	size_t K = d->m->cfg.codes[level], C = d->m->cfg.dim, n = 0;
+	size_t K = d->m->cfg.codes[level], n = 0;
 
 	for (size_t b = 0; b < nb; b++) {
 		uint32_t node = d->node[b], first = s->first[node];
@@ -379,10 +404,7 @@ static long candidates(struct os_decoder *d, size_t nb, size_t level)
 			continue;
 		}
 		if (d->node_row)
-			os_prefix_add_logits(d->logits + (size_t)d->row[b] * K, K,
-					     d->lnf + (size_t)d->row[b] * C,
-					     d->m->w.nodew, C, d->node_row,
-					     s->code, first, (uint32_t)count);
+			node_logits(d, d->row[b], K, first, (uint32_t)count);
 		for (size_t j = 0; j < count; j++)
 			if (s->code[first + j] < K && lg[s->code[first + j]] > max)
 				max = lg[s->code[first + j]];

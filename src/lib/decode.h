@@ -99,6 +99,9 @@ struct os_decoder {
 	uint32_t *row;  /* (beam) each beam's row of logits */
 	uint32_t *node_row; /* (trie nodes) each node's prefix vector
 			     * (prefix.h), NULL for a model without */
+	os_real *projected; /* (rows, item_dim) the normed states projected
+			     * onto the item vectors, NULL for a model
+			     * without */
 	double *score, *score2;
 	struct os_cand *cand, *pick; /* candidates; the draws of a level */
 	size_t cand_cap, pick_cap;

@@ -73,6 +73,8 @@ const char *os_model_config_check(const struct os_model_config *cfg)
 		return "words and buckets must be positive";
 	if (cfg->user_history > OS_USER_HISTORY_MAX)
 		return "user_history must be at most 64";
+	if (cfg->item_dim && !cfg->prefix_rows)
+		return "item vectors need prefix vectors";
 	return NULL;
 }
 
@@ -81,12 +83,12 @@ static size_t tensor_size(const struct os_model_config *cfg, size_t i,
 			  size_t *rows, size_t *cols)
 {
 	size_t r[] = {
-#define OS_MODEL_ROWS(name, nrows, ncols, decayed) (nrows),
+#define OS_MODEL_ROWS(name, nrows, ncols, kind) (nrows),
 		OS_MODEL_PARAMS(OS_MODEL_ROWS)
 #undef OS_MODEL_ROWS
 	};
 	size_t c[] = {
-#define OS_MODEL_COLS(name, nrows, ncols, decayed) (ncols),
+#define OS_MODEL_COLS(name, nrows, ncols, kind) (ncols),
 		OS_MODEL_PARAMS(OS_MODEL_COLS)
 #undef OS_MODEL_COLS
 	};
@@ -97,15 +99,15 @@ static size_t tensor_size(const struct os_model_config *cfg, size_t i,
 }
 
 static const char *const tensor_names[] = {
-#define OS_MODEL_NAME(name, rows, cols, decayed) #name,
+#define OS_MODEL_NAME(name, rows, cols, kind) #name,
 	OS_MODEL_PARAMS(OS_MODEL_NAME)
 #undef OS_MODEL_NAME
 };
 
-static const int tensor_decayed[] = {
-#define OS_MODEL_DECAY(name, rows, cols, decayed) decayed,
-	OS_MODEL_PARAMS(OS_MODEL_DECAY)
-#undef OS_MODEL_DECAY
+static const enum os_tensor_kind tensor_kind[] = {
+#define OS_MODEL_KIND(name, rows, cols, kind) kind,
+	OS_MODEL_PARAMS(OS_MODEL_KIND)
+#undef OS_MODEL_KIND
 };
 
 size_t os_model_tensor_count(void)
@@ -116,6 +118,11 @@ size_t os_model_tensor_count(void)
 const char *os_model_tensor_name(size_t i)
 {
 	return tensor_names[i];
+}
+
+int os_model_tensor_trained(size_t i)
+{
+	return tensor_kind[i] != OS_TENSOR_FIXED;
 }
 
 os_real *os_model_tensor(const struct os_model *m, os_real *block, size_t i,
@@ -132,7 +139,7 @@ os_real *os_model_tensor(const struct os_model *m, os_real *block, size_t i,
 os_real **os_model_tensor_field(struct os_model_tensors *t, size_t i)
 {
 	os_real **field[] = {
-#define OS_MODEL_PTR(name, rows, cols, decayed) &t->name,
+#define OS_MODEL_PTR(name, rows, cols, kind) &t->name,
 		OS_MODEL_PARAMS(OS_MODEL_PTR)
 #undef OS_MODEL_PTR
 	};
@@ -192,7 +199,9 @@ int os_model_init(struct os_model *m, const struct os_model_config *cfg,
 		    !strcmp(name, "lnfw")) {
 			for (size_t j = 0; j < size; j++)
 				t[j] = 1;
-		} else if (tensor_decayed[i] || !strcmp(name, "wpe")) {
+		} else if ((tensor_kind[i] == OS_TENSOR_DECAYED &&
+			    strcmp(name, "nodeproj")) ||
+			   !strcmp(name, "wpe")) {
 			double std = !strcmp(name, "attprojw") ||
 					     !strcmp(name, "fcprojw")
 					     ? proj_std
@@ -313,29 +322,30 @@ static void mask_logits(os_real *logits, const struct os_model_batch *b,
 }
 
 /* With prefix vectors: adds to the logits of targets [t0, t0 + mt) (K codes
- * each, their normed rows in `lnf`) the product of the row with the
- * vector of each allowed code's node. */
-static void node_logits_forward(os_real *logits, const os_real *lnf,
-				const os_real *nodew,
+ * each) the product of each target's row of `h` (D values) with row
+ * node_row[node] of `table` for each allowed code's node: the normed
+ * states with nodew, or the projected states with nodevec. */
+static void node_logits_forward(os_real *logits, const os_real *h,
+				const os_real *table, size_t D,
 				const struct os_model_batch *b, size_t t0,
-				size_t mt, size_t K, size_t C)
+				size_t mt, size_t K)
 {
 #pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < mt; i++)
-		os_prefix_add_logits(logits + i * K, K, lnf + i * C, nodew, C,
+		os_prefix_add_logits(logits + i * K, K, h + i * D, table, D,
 				     b->node_row, b->allow_code,
 				     b->allow_first[t0 + i],
 				     b->allow_count[t0 + i]);
 }
 
-/* The backward of node_logits_forward: adds to the normed rows' gradient
- * (dlnf) and to the node vectors' (gnodew). One thread, since targets
- * share node rows. */
-static void node_logits_backward(os_real *dlnf, os_real *gnodew,
-				 const os_real *dlogits, const os_real *lnf,
-				 const os_real *nodew,
+/* The backward of node_logits_forward: adds to the rows' gradient (dh)
+ * and, unless gtable is NULL (a fixed table), to the table's (gtable).
+ * One thread, since targets share node rows. */
+static void node_logits_backward(os_real *dh, os_real *gtable,
+				 const os_real *dlogits, const os_real *h,
+				 const os_real *table, size_t D,
 				 const struct os_model_batch *b, size_t t0,
-				 size_t mt, size_t K, size_t C)
+				 size_t mt, size_t K)
 {
 	for (size_t i = 0; i < mt; i++) {
 		uint32_t first = b->allow_first[t0 + i];
@@ -344,13 +354,16 @@ static void node_logits_backward(os_real *dlnf, os_real *gnodew,
 		for (uint32_t node = first; node < end; node++) {
 			uint32_t r = b->node_row[node];
 			os_real g = dlogits[i * K + b->allow_code[node]];
+			const os_real *v = table + (size_t)r * D;
 
 			if (r == OS_PREFIX_NONE || g == 0)
 				continue;
-			for (size_t c = 0; c < C; c++) {
-				dlnf[i * C + c] += g * nodew[(size_t)r * C + c];
-				gnodew[(size_t)r * C + c] += g * lnf[i * C + c];
-			}
+			for (size_t c = 0; c < D; c++)
+				dh[i * D + c] += g * v[c];
+			if (gtable)
+				for (size_t c = 0; c < D; c++)
+					gtable[(size_t)r * D + c] +=
+					    g * h[i * D + c];
 		}
 	}
 }
@@ -362,7 +375,7 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 	const struct os_model_tensors *w = &m->w;
 	struct os_model_acts *a = &m->a;
 	size_t n = b->n, C = cfg->dim, F = cfg->ff, T = cfg->context;
-	size_t nc = n * C;
+	size_t nc = n * C, D = cfg->item_dim;
 	const os_real *residual;
 	double loss = 0;
 
@@ -422,7 +435,14 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 				     w->headw + off * C, w->headb + off, mt, C, K);
 		if (b->node_row)
 			node_logits_forward(a->logits + k0, a->lnf + t0 * C,
-					    w->nodew, b, t0, mt, K, C);
+					    w->nodew, C, b, t0, mt, K);
+		if (b->node_row && D) {
+			os_nn_linear_forward(a->projected + t0 * D,
+					     a->lnf + t0 * C, w->nodeproj, NULL,
+					     mt, C, D);
+			node_logits_forward(a->logits + k0, a->projected + t0 * D,
+					    w->nodevec, D, b, t0, mt, K);
+		}
 		if (b->masked)
 			mask_logits(a->logits + k0, b, t0, mt, K,
 				    OS_MODEL_MASKED);
@@ -485,7 +505,7 @@ int os_model_backward(struct os_model *m, const struct os_model_batch *b)
 	const struct os_model_tensors *w = &m->w, *g = &m->g;
 	struct os_model_acts *a = &m->a, *da = &m->da;
 	size_t n = b->n, C = cfg->dim, F = cfg->ff, T = cfg->context;
-	size_t nc = n * C, L = cfg->layers;
+	size_t nc = n * C, L = cfg->layers, D = cfg->item_dim;
 	os_real *dlast;
 
 	if (reserve_grads(m) < 0 || reserve_acts(m, b, 1) < 0)
@@ -510,7 +530,17 @@ int os_model_backward(struct os_model *m, const struct os_model_batch *b)
 		if (b->node_row)
 			node_logits_backward(da->lnf + t0 * C, g->nodew,
 					     da->logits + k0, a->lnf + t0 * C,
-					     w->nodew, b, t0, mt, K, C);
+					     w->nodew, C, b, t0, mt, K);
+		if (b->node_row && D) {
+			node_logits_backward(da->projected + t0 * D, NULL,
+					     da->logits + k0,
+					     a->projected + t0 * D, w->nodevec,
+					     D, b, t0, mt, K);
+			os_nn_linear_backward(da->lnf + t0 * C, g->nodeproj, NULL,
+					      da->projected + t0 * D,
+					      a->lnf + t0 * C, w->nodeproj, mt,
+					      C, D);
+		}
 		os_nn_linear_backward(da->lnf + t0 * C, g->headw + off * C,
 				      g->headb + off, da->logits + k0,
 				      a->lnf + t0 * C, w->headw + off * C, mt, C,
@@ -624,9 +654,13 @@ int os_model_adamw(struct os_model *m, struct os_adamw *opt, os_real grad_scale)
 		os_real *vt = m->adam_v + (t - p);
 		os_real b1 = (os_real)opt->beta1, b2 = (os_real)opt->beta2;
 		os_real lr = (os_real)opt->lr, eps = (os_real)opt->eps;
-		os_real wd = tensor_decayed[i] ? (os_real)opt->weight_decay : 0;
+		os_real wd = tensor_kind[i] == OS_TENSOR_DECAYED
+				     ? (os_real)opt->weight_decay
+				     : 0;
 		os_real ic1 = (os_real)(1 / c1), ic2 = (os_real)(1 / c2);
 
+		if (!os_model_tensor_trained(i))
+			continue;
 		size = r * c;
 #pragma omp parallel for simd schedule(static)
 		for (size_t j = 0; j < size; j++) {

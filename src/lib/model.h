@@ -13,7 +13,13 @@
  *
  * Output rows of `headw`: the codes of every level. A model with prefix
  * vectors (prefix.h) also has `nodew`, one row per trie node that has a
- * vector, added to its code's row when its parent is the prefix.
+ * vector, added to its code's row when its parent is the prefix. A model
+ * with item vectors as well keeps, for each of those nodes, the mean of
+ * its items' vectors (`nodevec`, fixed: training leaves it as it is) and
+ * learns a projection of the normed state onto them (`nodeproj`): the
+ * node's logit also gets the product of the projected state with its
+ * items' mean, so that items the training data rarely names are told
+ * apart by what their vectors say.
  *
  * Layout as in llm.c: one block of parameters with a struct of named
  * pointers into it, the same for gradients, AdamW moments and activations;
@@ -44,34 +50,46 @@ struct os_model_config {
 	size_t user_history; /* clicked items whose SID prefixes lead a query
 			      * with a user (0: no user tokens) */
 	size_t prefix_rows;  /* prefix vectors (prefix.h; 0: none) */
+	size_t item_dim;     /* size of the nodes' item vectors (0: none;
+			      * only with prefix vectors) */
 };
 
-/* X(name, rows, cols, decayed): every parameter tensor, in file order.
- * Sizes are written in terms of `cfg` (a const struct os_model_config *);
- * decayed tensors get AdamW's weight decay (matrices, not biases, norms,
- * embeddings of positions or prefix vectors: a batch touches few of those
- * rows, which decay would shrink between their visits). */
+/* How the optimizer treats a parameter tensor. */
+enum os_tensor_kind {
+	OS_TENSOR_PLAIN,   /* trained, no weight decay */
+	OS_TENSOR_DECAYED, /* trained with weight decay */
+	OS_TENSOR_FIXED    /* not trained: no gradient, no update */
+};
+
+/* X(name, rows, cols, kind): every parameter tensor, in file order, the
+ * fixed ones last. Sizes are written in terms of `cfg` (a const struct
+ * os_model_config *); decayed tensors get AdamW's weight decay (matrices,
+ * not biases, norms, embeddings of positions or prefix vectors: a batch
+ * touches few of those rows, which decay would shrink between their
+ * visits). */
 #define OS_MODEL_PARAMS(X)                                                   \
-	X(wte, os_model_input_rows(cfg), cfg->dim, 1)                        \
-	X(wpe, cfg->context, cfg->dim, 0)                                    \
-	X(wng, cfg->buckets, cfg->dim, 1)                                    \
-	X(ln1w, cfg->layers, cfg->dim, 0)                                    \
-	X(ln1b, cfg->layers, cfg->dim, 0)                                    \
-	X(qkvw, cfg->layers, 3 * cfg->dim * cfg->dim, 1)                     \
-	X(qkvb, cfg->layers, 3 * cfg->dim, 0)                                \
-	X(attprojw, cfg->layers, cfg->dim * cfg->dim, 1)                     \
-	X(attprojb, cfg->layers, cfg->dim, 0)                                \
-	X(ln2w, cfg->layers, cfg->dim, 0)                                    \
-	X(ln2b, cfg->layers, cfg->dim, 0)                                    \
-	X(fcw, cfg->layers, cfg->ff * cfg->dim, 1)                           \
-	X(fcb, cfg->layers, cfg->ff, 0)                                      \
-	X(fcprojw, cfg->layers, cfg->dim * cfg->ff, 1)                       \
-	X(fcprojb, cfg->layers, cfg->dim, 0)                                 \
-	X(lnfw, 1, cfg->dim, 0)                                              \
-	X(lnfb, 1, cfg->dim, 0)                                              \
-	X(headw, os_model_output_rows(cfg), cfg->dim, 1)                     \
-	X(headb, os_model_output_rows(cfg), 1, 0)                            \
-	X(nodew, cfg->prefix_rows, cfg->dim, 0)
+	X(wte, os_model_input_rows(cfg), cfg->dim, OS_TENSOR_DECAYED)        \
+	X(wpe, cfg->context, cfg->dim, OS_TENSOR_PLAIN)                      \
+	X(wng, cfg->buckets, cfg->dim, OS_TENSOR_DECAYED)                    \
+	X(ln1w, cfg->layers, cfg->dim, OS_TENSOR_PLAIN)                      \
+	X(ln1b, cfg->layers, cfg->dim, OS_TENSOR_PLAIN)                      \
+	X(qkvw, cfg->layers, 3 * cfg->dim * cfg->dim, OS_TENSOR_DECAYED)     \
+	X(qkvb, cfg->layers, 3 * cfg->dim, OS_TENSOR_PLAIN)                  \
+	X(attprojw, cfg->layers, cfg->dim * cfg->dim, OS_TENSOR_DECAYED)     \
+	X(attprojb, cfg->layers, cfg->dim, OS_TENSOR_PLAIN)                  \
+	X(ln2w, cfg->layers, cfg->dim, OS_TENSOR_PLAIN)                      \
+	X(ln2b, cfg->layers, cfg->dim, OS_TENSOR_PLAIN)                      \
+	X(fcw, cfg->layers, cfg->ff * cfg->dim, OS_TENSOR_DECAYED)           \
+	X(fcb, cfg->layers, cfg->ff, OS_TENSOR_PLAIN)                        \
+	X(fcprojw, cfg->layers, cfg->dim * cfg->ff, OS_TENSOR_DECAYED)       \
+	X(fcprojb, cfg->layers, cfg->dim, OS_TENSOR_PLAIN)                   \
+	X(lnfw, 1, cfg->dim, OS_TENSOR_PLAIN)                                \
+	X(lnfb, 1, cfg->dim, OS_TENSOR_PLAIN)                                \
+	X(headw, os_model_output_rows(cfg), cfg->dim, OS_TENSOR_DECAYED)     \
+	X(headb, os_model_output_rows(cfg), 1, OS_TENSOR_PLAIN)              \
+	X(nodew, cfg->prefix_rows, cfg->dim, OS_TENSOR_PLAIN)                \
+	X(nodeproj, cfg->item_dim, cfg->dim, OS_TENSOR_DECAYED)              \
+	X(nodevec, cfg->prefix_rows, cfg->item_dim, OS_TENSOR_FIXED)
 
 struct os_model_tensors {
 #define OS_MODEL_FIELD(name, rows, cols, decayed) os_real *name;
@@ -106,6 +124,7 @@ struct os_model_tensors {
 	X(lnf_mean, n)                                                       \
 	X(lnf_rstd, n)                                                       \
 	X(gathered, m * cfg->dim)                                            \
+	X(projected, m * cfg->item_dim)                                      \
 	X(logits, k)                                                         \
 	X(probs, k)                                                          \
 	X(losses, m)
@@ -145,8 +164,9 @@ struct os_model_batch {
 	 * alone (the others' logits are set to OS_MODEL_MASKED) */
 	const uint32_t *allow_first, *allow_count, *allow_code;
 	int masked;
-	/* with allow_*, for a model with prefix vectors: the nodew row of each
-	 * trie node (OS_PREFIX_NONE: none), added to its code's head row */
+	/* with allow_*, for a model with prefix vectors: the nodew (and
+	 * nodevec) row of each trie node (OS_PREFIX_NONE: none), added to its
+	 * code's head row */
 	const uint32_t *node_row;
 };
 
@@ -190,8 +210,9 @@ const char *os_model_config_check(const struct os_model_config *cfg);
 
 /* Allocates the parameters and initializes them (normal(0, 0.02), output
  * projections scaled down by the depth as in GPT-2, norms at 1, prefix
- * vectors at 0 so that a new model starts as one without them; the
- * caller sets prefix_path). Returns 0 or -1 (memory). */
+ * vectors and the item vectors' projection at 0 so that a new model starts
+ * as one without them; the caller sets prefix_path and nodevec). Returns
+ * 0 or -1 (memory). */
 int os_model_init(struct os_model *m, const struct os_model_config *cfg,
 		  uint64_t seed);
 /* Allocates the parameters only (zeros), for a loader. */
@@ -204,6 +225,8 @@ size_t os_model_tensor_count(void);
 const char *os_model_tensor_name(size_t i);
 os_real *os_model_tensor(const struct os_model *m, os_real *block, size_t i,
 			 size_t *rows, size_t *cols);
+/* Whether tensor i is trained (has gradients and moments). */
+int os_model_tensor_trained(size_t i);
 /* The named pointer of tensor i, and its shape. */
 os_real **os_model_tensor_field(struct os_model_tensors *t, size_t i);
 void os_model_tensor_shape(const struct os_model_config *cfg, size_t i,

@@ -23,7 +23,7 @@ _Static_assert(sizeof(os_real) == sizeof(float),
 
 /* The configuration as settings: 2 * CONFIG_KEYS strings in `kv`, their
  * text in `text`. */
-enum { CONFIG_KEYS = 14 };
+enum { CONFIG_KEYS = 15 };
 
 /* The tensor naming each prefix vector by its path (prefix.h): codes as
  * float32 (exact below 2^24), -1 after the node's depth. */
@@ -36,7 +36,7 @@ static void config_settings(const struct os_model *m, const char **kv,
 	static const char *const keys[CONFIG_KEYS] = {
 		"format", "words", "buckets", "levels", "codes", "dim",
 		"layers", "heads", "ff", "context", "fingerprint",
-		"user_history", "user_layout", "prefix_rows"};
+		"user_history", "user_layout", "prefix_rows", "item_dim"};
 	size_t values[] = {c->words, c->buckets, c->levels, 0, c->dim,
 			   c->layers, c->heads, c->ff, c->context};
 
@@ -55,6 +55,7 @@ static void config_settings(const struct os_model *m, const char **kv,
 	snprintf(text[11], 160, "%zu", c->user_history);
 	snprintf(text[12], 160, "%s", USER_LAYOUT);
 	snprintf(text[13], 160, "%zu", c->prefix_rows);
+	snprintf(text[14], 160, "%zu", c->item_dim);
 	for (size_t i = 0; i < CONFIG_KEYS; i++)
 		kv[2 * i + 1] = text[i];
 }
@@ -103,8 +104,9 @@ int os_model_save(const struct os_model *m, const char *path,
 
 			ti->data = os_model_tensor(m, block, i, &rows, &cols);
 			/* a tensor without values (no prefix vectors) is left
-			 * out, as in the files of models from before it */
-			if (rows * cols == 0)
+			 * out, as in the files of models from before it; a
+			 * fixed one has no moments */
+			if (rows * cols == 0 || (c && !os_model_tensor_trained(i)))
 				continue;
 			snprintf(names[k], sizeof *names, "%s%s", prefix[c],
 				 os_model_tensor_name(i));
@@ -177,13 +179,16 @@ static int read_config(const struct os_tensorfile *tf,
 		c->codes[l] = k;
 		codes = end + (*end == ',');
 	}
-	/* absent in the files of models from before user tokens, and
-	 * before prefix vectors */
+	/* absent in the files of models from before user tokens, prefix
+	 * vectors and item vectors */
 	if (os_tensorfile_get(tf, "user_history") &&
 	    setting_in(tf, "user_history", 0, OS_USER_HISTORY_MAX, &c->user_history) < 0)
 		return -1;
 	if (os_tensorfile_get(tf, "prefix_rows") &&
 	    setting_in(tf, "prefix_rows", 0, INT32_MAX, &c->prefix_rows) < 0)
+		return -1;
+	if (os_tensorfile_get(tf, "item_dim") &&
+	    setting_in(tf, "item_dim", 0, 65536, &c->item_dim) < 0)
 		return -1;
 	strcpy(fingerprint, fp);
 	return os_model_config_check(c) ? -1 : 0;
@@ -304,7 +309,7 @@ int os_model_load(struct os_model *m, const char *path, int with_optimizer,
 			const struct os_tensor *t;
 
 			snprintf(name, sizeof name, "%s%s", prefix[c], os_model_tensor_name(i));
-			if (rows * cols == 0)
+			if (rows * cols == 0 || (c && !os_model_tensor_trained(i)))
 				continue; /* left out of the file */
 			if (!(t = find_tensor(&tf, name, rows, cols, path, err)))
 				goto fail;

@@ -92,3 +92,43 @@ void os_prefix_add_logits(os_real *logits, size_t K, const os_real *h,
 		logits[code[node]] += dot;
 	}
 }
+
+int os_prefix_item_means(const struct os_sidindex *s, const uint32_t *node_row,
+			 size_t rows, const float *item_vec,
+			 const unsigned char *has_vec, size_t D,
+			 os_real *nodevec)
+{
+	double *sum = calloc(rows * D + 1, sizeof *sum);
+	size_t *count = calloc(rows + 1, sizeof *count);
+
+	if (!sum || !count) {
+		free(sum);
+		free(count);
+		return -1;
+	}
+	for (size_t i = 0; i < os_sidindex_items(s); i++) {
+		const uint32_t *code = s->codes + i * s->levels;
+		uint32_t node = 0;
+
+		if (!has_vec[i])
+			continue;
+		for (size_t l = 0; l < s->levels; l++) {
+			uint32_t r;
+
+			node = os_trie_child(s, node, code[l]);
+			if ((r = node_row[node]) == OS_PREFIX_NONE)
+				continue;
+			for (size_t j = 0; j < D; j++)
+				sum[(size_t)r * D + j] += item_vec[i * D + j];
+			count[r]++;
+		}
+	}
+	for (size_t r = 0; r < rows; r++)
+		for (size_t j = 0; j < D; j++)
+			nodevec[r * D + j] =
+			    count[r] ? (os_real)(sum[r * D + j] / (double)count[r])
+				     : 0;
+	free(sum);
+	free(count);
+	return 0;
+}

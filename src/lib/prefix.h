@@ -39,6 +39,16 @@ long os_prefix_paths(const struct os_sidindex *s, uint32_t **paths);
 int os_prefix_node_rows(const uint32_t *paths, size_t rows, size_t levels,
 			const struct os_sidindex *s, uint32_t **node_row);
 
+/* Fills `nodevec` (rows of D values, one a prefix vector) with the mean
+ * of the vectors of the items below each node that has a row: item i's
+ * vector is row i of `item_vec` (items x D, in the index's item order)
+ * when has_vec[i] is set. A row none of whose items has a vector is 0.
+ * Returns 0 or -1 (memory). */
+int os_prefix_item_means(const struct os_sidindex *s, const uint32_t *node_row,
+			 size_t rows, const float *item_vec,
+			 const unsigned char *has_vec, size_t D,
+			 os_real *nodevec);
+
 /* Adds to `logits` (one row of K codes) the product of the state `h` (C
  * values) with the prefix vector (row of `nodew`) of each of the trie
  * nodes first .. first + count - 1 that has one (node_row), at its code

@@ -134,9 +134,17 @@ struct toy {
 	uint32_t start;
 };
 
+/* Item i's vector for the toy with item vectors: ITEM_DIM values. */
+enum { ITEM_DIM = 5 };
+static float toy_item_value(size_t i, size_t j)
+{
+	return (float)cos(3.0 * (double)i + 1.7 * (double)j);
+}
+
 /* The toy with `layers` layers; with `every_third`, its index lacks every
  * third item; with `prefix`, the model has that index's prefix vectors
- * (random, as the other weights). */
+ * (random, as the other weights), and with `prefix` 2 item vectors too
+ * (toy_item_value's, a random projection). */
 static void toy_make(struct toy *x, double scale, size_t layers,
 		     int every_third, int prefix)
 {
@@ -147,13 +155,33 @@ static void toy_make(struct toy *x, double scale, size_t layers,
 	cfg.layers = layers;
 	if (prefix)
 		cfg.prefix_rows = (size_t)os_prefix_paths(&x->s, &paths);
+	cfg.item_dim = prefix == 2 ? ITEM_DIM : 0;
 	os_model_init(&x->m, &cfg, 7);
 	x->m.prefix_path = paths;
 	if (prefix)
 		for (size_t i = 0; i < cfg.prefix_rows * cfg.dim; i++)
 			x->m.w.nodew[i] = (os_real)(0.02 * sin(7.0 * (double)i + 1));
+	if (prefix == 2)
+		for (size_t i = 0; i < ITEM_DIM * cfg.dim; i++)
+			x->m.w.nodeproj[i] = (os_real)(0.02 * sin(5.0 * (double)i + 2));
 	for (size_t i = 0; i < x->m.nparams; i++)
 		x->m.params[i] *= (os_real)scale;
+	if (prefix == 2) {
+		size_t n = os_sidindex_items(&x->s);
+		float vec[ITEMS * ITEM_DIM];
+		unsigned char has[ITEMS];
+		uint32_t *node_row;
+
+		for (size_t i = 0; i < n; i++) {
+			has[i] = 1;
+			for (size_t j = 0; j < ITEM_DIM; j++)
+				vec[i * ITEM_DIM + j] = toy_item_value(i, j);
+		}
+		os_prefix_node_rows(paths, cfg.prefix_rows, 3, &x->s, &node_row);
+		os_prefix_item_means(&x->s, node_row, cfg.prefix_rows, vec, has,
+				     ITEM_DIM, x->m.w.nodevec);
+		free(node_row);
+	}
 	os_text_pool_init(&x->pool);
 	os_tokens_init(&x->t);
 	os_vocab_init(&x->vocab);
@@ -331,6 +359,72 @@ static void test_prefix_search(void)
 	ok(with < 1e-4, "and the scores are still the forward pass's");
 	free(full_row);
 	toy_close(&x);
+}
+
+/* Item vectors: each prefix vector's row holds the mean of its items'
+ * vectors, the search's scores with them equal the training forward
+ * pass's, they move the scores, and they load as saved. */
+static void test_item_vectors(void)
+{
+	struct toy x;
+	struct os_model back;
+	struct os_error err;
+	uint32_t *node_row;
+	char path[] = "/tmp/test-decode-XXXXXX";
+	int fd = mkstemp(path);
+	long n;
+	double worst = 0, gap, logp, moved;
+
+	close(fd);
+	toy_make(&x, 20, 2, 0, 2);
+	os_prefix_node_rows(x.m.prefix_path, x.m.cfg.prefix_rows, 3, &x.s,
+			    &node_row);
+	for (uint32_t node = 1; node < x.s.nnodes; node++) {
+		uint32_t r = node_row[node], depth = 0, path_codes[3];
+		double want[ITEM_DIM] = {0};
+		size_t count = 0;
+
+		if (r == OS_PREFIX_NONE)
+			continue;
+		for (uint32_t up = node; up != 0; up = x.s.parent[up])
+			depth++;
+		for (uint32_t up = node, l = depth; up != 0; up = x.s.parent[up])
+			path_codes[--l] = x.s.code[up];
+		for (size_t i = 0; i < ITEMS; i++)
+			if (!memcmp(x.s.codes + i * 3, path_codes,
+				    depth * sizeof *path_codes)) {
+				for (size_t j = 0; j < ITEM_DIM; j++)
+					want[j] += toy_item_value(i, j);
+				count++;
+			}
+		for (size_t j = 0; j < ITEM_DIM; j++)
+			worst = fmax(worst,
+				     fabs(want[j] / (double)count -
+					  x.m.w.nodevec[(size_t)r * ITEM_DIM + j]));
+	}
+	ok(worst < 1e-6, "each node's item vector is the mean of its items'");
+	gap = prefix_gap(&x, node_row, &n);
+	is_long(n, ITEMS, "a search with item vectors returns every item");
+	ok(gap < 1e-4, "its scores are the forward pass's with the item vectors");
+	logp = forward_logp_prefix(&x.m, &x.pool, (uint32_t)x.t.n, x.s.codes,
+				   &x.s, node_row);
+	memset(x.m.w.nodeproj, 0,
+	       ITEM_DIM * x.m.cfg.dim * sizeof *x.m.w.nodeproj);
+	moved = fabs(logp - forward_logp_prefix(&x.m, &x.pool, (uint32_t)x.t.n,
+						x.s.codes, &x.s, node_row));
+	printf("# the item vectors move item 0's log-probability by %g\n", moved);
+	ok(moved > 0.01, "the item vectors change the scores");
+	os_model_save(&x.m, path, 0, NULL, 0, &err);
+	ok(os_model_load(&back, path, 0, NULL, &err) == 0 &&
+		   back.cfg.item_dim == ITEM_DIM &&
+		   back.nparams == x.m.nparams &&
+		   !memcmp(back.params, x.m.params,
+			   x.m.nparams * sizeof *x.m.params),
+	   "a model with item vectors loads as saved");
+	os_model_release(&back);
+	free(node_row);
+	toy_close(&x);
+	unlink(path);
 }
 
 /* The search reading the layer matrices transposed (os-search's way)
@@ -624,6 +718,7 @@ int main(void)
 	test_search();
 	test_search_transposed();
 	test_prefix_search();
+	test_item_vectors();
 	test_draw();
 	test_sample();
 	test_model_file();

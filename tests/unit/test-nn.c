@@ -497,7 +497,8 @@ static double model_loss(void)
 /* The whole model's gradient; `hooks`: with moved embeddings and an
  * added logit gradient; `masked`: each target's softmax over some of its
  * codes (the trie's constraint); `prefix`: with prefix vectors for some of
- * the allowed codes' nodes, some rows shared by two targets. */
+ * the allowed codes' nodes, some rows shared by two targets (2: and item
+ * vectors, whose fixed means get no gradient). */
 static void test_model(double dropout, int hooks, int masked, int prefix)
 {
 	struct os_model_config cfg = {.words = 5, .buckets = 4, .levels = 3,
@@ -517,6 +518,7 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 	double err;
 
 	cfg.prefix_rows = prefix ? 4 : 0;
+	cfg.item_dim = prefix == 2 ? 3 : 0;
 	os_model_init(&model, &cfg, 5);
 	if (prefix) {
 		/* away from their start at 0, so their own gradient shows
@@ -524,6 +526,14 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 		os_real *v = randoms(4 * cfg.dim, 0.5);
 
 		memcpy(model.w.nodew, v, 4 * cfg.dim * sizeof *v);
+		free(v);
+	}
+	if (prefix == 2) {
+		os_real *p = randoms(3 * cfg.dim, 0.5), *v = randoms(4 * 3, 1);
+
+		memcpy(model.w.nodeproj, p, 3 * cfg.dim * sizeof *p);
+		memcpy(model.w.nodevec, v, 4 * 3 * sizeof *v);
+		free(p);
 		free(v);
 	}
 	for (size_t s = 0; s < 2; s++) {
@@ -565,12 +575,24 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 	}
 	model_loss();
 	os_model_backward(&model, &batch);
-	err = worst_error(model.params, model.grads, model.nparams, model_loss);
+	/* nodevec, fixed, is the last tensor */
+	err = worst_error(model.params, model.grads,
+			  model.nparams - cfg.prefix_rows * cfg.item_dim,
+			  model_loss);
 	snprintf(name, sizeof name, "whole model (dropout %g%s%s%s)", dropout,
 		 hooks ? ", embeddings moved, logit gradient added" : "",
 		 masked ? ", softmaxes over allowed codes" : "",
-		 prefix ? ", prefix vectors" : "");
+		 prefix == 2 ? ", prefix and item vectors"
+		 : prefix  ? ", prefix vectors"
+			   : "");
 	check(name, err);
+	if (prefix == 2) {
+		double moved = 0;
+
+		for (size_t i = 0; i < 4 * 3; i++)
+			moved = fmax(moved, fabs((double)model.g.nodevec[i]));
+		ok(moved == 0, "the item vectors' means get no gradient");
+	}
 	if (masked) {
 		/* target 0 (codes 0 and 2 of 3) and target 3 (code 3 alone) */
 		const os_real *p0 = model.a.probs, *p3 = model.a.probs + 2 * 3 + 4;
@@ -594,10 +616,10 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 	os_model_release(&model);
 }
 
-static const int decayed[] = {
-#define DECAYED(name, rows, cols, is_decayed) is_decayed,
-	OS_MODEL_PARAMS(DECAYED)
-#undef DECAYED
+static const enum os_tensor_kind kind[] = {
+#define KIND(name, rows, cols, tensor_kind) tensor_kind,
+	OS_MODEL_PARAMS(KIND)
+#undef KIND
 };
 
 /* One AdamW step of every parameter, element by element: the reference
@@ -614,6 +636,8 @@ static void naive_adamw(os_real *p, os_real *m, os_real *v, const os_real *g,
 		at = (size_t)(os_model_tensor(&model, model.params, i, &rows,
 					      &cols) -
 			      model.params);
+		if (kind[i] == OS_TENSOR_FIXED)
+			continue;
 		for (size_t j = at; j < at + rows * cols; j++) {
 			double gj = g[j] * scale;
 
@@ -622,7 +646,9 @@ static void naive_adamw(os_real *p, os_real *m, os_real *v, const os_real *g,
 			m[j] = fabs(m[j]) < OS_REAL_MIN ? 0 : m[j];
 			v[j] = v[j] < OS_REAL_MIN ? 0 : v[j];
 			p[j] -= o->lr * (m[j] / c1 / (sqrt(v[j] / c2) + o->eps) +
-					 (decayed[i] ? o->weight_decay * p[j] : 0));
+					 (kind[i] == OS_TENSOR_DECAYED
+					      ? o->weight_decay * p[j]
+					      : 0));
 		}
 	}
 }
@@ -764,6 +790,7 @@ int main(void)
 	test_model(0.25, 1, 1, 0);
 	test_model(0, 0, 0, 1);
 	test_model(0.25, 1, 1, 1);
+	test_model(0.25, 1, 1, 2);
 	test_training();
 	test_gemm();
 	test_tanhf();
