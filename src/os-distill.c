@@ -633,8 +633,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	p->dense_labels = o->dense_labels ? (dense_top ? dense_top : 1) : 0;
 	if (o->item_vectors && o->init) {
-		os_cli_warn("--item-vectors gives a new model its item vectors; "
-			    "the model of --init keeps its own");
+		os_cli_warn(
+		    "--item-vectors gives a new model its item vectors; "
+		    "the model of --init keeps its own");
 		return -1;
 	}
 	if (p->stage == STAGE_ALIGN && !o->init) {

@@ -186,8 +186,8 @@ int os_decoder_init(struct os_decoder *d, const struct os_model *m,
 	d->score = malloc(beam * sizeof *d->score);
 	d->score2 = malloc(beam * sizeof *d->score2);
 	if (cfg->item_dim)
-		d->projected = malloc(rows * cfg->item_dim *
-				      sizeof *d->projected);
+		d->projected =
+		    malloc(rows * cfg->item_dim * sizeof *d->projected);
 	if ((cfg->item_dim && !d->projected) ||
 	    !d->kp || !d->vp || !d->kb || !d->vb || !d->kb2 || !d->vb2 ||
 	    !d->x || !d->ln || !d->mean || !d->rstd || !d->qkv || !d->atty ||
@@ -329,8 +329,8 @@ static void heads(struct os_decoder *d, size_t from, size_t r, size_t level)
 	os_nn_linear_forward(d->logits, d->lnf, w->headw + off * C,
 			     w->headb + off, r, C, cfg->codes[level]);
 	if (cfg->item_dim)
-		os_nn_linear_forward(d->projected, d->lnf, w->nodeproj, NULL,
-				     r, C, cfg->item_dim);
+		os_nn_linear_forward(d->projected, d->lnf, w->nodeproj, NULL, r,
+				     C, cfg->item_dim);
 }
 
 /* Candidates rank by score, then by trie node, so ties break the same

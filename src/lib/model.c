@@ -440,8 +440,9 @@ double os_model_forward(struct os_model *m, const struct os_model_batch *b,
 			os_nn_linear_forward(a->projected + t0 * D,
 					     a->lnf + t0 * C, w->nodeproj, NULL,
 					     mt, C, D);
-			node_logits_forward(a->logits + k0, a->projected + t0 * D,
-					    w->nodevec, D, b, t0, mt, K);
+			node_logits_forward(a->logits + k0,
+					    a->projected + t0 * D, w->nodevec,
+					    D, b, t0, mt, K);
 		}
 		if (b->masked)
 			mask_logits(a->logits + k0, b, t0, mt, K,
@@ -532,12 +533,11 @@ int os_model_backward(struct os_model *m, const struct os_model_batch *b)
 					     da->logits + k0, a->lnf + t0 * C,
 					     w->nodew, C, b, t0, mt, K);
 		if (b->node_row && D) {
-			node_logits_backward(da->projected + t0 * D, NULL,
-					     da->logits + k0,
-					     a->projected + t0 * D, w->nodevec,
-					     D, b, t0, mt, K);
-			os_nn_linear_backward(da->lnf + t0 * C, g->nodeproj, NULL,
-					      da->projected + t0 * D,
+			node_logits_backward(
+			    da->projected + t0 * D, NULL, da->logits + k0,
+			    a->projected + t0 * D, w->nodevec, D, b, t0, mt, K);
+			os_nn_linear_backward(da->lnf + t0 * C, g->nodeproj,
+					      NULL, da->projected + t0 * D,
 					      a->lnf + t0 * C, w->nodeproj, mt,
 					      C, D);
 		}
@@ -655,8 +655,8 @@ int os_model_adamw(struct os_model *m, struct os_adamw *opt, os_real grad_scale)
 		os_real b1 = (os_real)opt->beta1, b2 = (os_real)opt->beta2;
 		os_real lr = (os_real)opt->lr, eps = (os_real)opt->eps;
 		os_real wd = tensor_kind[i] == OS_TENSOR_DECAYED
-				     ? (os_real)opt->weight_decay
-				     : 0;
+				 ? (os_real)opt->weight_decay
+				 : 0;
 		os_real ic1 = (os_real)(1 / c1), ic2 = (os_real)(1 / c2);
 
 		if (!os_model_tensor_trained(i))

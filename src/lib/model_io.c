@@ -34,9 +34,10 @@ static void config_settings(const struct os_model *m, const char **kv,
 {
 	const struct os_model_config *c = &m->cfg;
 	static const char *const keys[CONFIG_KEYS] = {
-		"format", "words", "buckets", "levels", "codes", "dim",
-		"layers", "heads", "ff", "context", "fingerprint",
-		"user_history", "user_layout", "prefix_rows", "item_dim"};
+	    "format",	   "words",	  "buckets",	 "levels",
+	    "codes",	   "dim",	  "layers",	 "heads",
+	    "ff",	   "context",	  "fingerprint", "user_history",
+	    "user_layout", "prefix_rows", "item_dim"};
 	size_t values[] = {c->words, c->buckets, c->levels, 0, c->dim,
 			   c->layers, c->heads, c->ff, c->context};
 
@@ -106,7 +107,8 @@ int os_model_save(const struct os_model *m, const char *path,
 			/* a tensor without values (no prefix vectors) is left
 			 * out, as in the files of models from before it; a
 			 * fixed one has no moments */
-			if (rows * cols == 0 || (c && !os_model_tensor_trained(i)))
+			if (rows * cols == 0 ||
+			    (c && !os_model_tensor_trained(i)))
 				continue;
 			snprintf(names[k], sizeof *names, "%s%s", prefix[c],
 				 os_model_tensor_name(i));
@@ -309,7 +311,8 @@ int os_model_load(struct os_model *m, const char *path, int with_optimizer,
 			const struct os_tensor *t;
 
 			snprintf(name, sizeof name, "%s%s", prefix[c], os_model_tensor_name(i));
-			if (rows * cols == 0 || (c && !os_model_tensor_trained(i)))
+			if (rows * cols == 0 ||
+			    (c && !os_model_tensor_trained(i)))
 				continue; /* left out of the file */
 			if (!(t = find_tensor(&tf, name, rows, cols, path, err)))
 				goto fail;

@@ -126,8 +126,9 @@ int os_prefix_item_means(const struct os_sidindex *s, const uint32_t *node_row,
 	for (size_t r = 0; r < rows; r++)
 		for (size_t j = 0; j < D; j++)
 			nodevec[r * D + j] =
-			    count[r] ? (os_real)(sum[r * D + j] / (double)count[r])
-				     : 0;
+			    count[r]
+				? (os_real)(sum[r * D + j] / (double)count[r])
+				: 0;
 	free(sum);
 	free(count);
 	return 0;

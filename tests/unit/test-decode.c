@@ -163,7 +163,8 @@ static void toy_make(struct toy *x, double scale, size_t layers,
 			x->m.w.nodew[i] = (os_real)(0.02 * sin(7.0 * (double)i + 1));
 	if (prefix == 2)
 		for (size_t i = 0; i < ITEM_DIM * cfg.dim; i++)
-			x->m.w.nodeproj[i] = (os_real)(0.02 * sin(5.0 * (double)i + 2));
+			x->m.w.nodeproj[i] =
+			    (os_real)(0.02 * sin(5.0 * (double)i + 2));
 	for (size_t i = 0; i < x->m.nparams; i++)
 		x->m.params[i] *= (os_real)scale;
 	if (prefix == 2) {
@@ -177,7 +178,8 @@ static void toy_make(struct toy *x, double scale, size_t layers,
 			for (size_t j = 0; j < ITEM_DIM; j++)
 				vec[i * ITEM_DIM + j] = toy_item_value(i, j);
 		}
-		os_prefix_node_rows(paths, cfg.prefix_rows, 3, &x->s, &node_row);
+		os_prefix_node_rows(paths, cfg.prefix_rows, 3, &x->s,
+				    &node_row);
 		os_prefix_item_means(&x->s, node_row, cfg.prefix_rows, vec, has,
 				     ITEM_DIM, x->m.w.nodevec);
 		free(node_row);
@@ -388,7 +390,8 @@ static void test_item_vectors(void)
 			continue;
 		for (uint32_t up = node; up != 0; up = x.s.parent[up])
 			depth++;
-		for (uint32_t up = node, l = depth; up != 0; up = x.s.parent[up])
+		for (uint32_t up = node, l = depth; up != 0;
+		     up = x.s.parent[up])
 			path_codes[--l] = x.s.code[up];
 		for (size_t i = 0; i < ITEMS; i++)
 			if (!memcmp(x.s.codes + i * 3, path_codes,
@@ -398,28 +401,30 @@ static void test_item_vectors(void)
 				count++;
 			}
 		for (size_t j = 0; j < ITEM_DIM; j++)
-			worst = fmax(worst,
-				     fabs(want[j] / (double)count -
-					  x.m.w.nodevec[(size_t)r * ITEM_DIM + j]));
+			worst =
+			    fmax(worst,
+				 fabs(want[j] / (double)count -
+				      x.m.w.nodevec[(size_t)r * ITEM_DIM + j]));
 	}
 	ok(worst < 1e-6, "each node's item vector is the mean of its items'");
 	gap = prefix_gap(&x, node_row, &n);
 	is_long(n, ITEMS, "a search with item vectors returns every item");
-	ok(gap < 1e-4, "its scores are the forward pass's with the item vectors");
+	ok(gap < 1e-4,
+	   "its scores are the forward pass's with the item vectors");
 	logp = forward_logp_prefix(&x.m, &x.pool, (uint32_t)x.t.n, x.s.codes,
 				   &x.s, node_row);
 	memset(x.m.w.nodeproj, 0,
 	       ITEM_DIM * x.m.cfg.dim * sizeof *x.m.w.nodeproj);
 	moved = fabs(logp - forward_logp_prefix(&x.m, &x.pool, (uint32_t)x.t.n,
 						x.s.codes, &x.s, node_row));
-	printf("# the item vectors move item 0's log-probability by %g\n", moved);
+	printf("# the item vectors move item 0's log-probability by %g\n",
+	       moved);
 	ok(moved > 0.01, "the item vectors change the scores");
 	os_model_save(&x.m, path, 0, NULL, 0, &err);
 	ok(os_model_load(&back, path, 0, NULL, &err) == 0 &&
-		   back.cfg.item_dim == ITEM_DIM &&
-		   back.nparams == x.m.nparams &&
-		   !memcmp(back.params, x.m.params,
-			   x.m.nparams * sizeof *x.m.params),
+	       back.cfg.item_dim == ITEM_DIM && back.nparams == x.m.nparams &&
+	       !memcmp(back.params, x.m.params,
+		       x.m.nparams * sizeof *x.m.params),
 	   "a model with item vectors loads as saved");
 	os_model_release(&back);
 	free(node_row);

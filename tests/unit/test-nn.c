@@ -583,8 +583,8 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 		 hooks ? ", embeddings moved, logit gradient added" : "",
 		 masked ? ", softmaxes over allowed codes" : "",
 		 prefix == 2 ? ", prefix and item vectors"
-		 : prefix  ? ", prefix vectors"
-			   : "");
+		 : prefix    ? ", prefix vectors"
+			     : "");
 	check(name, err);
 	if (prefix == 2) {
 		double moved = 0;
@@ -618,7 +618,7 @@ static void test_model(double dropout, int hooks, int masked, int prefix)
 
 static const enum os_tensor_kind kind[] = {
 #define KIND(name, rows, cols, tensor_kind) tensor_kind,
-	OS_MODEL_PARAMS(KIND)
+    OS_MODEL_PARAMS(KIND)
 #undef KIND
 };
 
@@ -645,10 +645,11 @@ static void naive_adamw(os_real *p, os_real *m, os_real *v, const os_real *g,
 			v[j] = o->beta2 * v[j] + (1 - o->beta2) * gj * gj;
 			m[j] = fabs(m[j]) < OS_REAL_MIN ? 0 : m[j];
 			v[j] = v[j] < OS_REAL_MIN ? 0 : v[j];
-			p[j] -= o->lr * (m[j] / c1 / (sqrt(v[j] / c2) + o->eps) +
-					 (kind[i] == OS_TENSOR_DECAYED
-					      ? o->weight_decay * p[j]
-					      : 0));
+			p[j] -=
+			    o->lr * (m[j] / c1 / (sqrt(v[j] / c2) + o->eps) +
+				     (kind[i] == OS_TENSOR_DECAYED
+					  ? o->weight_decay * p[j]
+					  : 0));
 		}
 	}
 }
