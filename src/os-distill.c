@@ -923,7 +923,7 @@ static int load_item_vectors(const struct options *o, struct os_catalog *cat,
 			     struct os_error *err)
 {
 	struct os_dense_index dx;
-	size_t n = os_sidindex_items(index);
+	size_t n = os_sidindex_items(index), missing = 0;
 	int rc = -1;
 
 	os_dense_index_init(&dx);
@@ -941,12 +941,24 @@ static int load_item_vectors(const struct options *o, struct os_catalog *cat,
 		const char *id = os_sidindex_id(index, i);
 		long row = os_strmap_find(&dx.ids, id, strlen(id));
 
-		if (row < 0)
+		if (row < 0) {
+			missing++;
 			continue;
+		}
 		memcpy(*vec + i * dx.dim, dx.x + (size_t)row * dx.dim,
 		       dx.dim * sizeof **vec);
 		(*has)[i] = 1;
 	}
+	if (missing == n) {
+		os_error_set(err, OS_EXIT_BAD_INPUT,
+			     "%s: no vector of a catalog item with a SID",
+			     o->item_vectors);
+		goto done;
+	}
+	if (missing)
+		os_cli_warn("%zu of the catalog's items have no vector in '%s': "
+			    "they add nothing to their prefixes' means",
+			    missing, o->item_vectors);
 	rc = 0;
 done:
 	os_dense_index_release(&dx);

@@ -155,7 +155,7 @@ print(sum(1 for n in nodes if children[n[:-1]] > 1))'
 	cmp whole.osm part.osm
 }
 
-@test "--item-vectors: refused with --init; a bad vectors file" {
+@test "--item-vectors: refused with --init; a bad vectors file, one of other items, one of some items" {
 	tiny_shop
 	os-distill -q -C t.db -o p.osm $SMALL --steps 2 --prefix-vectors </dev/null
 	run os-distill -C t.db -o n.osm $SMALL --steps 2 --init p.osm \
@@ -167,6 +167,16 @@ print(sum(1 for n in nodes if children[n[:-1]] > 1))'
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"bad.jsonl:2:"* ]]
 	[ ! -e n.osm ]
+	# vectors of other items only: refused; of some items: a warning
+	printf '{"id":"x1","embedding":[1,2]}\n' >other.jsonl
+	run os-distill -C t.db -o n.osm $SMALL --steps 2 --item-vectors other.jsonl </dev/null
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"other.jsonl: no vector of a catalog item with a SID"* ]]
+	[ ! -e n.osm ]
+	head -n 30 "$FIXTURES/tiny-shop.jsonl" >some.jsonl
+	run os-distill -C t.db -o n.osm $SMALL --steps 2 --item-vectors some.jsonl </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"10 of the catalog's items have no vector in 'some.jsonl': they add nothing to their prefixes' means"* ]]
 }
 
 @test "a model with prefix vectors searches a catalog that has new items since, by their paths" {

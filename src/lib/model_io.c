@@ -34,10 +34,9 @@ static void config_settings(const struct os_model *m, const char **kv,
 {
 	const struct os_model_config *c = &m->cfg;
 	static const char *const keys[CONFIG_KEYS] = {
-	    "format",	   "words",	  "buckets",	 "levels",
-	    "codes",	   "dim",	  "layers",	 "heads",
-	    "ff",	   "context",	  "fingerprint", "user_history",
-	    "user_layout", "prefix_rows", "item_dim"};
+		"format", "words", "buckets", "levels", "codes", "dim",
+		"layers", "heads", "ff", "context", "fingerprint",
+		"user_history", "user_layout", "prefix_rows", "item_dim"};
 	size_t values[] = {c->words, c->buckets, c->levels, 0, c->dim,
 			   c->layers, c->heads, c->ff, c->context};
 
