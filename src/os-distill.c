@@ -1139,6 +1139,11 @@ static int run(struct options *o, struct os_error *err)
 				 item_vec, has_vec, t.m.cfg.item_dim,
 				 t.m.w.nodevec) < 0)
 		goto oom;
+	/* the means hold what training needs of the vectors */
+	free(item_vec);
+	free(has_vec);
+	item_vec = NULL;
+	has_vec = NULL;
 	if (p->stage == STAGE_ALIGN && !(t.align = aligner_new(&t, err)))
 		goto done;
 	if (o->log && !(t.log = fopen(o->log, "a"))) {

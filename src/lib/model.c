@@ -354,10 +354,11 @@ static void node_logits_backward(os_real *dh, os_real *gtable,
 		for (uint32_t node = first; node < end; node++) {
 			uint32_t r = b->node_row[node];
 			os_real g = dlogits[i * K + b->allow_code[node]];
-			const os_real *v = table + (size_t)r * D;
+			const os_real *v;
 
 			if (r == OS_PREFIX_NONE || g == 0)
 				continue;
+			v = table + (size_t)r * D;
 			for (size_t c = 0; c < D; c++)
 				dh[i * D + c] += g * v[c];
 			if (gtable)
